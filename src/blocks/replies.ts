@@ -1,0 +1,99 @@
+// The words of every ephemeral answer: refusals, help, status and list.
+import type { PolicyConfig } from '../config';
+import { formatDuration } from '../duration';
+import type { Refusal } from '../requests/service';
+import type { DeletionRequest, RequestEvent } from '../requests/types';
+import { renderThreadReply } from './request-message';
+import { mention, safeMrkdwn, slackDate } from './text';
+
+const link = (url: string | null, label: string) => (url ? `<${url}|${label}>` : label);
+const stateWord = (r: DeletionRequest) => (r.state === 'succeeded' ? 'deleted' : r.state);
+
+export function renderRefusal(refusal: Refusal, permalink: string | null = null): string {
+  switch (refusal.code) {
+    case 'unknown_request':
+      return ':warning: That request no longer exists (or never did). Nothing was changed.';
+    case 'wrong_place':
+      return ':warning: That button does not belong to a request of this channel. Nothing was changed.';
+    case 'channel_not_allowed':
+      return `:no_entry_sign: \`/bp-delete\` can't be used in this channel. It works in: ${refusal.allowedChannelIds.map((c) => `<#${c}>`).join(', ')}.`;
+    case 'invalid_customer_id':
+      return `:warning: \`${safeMrkdwn(refusal.given, 80).replace(/`/g, "'")}\` is not a BotPenguin customer id (it must match \`${safeMrkdwn(refusal.pattern, 100)}\`). Nothing was posted.\nUsage: \`/bp-delete <customer_id> [reason]\`, or \`/bp-delete help\`.`;
+    case 'requester_not_allowed':
+      return ':no_entry_sign: You are not allowed to ask for customer deletions. Ask one of the people listed in the bot’s requester settings.';
+    case 'directory_unavailable':
+      return ':warning: Slack could not tell me who is in the allowed user groups right now, so I refused to be safe. Please try again in a minute.';
+    case 'too_many_pending':
+      return `:no_entry_sign: You already have ${refusal.max} open deletion requests. Wait for them to be decided, or cancel one, before asking again.`;
+    case 'already_open':
+      return `:information_source: Customer \`${safeMrkdwn(refusal.existing.customerId, 80)}\` already has an open request (\`${refusal.existing.id}\`, ${stateWord(refusal.existing)}, asked by ${mention(refusal.existing.requesterId)}): ${link(permalink, 'see the request')}.`;
+    case 'self_approval':
+      return ':no_entry_sign: You can’t approve your own request: a second person has to.';
+    case 'not_approver':
+      return ':no_entry_sign: You are not an authorized approver for customer deletions, so nothing was changed.';
+    case 'already_approved':
+      return ':information_source: You have already approved this request; another approver is needed.';
+    case 'decided':
+      return `:information_source: This request is already ${stateWord(refusal.request)}. Nothing was changed.`;
+    case 'expired':
+      return ':alarm_clock: This request has expired, so it can no longer be approved or denied. Ask again with `/bp-delete` if it is still needed.';
+    case 'only_requester_cancels':
+      return ':no_entry_sign: Only the person who asked can cancel this request. Approvers can Deny it instead.';
+    case 'not_abortable':
+      return `:information_source: This deletion can no longer be aborted (it is ${stateWord(refusal.request)}).`;
+    case 'not_allowed_to_abort':
+      return ':no_entry_sign: Only the requester or an authorized approver can abort this deletion.';
+    case 'daily_limit':
+      return `:no_entry_sign: The daily limit of ${refusal.max} deletions has been reached. Approvals are refused until ${slackDate(refusal.resetsAt)} (00:00 UTC).`;
+    case 'status_needs_target':
+      return ':warning: Usage: `/bp-delete status <request-id|customer-id>`.';
+    case 'status_not_found':
+      return `:grey_question: No request found for \`${safeMrkdwn(refusal.target, 80).replace(/`/g, "'")}\`.`;
+  }
+}
+
+export function renderHelp(settings: PolicyConfig): string {
+  const approvers = [
+    ...settings.approverUserIds.map(mention),
+    ...settings.approverUsergroupIds.map((g) => `<!subteam^${g}>`),
+  ].join(', ');
+  const lines = [
+    '*`/bp-delete` deletes a BotPenguin customer, but only after a second person approves.*',
+    '• `/bp-delete <customer_id> [reason]`: ask for a deletion; an approval message is posted here.',
+    '• `/bp-delete status <request-id|customer-id>`: the state and history of a request.',
+    '• `/bp-delete list`: the open requests in this channel.',
+    '• `/bp-delete help`: this text.',
+    '',
+    `*Approvers:* ${approvers || 'none configured'} (never the requester)`,
+    `*Approvals needed:* ${settings.approvalsRequired}`,
+    `*Requests expire after:* ${formatDuration(settings.requestTtlMs)}`,
+  ];
+  if (settings.executionDelayMs > 0) {
+    lines.push(`*Delay before the DELETE:* ${formatDuration(settings.executionDelayMs)} (it can be aborted meanwhile)`);
+  }
+  if (settings.dryRun) lines.push('*DRY RUN is on:* nothing is really deleted.');
+  return lines.join('\n');
+}
+
+export function renderCreated(request: DeletionRequest): string {
+  return `:white_check_mark: Request \`${request.id}\` to delete customer \`${safeMrkdwn(request.customerId, 80)}\` is posted in this channel${request.dryRun ? ' (DRY RUN)' : ''}. It needs ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'} from an authorized approver other than you, and expires ${slackDate(request.expiresAt)}.`;
+}
+
+export function renderList(requests: DeletionRequest[], permalinks: Map<string, string | null>): string {
+  if (requests.length === 0) return ':information_source: No open deletion requests in this channel.';
+  const lines = requests.map((r) => {
+    const label = `\`${r.id}\``;
+    return `• ${link(permalinks.get(r.id) ?? null, label)} customer \`${safeMrkdwn(r.customerId, 80)}\`, ${stateWord(r)}, by ${mention(r.requesterId)}, ${r.approvals.length} of ${r.approvalsRequired} approvals, expires ${slackDate(r.expiresAt)}`;
+  });
+  return [`*Open deletion requests in this channel (${requests.length}):*`, ...lines].join('\n');
+}
+
+export function renderStatus(request: DeletionRequest, events: RequestEvent[], permalink: string | null): string {
+  const history = events.map((e) => `• ${slackDate(e.at, '{date_short} {time_secs}')} ${renderThreadReply(e, request).replace(/\n/g, ' ')}`);
+  return [
+    `*Request ${link(permalink, request.id)}*: customer \`${safeMrkdwn(request.customerId, 80)}\`, *${stateWord(request)}*${request.dryRun ? ' (DRY RUN)' : ''}`,
+    ...history,
+  ]
+    .join('\n')
+    .slice(0, 3900);
+}

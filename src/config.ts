@@ -1,0 +1,229 @@
+// The bot's settings: a pure function of the environment (CONTRACT §2), every problem reported at once.
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface PolicyConfig {
+  approverUserIds: string[];
+  approverUsergroupIds: string[];
+  approvalsRequired: number;
+  requesterUserIds: string[];
+  requesterUsergroupIds: string[];
+  allowedChannelIds: string[];
+  requestTtlMs: number;
+  customerIdPattern: RegExp;
+  executionDelayMs: number;
+  maxPendingPerRequester: number;
+  maxDeletionsPerDay: number;
+  dryRun: boolean;
+}
+
+export interface Config {
+  slack: {
+    botToken: string;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string;
+    teamId: string | undefined;
+  };
+  botpenguin: { token: string; apiUrl: string; timeoutMs: number };
+  policy: PolicyConfig;
+  store: { databaseUrl: string | undefined; sqlitePath: string };
+  port: number;
+  logLevel: LogLevel;
+}
+
+/** Values that must never be printed, whatever goes wrong. */
+export const SECRET_VARIABLES = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'BOTPENGUIN_API_TOKEN',
+  'DATABASE_URL',
+] as const;
+
+// An empty `FOO=` line in .env means "not set".
+const unsetIfEmpty = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(unsetIfEmpty, schema.optional());
+const required = <T extends z.ZodType<unknown, string>>(schema: T) =>
+  z.preprocess(unsetIfEmpty, z.string({ error: 'is required' }).pipe(schema));
+
+const token = (prefix: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => v.startsWith(prefix), `must start with "${prefix}"`)
+    .refine((v) => !/\s/.test(v), 'must not contain spaces');
+
+const idList = (pattern: RegExp, what: string) =>
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    )
+    .refine((ids) => ids.every((id) => pattern.test(id)), {
+      message: `must be a comma-separated list of Slack ${what} ids (like ${pattern.source.slice(1, 2)}0123ABCD)`,
+    });
+const userIds = idList(/^[UW][A-Z0-9]{2,}$/, 'user');
+const usergroupIds = idList(/^S[A-Z0-9]{2,}$/, 'user group');
+const channelIds = idList(/^[CGD][A-Z0-9]{2,}$/, 'channel');
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, {
+      message: `must be a whole number from ${min} to ${max}`,
+    })
+    .transform(Number);
+
+const duration = (allowZero: boolean) =>
+  z
+    .string()
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === null || (!allowZero && ms === 0)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a duration like 90s, 15m, 24h or 7d${allowZero ? ' (0s for none)' : ''}`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const url = new URL(v);
+      return url.protocol === 'https:' || url.protocol === 'http:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), 'must be true or false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const regex = z.string().transform((v, ctx) => {
+  try {
+    return new RegExp(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a valid regular expression' });
+    return z.NEVER;
+  }
+});
+
+const schema = z
+  .object({
+    SLACK_BOT_TOKEN: required(token('xoxb-')),
+    SLACK_SIGNING_SECRET: optional(z.string().trim()),
+    SLACK_APP_TOKEN: optional(token('xapp-')),
+    SLACK_API_URL: optional(httpUrl),
+    SLACK_TEAM_ID: optional(z.string().trim().regex(/^[TE][A-Z0-9]{2,}$/, 'must be a Slack team id like T0123ABCD')),
+    BOTPENGUIN_API_TOKEN: required(z.string().trim().refine((v) => !/\s/.test(v), 'must not contain spaces')),
+    BOTPENGUIN_API_URL: optional(httpUrl),
+    BOTPENGUIN_TIMEOUT_MS: optional(integer(100, 120_000)),
+    APPROVER_USER_IDS: optional(userIds),
+    APPROVER_USERGROUP_IDS: optional(usergroupIds),
+    APPROVALS_REQUIRED: optional(integer(1, 10)),
+    REQUESTER_USER_IDS: optional(userIds),
+    REQUESTER_USERGROUP_IDS: optional(usergroupIds),
+    ALLOWED_CHANNEL_IDS: optional(channelIds),
+    REQUEST_TTL: optional(duration(false)),
+    CUSTOMER_ID_PATTERN: optional(regex),
+    EXECUTION_DELAY: optional(duration(true)),
+    MAX_PENDING_PER_REQUESTER: optional(integer(1, 1000)),
+    MAX_DELETIONS_PER_DAY: optional(integer(0, 100_000)),
+    DATABASE_URL: optional(
+      z.string().trim().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
+    ),
+    SQLITE_PATH: optional(z.string().trim()),
+    DRY_RUN: optional(bool),
+    PORT: optional(integer(0, 65_535)),
+    LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error'], 'must be one of debug, info, warn, error')),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
+      });
+    }
+    const approvers = env.APPROVER_USER_IDS ?? [];
+    const groups = env.APPROVER_USERGROUP_IDS ?? [];
+    if (approvers.length === 0 && groups.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APPROVER_USER_IDS'],
+        message: 'or APPROVER_USERGROUP_IDS is required: somebody must be allowed to approve',
+      });
+    }
+    const needed = env.APPROVALS_REQUIRED ?? 1;
+    if (groups.length === 0 && approvers.length > 0 && approvers.length < needed) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APPROVALS_REQUIRED'],
+        message: `is ${needed} but APPROVER_USER_IDS lists only ${approvers.length} approver(s): no request could ever be approved`,
+      });
+    }
+  });
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    // Messages are ours (never zod's defaults that might quote the input), so no value can leak.
+    const errors = parsed.error.issues.map((issue) => `${String(issue.path[0] ?? 'config')}: ${issue.message}`);
+    return { ok: false, errors: [...new Set(errors)] };
+  }
+  const e = parsed.data;
+  const slackApiUrl = e.SLACK_API_URL ?? 'https://slack.com/api/';
+  return {
+    ok: true,
+    config: {
+      slack: {
+        botToken: e.SLACK_BOT_TOKEN,
+        signingSecret: e.SLACK_SIGNING_SECRET,
+        appToken: e.SLACK_APP_TOKEN,
+        apiUrl: slackApiUrl.endsWith('/') ? slackApiUrl : `${slackApiUrl}/`,
+        teamId: e.SLACK_TEAM_ID,
+      },
+      botpenguin: {
+        token: e.BOTPENGUIN_API_TOKEN,
+        apiUrl: (e.BOTPENGUIN_API_URL ?? 'https://api.v7.botpenguin.com').replace(/\/+$/, ''),
+        timeoutMs: e.BOTPENGUIN_TIMEOUT_MS ?? 10_000,
+      },
+      policy: {
+        approverUserIds: e.APPROVER_USER_IDS ?? [],
+        approverUsergroupIds: e.APPROVER_USERGROUP_IDS ?? [],
+        approvalsRequired: e.APPROVALS_REQUIRED ?? 1,
+        requesterUserIds: e.REQUESTER_USER_IDS ?? [],
+        requesterUsergroupIds: e.REQUESTER_USERGROUP_IDS ?? [],
+        allowedChannelIds: e.ALLOWED_CHANNEL_IDS ?? [],
+        requestTtlMs: e.REQUEST_TTL ?? 24 * 3_600_000,
+        customerIdPattern: e.CUSTOMER_ID_PATTERN ?? /^[0-9a-fA-F]{24}$/,
+        executionDelayMs: e.EXECUTION_DELAY ?? 0,
+        maxPendingPerRequester: e.MAX_PENDING_PER_REQUESTER ?? 5,
+        maxDeletionsPerDay: e.MAX_DELETIONS_PER_DAY ?? 50,
+        dryRun: e.DRY_RUN ?? false,
+      },
+      store: { databaseUrl: e.DATABASE_URL, sqlitePath: e.SQLITE_PATH ?? './data/bp-delete.sqlite' },
+      port: e.PORT ?? 3000,
+      logLevel: e.LOG_LEVEL ?? 'info',
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import type { ListenerDeps } from '../deps';
+import { serviceClick } from './click';
+
+export const cancelAction = (deps: ListenerDeps) => serviceClick(deps, (service, id, actor) => service.cancel(id, actor));

@@ -1,0 +1,23 @@
+// Deny: an approver may give a reason in a modal. If the modal can't be opened (the trigger expired,
+// Slack is slow), deny without a reason rather than leave the click unanswered: denying deletes nothing.
+import { renderDenyModal } from '../../blocks/deny-modal';
+import { errorFields } from '../../logger';
+import type { ListenerDeps } from '../deps';
+import { clickListener } from './click';
+
+export const denyAction = (deps: ListenerDeps) =>
+  clickListener(deps, async (args, requestId, actor) => {
+    const allowed = await deps.service.checkDeny(requestId, actor);
+    if (!allowed.ok) return allowed;
+    try {
+      await args.client.views.open({ trigger_id: args.body.trigger_id, view: renderDenyModal(allowed.value) });
+      return null;
+    } catch (error) {
+      deps.logger.warn('could not open the deny modal; denying without a reason', {
+        requestId,
+        userId: actor.userId,
+        ...errorFields(error),
+      });
+      return deps.service.deny(requestId, actor, null);
+    }
+  });

@@ -1,0 +1,48 @@
+// `/bp-delete …`: validate and store first, answer ephemerally (the 3-second HTTP answer), and leave
+// posting the approval message to the sync that the service starts.
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../blocks/replies';
+import { errorFields } from '../../logger';
+import type { CommandResult } from '../../requests/service';
+import type { ListenerDeps } from '../deps';
+
+export function bpDeleteCommand(deps: ListenerDeps) {
+  return async ({ command, ack }: AllMiddlewareArgs & SlackCommandMiddlewareArgs): Promise<void> => {
+    const actor = { userId: command.user_id, teamId: command.team_id, channelId: command.channel_id };
+    let text: string;
+    try {
+      const result = await deps.service.command(actor, command.text ?? '');
+      text = await describe(deps, result);
+    } catch (error) {
+      deps.logger.error('slash command failed', { userId: actor.userId, channelId: actor.channelId, ...errorFields(error) });
+      text = ':warning: Something went wrong on our side and nothing was changed. Please try again; if it keeps happening, tell the bot’s operators.';
+    }
+    await ack({ response_type: 'ephemeral', text });
+  };
+}
+
+async function describe(deps: ListenerDeps, result: CommandResult): Promise<string> {
+  switch (result.kind) {
+    case 'help':
+      return renderHelp(deps.settings);
+    case 'created':
+      return renderCreated(result.request);
+    case 'list': {
+      const links = await Promise.all(
+        result.requests.map(async (r) => [r.id, await deps.permalinks.get(r.channelId, r.messageTs)] as const),
+      );
+      return renderList(result.requests, new Map(links));
+    }
+    case 'status':
+      return renderStatus(
+        result.request,
+        result.events,
+        await deps.permalinks.get(result.request.channelId, result.request.messageTs),
+      );
+    case 'refused': {
+      const r = result.refusal;
+      const link = r.code === 'already_open' ? await deps.permalinks.get(r.existing.channelId, r.existing.messageTs) : null;
+      return renderRefusal(r, link);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// The deny modal's submission: close the modal, then deny with the reason given (if any).
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { z } from 'zod';
+import { renderRefusal } from '../../blocks/replies';
+import { BLOCK_DENY_REASON, INPUT_DENY_REASON } from '../../constants';
+import { errorFields } from '../../logger';
+import { tellUser } from '../../slack/ephemeral';
+import type { ListenerDeps } from '../deps';
+
+const Metadata = z.object({ requestId: z.string().max(64), channelId: z.string().max(64) });
+
+export function denyReasonView(deps: ListenerDeps) {
+  return async ({ ack, body, view, client }: AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>) => {
+    await ack();
+    const userId = body.user.id;
+    let metadata: z.infer<typeof Metadata>;
+    try {
+      metadata = Metadata.parse(JSON.parse(view.private_metadata));
+    } catch {
+      deps.logger.warn('deny modal with unreadable metadata', { userId });
+      return;
+    }
+    const reason = view.state.values[BLOCK_DENY_REASON]?.[INPUT_DENY_REASON]?.value?.trim() || null;
+    const actor = { userId, teamId: body.team?.id ?? body.user.team_id, channelId: metadata.channelId };
+    try {
+      const result = await deps.service.deny(metadata.requestId, actor, reason);
+      if (!result.ok) {
+        await tellUser({ client, respond: undefined, channelId: metadata.channelId, userId, text: renderRefusal(result.refusal), logger: deps.logger });
+      }
+    } catch (error) {
+      deps.logger.error('deny failed', { userId, requestId: metadata.requestId, ...errorFields(error) });
+    }
+  };
+}

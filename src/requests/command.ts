@@ -1,0 +1,35 @@
+// Parsing the text of `/bp-delete …`: the first word is a subcommand or a customer id, the rest the reason.
+
+export type ParsedCommand =
+  | { kind: 'help' }
+  | { kind: 'list' }
+  | { kind: 'status'; target: string | null }
+  | { kind: 'request'; customerId: string; reason: string };
+
+/** Longest reason kept; Slack's own command text limit is lower, this guards the store. */
+export const MAX_REASON_LENGTH = 4000;
+
+export function parseCommand(text: string): ParsedCommand {
+  const trimmed = text.trim();
+  if (trimmed === '') return { kind: 'help' };
+  const match = /^(\S+)(?:\s+([\s\S]*))?$/.exec(trimmed);
+  const first = match?.[1] ?? '';
+  const rest = (match?.[2] ?? '').trim();
+  const word = first.toLowerCase();
+  if (word === 'help' || word === '-h' || word === '--help') return { kind: 'help' };
+  if (word === 'list') return { kind: 'list' };
+  if (word === 'status') return { kind: 'status', target: rest.split(/\s+/)[0] || null };
+  return { kind: 'request', customerId: first, reason: Array.from(rest).slice(0, MAX_REASON_LENGTH).join('') };
+}
+
+/** Customer ids are matched whole against the configured pattern, whatever anchors it has. */
+export function isValidCustomerId(id: string, pattern: RegExp): boolean {
+  if (id.length === 0 || id.length > 128 || /[\s\u0000-\u001f]/.test(id)) return false;
+  const whole = new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace(/[gy]/g, ''));
+  return whole.test(id);
+}
+
+/** Request ids look like R7K2M9QXAB: short enough to type, never a valid 24-hex customer id. */
+export function isRequestId(text: string): boolean {
+  return /^R[0-9A-HJKMNP-TV-Z]{9}$/.test(text.toUpperCase());
+}

@@ -1,0 +1,46 @@
+// Who may do what: the one place that decides whether a person may ask for, or approve, a deletion.
+import type { PolicyConfig } from '../config';
+
+/** Slack user group membership, asked of Slack (and cached) by the Slack layer. */
+export interface Directory {
+  /** Members of one user group. Rejects when Slack cannot be asked. */
+  usergroupMembers(groupId: string): Promise<ReadonlySet<string>>;
+}
+
+export type Membership = 'member' | 'not_member' | 'unknown';
+
+export class Policy {
+  constructor(
+    private readonly settings: PolicyConfig,
+    private readonly directory: Directory,
+  ) {}
+
+  channelAllowed(channelId: string): boolean {
+    const allowed = this.settings.allowedChannelIds;
+    return allowed.length === 0 || allowed.includes(channelId);
+  }
+
+  /** Anyone may ask unless requesters are listed; 'unknown' when a group could not be read (fail closed). */
+  async requesterMembership(userId: string): Promise<Membership> {
+    const { requesterUserIds, requesterUsergroupIds } = this.settings;
+    if (requesterUserIds.length === 0 && requesterUsergroupIds.length === 0) return 'member';
+    return this.membership(userId, requesterUserIds, requesterUsergroupIds);
+  }
+
+  async approverMembership(userId: string): Promise<Membership> {
+    return this.membership(userId, this.settings.approverUserIds, this.settings.approverUsergroupIds);
+  }
+
+  private async membership(userId: string, userIds: string[], groupIds: string[]): Promise<Membership> {
+    if (userIds.includes(userId)) return 'member';
+    let unknown = false;
+    for (const groupId of groupIds) {
+      try {
+        if ((await this.directory.usergroupMembers(groupId)).has(userId)) return 'member';
+      } catch {
+        unknown = true;
+      }
+    }
+    return unknown ? 'unknown' : 'not_member';
+  }
+}

@@ -1,0 +1,70 @@
+// Best-effort customer preview: BotPenguin has no get-by-id, so page through the customer list,
+// bounded in pages and time, and cache what was found. Never throws.
+import type { ListResult } from '../botpenguin/client';
+import type { CustomerPreview } from './types';
+
+export interface CustomerLister {
+  listCustomers(page: number, opts?: { signal?: AbortSignal }): Promise<ListResult>;
+}
+
+export interface PreviewOptions {
+  maxPages: number;
+  budgetMs: number;
+  cacheMs: number;
+  now: () => number;
+}
+
+export class Previewer {
+  private readonly cache = new Map<string, { preview: CustomerPreview; until: number }>();
+
+  constructor(
+    private readonly lister: CustomerLister,
+    private readonly options: PreviewOptions,
+  ) {}
+
+  /** Look a customer up; `fresh` skips the cache (the check right before a DELETE). */
+  async lookup(customerId: string, fresh = false): Promise<CustomerPreview> {
+    const key = customerId.toLowerCase();
+    const cached = this.cache.get(key);
+    const now = this.options.now();
+    if (!fresh && cached && cached.until > now) return cached.preview;
+    const preview = await this.search(key);
+    if (preview.status !== 'unavailable') {
+      if (this.cache.size > 1000) this.cache.clear();
+      this.cache.set(key, { preview, until: now + this.options.cacheMs });
+    }
+    return preview;
+  }
+
+  private async search(key: string): Promise<CustomerPreview> {
+    const signal = AbortSignal.timeout(this.options.budgetMs);
+    let page = 1;
+    for (; page <= this.options.maxPages; page++) {
+      if (signal.aborted) break;
+      const result = await this.lister.listCustomers(page, { signal });
+      if (!result.ok) return { status: 'unavailable', checkedAt: this.options.now() };
+      const hit = result.customers.find((c) => c.id.toLowerCase() === key);
+      if (hit) {
+        return {
+          status: 'found',
+          name: hit.name,
+          email: hit.email,
+          customerStatus: hit.status,
+          pagesSearched: page,
+          checkedAt: this.options.now(),
+        };
+      }
+      if (result.customers.length === 0) break;
+    }
+    if (signal.aborted && page <= this.options.maxPages) {
+      return { status: 'unavailable', checkedAt: this.options.now() };
+    }
+    return { status: 'not_found', pagesSearched: Math.min(page, this.options.maxPages), checkedAt: this.options.now() };
+  }
+}
+
+/** True when a customer shown before was shown again with another name or email. */
+export function customerChanged(before: CustomerPreview | null, now: CustomerPreview): boolean {
+  if (before?.status !== 'found' || now.status !== 'found') return false;
+  return (before.name ?? null) !== (now.name ?? null) || (before.email ?? null) !== (now.email ?? null);
+}

@@ -1,0 +1,97 @@
+// The domain: a deletion request, its states, and what happened to it. Plain data, no framework.
+
+/**
+ * pending → approved → executing → succeeded | failed
+ * pending → denied | cancelled | expired
+ * approved (during EXECUTION_DELAY) → aborted
+ */
+export type RequestState =
+  | 'pending'
+  | 'approved'
+  | 'executing'
+  | 'succeeded'
+  | 'failed'
+  | 'denied'
+  | 'cancelled'
+  | 'expired'
+  | 'aborted';
+
+/** States in which a request still holds its customer id (only one open request per customer). */
+export const OPEN_STATES: readonly RequestState[] = ['pending', 'approved', 'executing'];
+export const FINAL_STATES: readonly RequestState[] = ['succeeded', 'failed', 'denied', 'cancelled', 'expired', 'aborted'];
+
+export interface Approval {
+  userId: string;
+  at: number;
+}
+
+export interface CustomerPreview {
+  /** found: shown; not_found: not in the pages searched; unavailable: BotPenguin could not be asked. */
+  status: 'found' | 'not_found' | 'unavailable';
+  name?: string | null;
+  email?: string | null;
+  customerStatus?: string | null;
+  pagesSearched?: number;
+  checkedAt: number;
+}
+
+export interface DeletionOutcome {
+  ok: boolean;
+  /** 'deleted', 'already_gone', 'dry_run', or a failure kind from the BotPenguin client / the pre-delete check. */
+  kind: string;
+  message: string;
+  httpStatus?: number;
+  attempts?: number;
+}
+
+export interface DeletionRequest {
+  id: string;
+  teamId: string;
+  channelId: string;
+  customerId: string;
+  reason: string;
+  requesterId: string;
+  state: RequestState;
+  approvalsRequired: number;
+  approvals: Approval[];
+  createdAt: number;
+  expiresAt: number;
+  /** When the DELETE may go out: set when the last approval arrives. */
+  executeAt: number | null;
+  /** Who denied, cancelled or aborted, and why. */
+  closedBy: string | null;
+  closeReason: string | null;
+  outcome: DeletionOutcome | null;
+  /** How many times a DELETE was started (a value above 1 means a re-send after a crash). */
+  deleteStarts: number;
+  /** While executing: until when the instance that claimed it owns the DELETE. */
+  leaseUntil: number | null;
+  dryRun: boolean;
+  preview: CustomerPreview | null;
+  messageTs: string | null;
+  /** Bumped at every change a person should see; messageVersion is the last one shown in Slack. */
+  version: number;
+  messageVersion: number;
+  finishedAt: number | null;
+}
+
+export type EventKind =
+  | 'requested'
+  | 'approved'
+  | 'executing'
+  | 'deleted'
+  | 'failed'
+  | 'denied'
+  | 'cancelled'
+  | 'expired'
+  | 'aborted';
+
+export interface RequestEvent {
+  id: number;
+  requestId: string;
+  kind: EventKind;
+  actorId: string | null;
+  detail: string | null;
+  at: number;
+  postedAt: number | null;
+}

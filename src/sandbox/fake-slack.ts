@@ -1,0 +1,227 @@
+// A local stand-in for the Slack Web API: records every call, keeps each channel's messages and
+// threads as Slack would (updates replace, replies thread), and can be told to fail. Used by the
+// integration tests, `npm run demo` and `npm run bench`; never by the bot itself.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedCall {
+  method: string;
+  /** Form or JSON fields; `blocks`, `view` and `attachments` are parsed from their JSON strings. */
+  args: Record<string, unknown>;
+  authorization: string | undefined;
+  at: number;
+}
+
+export interface SlackMessage {
+  channel: string;
+  ts: string;
+  threadTs: string | null;
+  text: string;
+  blocks: unknown[];
+  /** Every version of this message, oldest first (updates append). */
+  history: { text: string; blocks: unknown[] }[];
+}
+
+export interface Ephemeral {
+  channel: string | null;
+  user: string | null;
+  text: string;
+  via: 'chat.postEphemeral' | 'response_url';
+}
+
+export interface Failure {
+  status: number;
+  /** For 200 answers: Slack's error code, e.g. `channel_not_found`. */
+  error?: string;
+  retryAfterSeconds?: number;
+  delayMs?: number;
+}
+
+export class FakeSlack {
+  readonly calls: RecordedCall[] = [];
+  readonly messages: SlackMessage[] = [];
+  readonly ephemerals: Ephemeral[] = [];
+  readonly usergroups = new Map<string, string[]>();
+  readonly views: unknown[] = [];
+  private readonly failures = new Map<string, Failure[]>();
+  private readonly waiters: { check: () => boolean; resolve: () => void }[] = [];
+  private server: http.Server | null = null;
+  private seq = 0;
+  url = '';
+
+  async start(): Promise<string> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    return this.url;
+  }
+
+  /** Base URL for SLACK_API_URL. */
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  /** A response_url that records what the bot posts to it. */
+  responseUrl(id = 'r1'): string {
+    return `${this.url}/response/${id}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Make the next `times` calls of `method` fail as described. */
+  failNext(method: string, failure: Failure, times = 1): void {
+    const list = this.failures.get(method) ?? [];
+    for (let i = 0; i < times; i++) list.push(failure);
+    this.failures.set(method, list);
+  }
+
+  callsTo(method: string): RecordedCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** Top-level messages (not thread replies) in a channel, oldest first. */
+  channelMessages(channel: string): SlackMessage[] {
+    return this.messages.filter((m) => m.channel === channel && m.threadTs === null);
+  }
+
+  thread(channel: string, ts: string): SlackMessage[] {
+    return this.messages.filter((m) => m.channel === channel && m.threadTs === ts);
+  }
+
+  ephemeralsFor(user: string): Ephemeral[] {
+    return this.ephemerals.filter((e) => e.user === user || e.user === null);
+  }
+
+  /** Resolve once `check` holds (checked after every call), or reject after `timeoutMs`. */
+  waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        check,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`timed out waiting for ${what}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.check()) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const args = parseBody(raw, req.headers['content-type']);
+
+    if (url.pathname.startsWith('/response/')) {
+      this.calls.push({ method: 'response_url', args, authorization: req.headers.authorization, at: Date.now() });
+      this.ephemerals.push({ channel: null, user: null, text: String(args.text ?? ''), via: 'response_url' });
+      send(res, 200, { ok: true });
+      this.notify();
+      return;
+    }
+    const method = url.pathname.replace(/^\/api\//, '');
+    this.calls.push({ method, args, authorization: req.headers.authorization, at: Date.now() });
+
+    const failure = this.failures.get(method)?.shift();
+    if (failure) {
+      if (failure.delayMs) await new Promise((r) => setTimeout(r, failure.delayMs));
+      const headers: Record<string, string> = {};
+      if (failure.retryAfterSeconds !== undefined) headers['retry-after'] = String(failure.retryAfterSeconds);
+      send(res, failure.status, { ok: false, error: failure.error ?? (failure.status === 429 ? 'ratelimited' : 'internal_error') }, headers);
+      this.notify();
+      return;
+    }
+    send(res, 200, this.answer(method, args));
+    this.notify();
+  }
+
+  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    const channel = typeof args.channel === 'string' ? args.channel : '';
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T0000TEST', user: 'bp-delete' };
+      case 'chat.postMessage': {
+        const ts = `${1_700_000_000 + ++this.seq}.${String(this.seq).padStart(6, '0')}`;
+        const text = String(args.text ?? '');
+        const blocks = Array.isArray(args.blocks) ? args.blocks : [];
+        const threadTs = typeof args.thread_ts === 'string' ? args.thread_ts : null;
+        this.messages.push({ channel, ts, threadTs, text, blocks, history: [{ text, blocks }] });
+        return { ok: true, channel, ts, message: { text, ts } };
+      }
+      case 'chat.update': {
+        const message = this.messages.find((m) => m.channel === channel && m.ts === args.ts);
+        if (!message) return { ok: false, error: 'message_not_found' };
+        message.text = String(args.text ?? '');
+        message.blocks = Array.isArray(args.blocks) ? args.blocks : [];
+        message.history.push({ text: message.text, blocks: message.blocks });
+        return { ok: true, channel, ts: message.ts };
+      }
+      case 'chat.postEphemeral':
+        this.ephemerals.push({ channel, user: String(args.user ?? ''), text: String(args.text ?? ''), via: 'chat.postEphemeral' });
+        return { ok: true, message_ts: `${Date.now() / 1000}` };
+      case 'chat.getPermalink':
+        return { ok: true, channel, permalink: `https://example.slack.com/archives/${channel}/p${String(args.message_ts).replace('.', '')}` };
+      case 'usergroups.users.list': {
+        const users = this.usergroups.get(String(args.usergroup));
+        return users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' };
+      }
+      case 'views.open':
+        this.views.push(args.view);
+        return { ok: true, view: { id: `V${this.seq}` } };
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+}
+
+function parseBody(raw: string, contentType: string | undefined): Record<string, unknown> {
+  let fields: Record<string, unknown> = {};
+  if (contentType?.includes('application/json')) {
+    try {
+      fields = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      fields = {};
+    }
+  } else {
+    fields = Object.fromEntries(new URLSearchParams(raw));
+  }
+  for (const key of ['blocks', 'view', 'attachments']) {
+    const value = fields[key];
+    if (typeof value === 'string') {
+      try {
+        fields[key] = JSON.parse(value);
+      } catch {
+        // leave as sent
+      }
+    }
+  }
+  return fields;
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}

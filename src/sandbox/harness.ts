@@ -1,0 +1,108 @@
+// The real bot wired to the local fakes: one call gives a running app on a loopback port, a Slack
+// stand-in, a BotPenguin stand-in, a signed sender and the captured logs. Tests, demo and bench use it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type BotApp, createApp } from '../app';
+import { type Config, loadConfig, SECRET_VARIABLES } from '../config';
+import { createLogger } from '../logger';
+import { createStore } from '../store';
+import type { Store } from '../store/types';
+import { FakeBotPenguin } from './fake-botpenguin';
+import { FakeSlack } from './fake-slack';
+import { SlackSender } from './slack-sender';
+
+export const SANDBOX_SECRETS = {
+  SLACK_BOT_TOKEN: 'xoxb-sandbox-SECRET-bot-token-0001',
+  SLACK_SIGNING_SECRET: 'sandbox-SECRET-signing-secret-0002',
+  BOTPENGUIN_API_TOKEN: 'bp-sandbox-SECRET-api-token-0003',
+} as const;
+
+export const SANDBOX_CHANNEL = 'C0OPS0001';
+export const SANDBOX_TEAM = 'T0SANDBOX';
+
+export interface SandboxOptions {
+  /** Extra or overriding environment for the bot (APPROVER_USER_IDS etc.). */
+  env?: Record<string, string | undefined>;
+  /** Reuse fakes across bot restarts. */
+  slack?: FakeSlack;
+  botpenguin?: FakeBotPenguin;
+  sqlitePath?: string;
+  now?: () => number;
+  sweepIntervalMs?: number;
+}
+
+export interface Sandbox {
+  bot: BotApp;
+  config: Config;
+  store: Store;
+  slack: FakeSlack;
+  botpenguin: FakeBotPenguin;
+  sender: SlackSender;
+  port: number;
+  logs: string[];
+  sqlitePath: string;
+  /** Stop the bot (and close its store); the fakes keep running unless `fakes` is true. */
+  stop(options?: { fakes?: boolean }): Promise<void>;
+}
+
+export function sandboxEnv(slack: FakeSlack, botpenguin: FakeBotPenguin, sqlitePath: string): Record<string, string> {
+  return {
+    ...SANDBOX_SECRETS,
+    SLACK_API_URL: slack.apiUrl,
+    BOTPENGUIN_API_URL: botpenguin.url,
+    BOTPENGUIN_TIMEOUT_MS: '1000',
+    APPROVER_USER_IDS: 'UAPPROVER1,UAPPROVER2',
+    SQLITE_PATH: sqlitePath,
+    PORT: '0',
+    LOG_LEVEL: 'debug',
+  };
+}
+
+export function tempSqlitePath(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-delete-'));
+  return path.join(dir, 'bp-delete.sqlite');
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const slack = options.slack ?? new FakeSlack();
+  const botpenguin = options.botpenguin ?? new FakeBotPenguin();
+  if (!slack.url) await slack.start();
+  if (!botpenguin.url) await botpenguin.start();
+  const sqlitePath = options.sqlitePath ?? tempSqlitePath();
+  const env: Record<string, string | undefined> = { ...sandboxEnv(slack, botpenguin, sqlitePath), ...options.env };
+  const loaded = loadConfig(env as NodeJS.ProcessEnv);
+  if (!loaded.ok) throw new Error(`sandbox configuration is invalid: ${loaded.errors.join('; ')}`);
+  const config = loaded.config;
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: SECRET_VARIABLES.map((name) => env[name]),
+    write: (line) => logs.push(line),
+  });
+  const store = await createStore(config.store, env as NodeJS.ProcessEnv);
+  const bot = createApp({ config, store, logger, now: options.now, sweepIntervalMs: options.sweepIntervalMs });
+  const { port } = await bot.start();
+  if (port === null) throw new Error('sandbox bot did not report an HTTP port');
+  const sender = new SlackSender(`http://127.0.0.1:${port}/slack/events`, config.slack.signingSecret ?? '', {
+    channel: SANDBOX_CHANNEL,
+    team: SANDBOX_TEAM,
+    responseUrl: (id) => slack.responseUrl(id),
+  });
+  return {
+    bot,
+    config,
+    store,
+    slack,
+    botpenguin,
+    sender,
+    port,
+    logs,
+    sqlitePath,
+    async stop({ fakes = false } = {}) {
+      await bot.stop(5_000);
+      await store.close();
+      if (fakes) await Promise.all([slack.stop(), botpenguin.stop()]);
+    },
+  };
+}

@@ -1,0 +1,141 @@
+// Sends the bot what Slack would: slash commands, button clicks and modal submissions, form-encoded
+// and signed with the signing secret exactly as Slack signs them (v0, HMAC-SHA256).
+import { createHmac } from 'node:crypto';
+
+export interface SentResponse {
+  status: number;
+  text: string;
+  json: unknown;
+  ms: number;
+}
+
+export interface Where {
+  channel?: string;
+  team?: string;
+  messageTs?: string;
+  responseUrl?: string;
+}
+
+export function signSlackRequest(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)) {
+  const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature };
+}
+
+export class SlackSender {
+  private seq = 0;
+
+  constructor(
+    readonly eventsUrl: string,
+    private readonly signingSecret: string,
+    readonly defaults: { channel: string; team: string; responseUrl: (id: string) => string },
+  ) {}
+
+  /** POST a body with the given headers as is (for signature tests). */
+  async raw(body: string, headers: Record<string, string>): Promise<SentResponse> {
+    const started = performance.now();
+    const res = await fetch(this.eventsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body,
+    });
+    const text = await res.text();
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
+    return { status: res.status, text, json, ms: performance.now() - started };
+  }
+
+  signed(body: string, timestamp?: number): Promise<SentResponse> {
+    return this.raw(body, signSlackRequest(this.signingSecret, body, timestamp));
+  }
+
+  commandBody(user: string, text: string, where: Where = {}): string {
+    const n = ++this.seq;
+    return new URLSearchParams({
+      token: 'deprecated-verification-token',
+      team_id: where.team ?? this.defaults.team,
+      team_domain: 'example',
+      channel_id: where.channel ?? this.defaults.channel,
+      channel_name: 'ops',
+      user_id: user,
+      user_name: user.toLowerCase(),
+      command: '/bp-delete',
+      text,
+      api_app_id: 'A0BPDELETE',
+      is_enterprise_install: 'false',
+      response_url: where.responseUrl ?? this.defaults.responseUrl(`c${n}`),
+      trigger_id: `${n}.111.abc`,
+    }).toString();
+  }
+
+  command(user: string, text: string, where: Where = {}): Promise<SentResponse> {
+    return this.signed(this.commandBody(user, text, where));
+  }
+
+  clickPayload(user: string, actionId: string, value: string, where: Where = {}): Record<string, unknown> {
+    const n = ++this.seq;
+    const channel = where.channel ?? this.defaults.channel;
+    const team = where.team ?? this.defaults.team;
+    const messageTs = where.messageTs ?? '1700000001.000001';
+    return {
+      type: 'block_actions',
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: team },
+      api_app_id: 'A0BPDELETE',
+      token: 'deprecated-verification-token',
+      container: { type: 'message', message_ts: messageTs, channel_id: channel, is_ephemeral: false },
+      trigger_id: `${n}.222.def`,
+      team: { id: team, domain: 'example' },
+      enterprise: null,
+      is_enterprise_install: false,
+      channel: { id: channel, name: 'ops' },
+      message: { type: 'message', ts: messageTs, text: 'approval message' },
+      state: { values: {} },
+      response_url: where.responseUrl ?? this.defaults.responseUrl(`a${n}`),
+      actions: [
+        {
+          action_id: actionId,
+          block_id: 'decide',
+          text: { type: 'plain_text', text: 'button', emoji: true },
+          value,
+          type: 'button',
+          action_ts: `${Date.now() / 1000}`,
+        },
+      ],
+    };
+  }
+
+  click(user: string, actionId: string, value: string, where: Where = {}): Promise<SentResponse> {
+    return this.signedPayload(this.clickPayload(user, actionId, value, where));
+  }
+
+  viewSubmission(user: string, view: { callback_id: string; private_metadata: string }, values: Record<string, Record<string, unknown>>, where: Where = {}) {
+    const team = where.team ?? this.defaults.team;
+    return this.signedPayload({
+      type: 'view_submission',
+      team: { id: team, domain: 'example' },
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: team },
+      api_app_id: 'A0BPDELETE',
+      token: 'deprecated-verification-token',
+      trigger_id: `${++this.seq}.333.ghi`,
+      view: {
+        id: 'V0DENY',
+        team_id: team,
+        type: 'modal',
+        callback_id: view.callback_id,
+        private_metadata: view.private_metadata,
+        state: { values },
+        hash: 'h',
+        title: { type: 'plain_text', text: 'Deny deletion' },
+        blocks: [],
+      },
+      response_urls: [],
+    });
+  }
+
+  signedPayload(payload: unknown): Promise<SentResponse> {
+    return this.signed(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+  }
+}

@@ -1,0 +1,100 @@
+// Brings a request's Slack message and thread up to date with the store, which is the truth.
+// Any failure leaves the store marked out of sync, and the sweeper tries again later.
+import type { webApi } from '@slack/bolt';
+import { renderRequestMessage, renderThreadReply } from '../blocks/request-message';
+import { errorFields, type Logger } from '../logger';
+import type { Store } from '../store/types';
+
+export interface MessageSyncOptions {
+  /** How long one sync may hold a request before another instance may take over. */
+  claimMs: number;
+  now: () => number;
+}
+
+export class MessageSync {
+  /** One sync at a time per request in this process; later calls chain behind it. */
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+
+  constructor(
+    private readonly client: webApi.WebClient,
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly options: MessageSyncOptions,
+  ) {}
+
+  /** Ask for a sync; never throws. The returned promise settles when this request is in step (or gave up). */
+  request(requestId: string): Promise<void> {
+    const current = this.running.get(requestId);
+    if (current) {
+      this.again.add(requestId);
+      return current;
+    }
+    const run = (async () => {
+      do {
+        this.again.delete(requestId);
+        await this.syncOnce(requestId);
+      } while (this.again.has(requestId));
+    })().finally(() => this.running.delete(requestId));
+    this.running.set(requestId, run);
+    return run;
+  }
+
+  /** Wait for every sync under way (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  private async syncOnce(requestId: string): Promise<void> {
+    const { store, options } = this;
+    const now = options.now();
+    if (!(await store.claimSync(requestId, now + options.claimMs, now))) return;
+    try {
+      for (let round = 0; round < 5; round++) {
+        const request = await store.getRequest(requestId);
+        if (!request) return;
+        const events = (await store.listEvents(requestId)).filter((e) => e.postedAt === null);
+        if (request.messageTs !== null && request.messageVersion >= request.version && events.length === 0) return;
+        let ts = request.messageTs;
+        const rendered = renderRequestMessage(request, options.now());
+        if (ts === null) {
+          const posted = await this.client.chat.postMessage({
+            channel: request.channelId,
+            text: rendered.text,
+            blocks: rendered.blocks,
+            unfurl_links: false,
+            unfurl_media: false,
+          });
+          ts = typeof posted.ts === 'string' ? posted.ts : null;
+          if (ts === null) throw new Error('chat.postMessage answered without a ts');
+          await store.setMessageTs(requestId, ts);
+          await store.markMessageVersion(requestId, request.version);
+          this.logger.info('approval message posted', { requestId, channelId: request.channelId, ts });
+        } else if (request.messageVersion < request.version) {
+          await this.client.chat.update({
+            channel: request.channelId,
+            ts,
+            text: rendered.text,
+            blocks: rendered.blocks,
+          });
+          await store.markMessageVersion(requestId, request.version);
+          this.logger.debug('approval message updated', { requestId, version: request.version, state: request.state });
+        }
+        for (const event of events) {
+          await this.client.chat.postMessage({
+            channel: request.channelId,
+            thread_ts: ts,
+            text: renderThreadReply(event, request),
+            unfurl_links: false,
+            unfurl_media: false,
+          });
+          await store.markEventPosted(event.id, options.now());
+        }
+      }
+    } catch (error) {
+      this.logger.warn('could not bring the Slack message up to date; will retry', { requestId, ...errorFields(error) });
+    } finally {
+      await store.releaseSync(requestId).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// Versioned schema, shared by both stores. Each entry runs once, in order; dialect differences are
+// limited to the few spots marked below, so the two stores stay the same schema.
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: (dialect: Dialect) => string;
+}
+
+const bigint = (d: Dialect) => (d === 'postgres' ? 'BIGINT' : 'INTEGER');
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'requests, approvals, events',
+    sql: (d) => `
+      CREATE TABLE requests (
+        id TEXT PRIMARY KEY,
+        team_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        requester_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        approvals_required INTEGER NOT NULL,
+        created_at ${bigint(d)} NOT NULL,
+        expires_at ${bigint(d)} NOT NULL,
+        execute_at ${bigint(d)},
+        closed_by TEXT,
+        close_reason TEXT,
+        outcome TEXT,
+        delete_starts INTEGER NOT NULL DEFAULT 0,
+        delete_started_at ${bigint(d)},
+        lease_until ${bigint(d)},
+        dry_run INTEGER NOT NULL DEFAULT 0,
+        preview TEXT,
+        message_ts TEXT,
+        version INTEGER NOT NULL DEFAULT 1,
+        message_version INTEGER NOT NULL DEFAULT 0,
+        sync_until ${bigint(d)},
+        finished_at ${bigint(d)}
+      );
+      CREATE UNIQUE INDEX requests_one_open_per_customer ON requests (lower(customer_id))
+        WHERE state IN ('pending', 'approved', 'executing');
+      CREATE INDEX requests_state ON requests (state);
+      CREATE INDEX requests_channel ON requests (channel_id, created_at);
+      CREATE INDEX requests_requester ON requests (requester_id, state);
+      CREATE INDEX requests_out_of_sync ON requests (message_version, version);
+      CREATE TABLE approvals (
+        request_id TEXT NOT NULL REFERENCES requests (id),
+        user_id TEXT NOT NULL,
+        at ${bigint(d)} NOT NULL,
+        PRIMARY KEY (request_id, user_id)
+      );
+      CREATE TABLE events (
+        id ${d === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT'},
+        request_id TEXT NOT NULL REFERENCES requests (id),
+        kind TEXT NOT NULL,
+        actor_id TEXT,
+        detail TEXT,
+        at ${bigint(d)} NOT NULL,
+        posted_at ${bigint(d)}
+      );
+      CREATE INDEX events_request ON events (request_id, id);
+      CREATE INDEX events_unposted ON events (request_id) WHERE posted_at IS NULL;
+    `,
+  },
+];

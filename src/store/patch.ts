@@ -1,0 +1,27 @@
+// Turns a TransitionPatch into SET clauses; column names come from this fixed map only.
+import type { TransitionPatch } from './types';
+
+export function patchAssignments(
+  patch: TransitionPatch,
+  placeholder: (index: number) => string,
+  firstIndex: number,
+): { sql: string[]; values: unknown[] } {
+  const sql: string[] = [];
+  const values: unknown[] = [];
+  const set = (column: string, value: unknown) => {
+    values.push(value);
+    sql.push(`${column} = ${placeholder(firstIndex + values.length - 1)}`);
+  };
+  if (patch.executeAt !== undefined) set('execute_at', patch.executeAt);
+  if (patch.closedBy !== undefined) set('closed_by', patch.closedBy);
+  if (patch.closeReason !== undefined) set('close_reason', patch.closeReason);
+  if (patch.outcome !== undefined) set('outcome', patch.outcome === null ? null : JSON.stringify(patch.outcome));
+  if (patch.leaseUntil !== undefined) set('lease_until', patch.leaseUntil);
+  if (patch.finishedAt !== undefined) set('finished_at', patch.finishedAt);
+  if (patch.countDeleteStart) {
+    sql.push('delete_starts = delete_starts + 1');
+    values.push(Date.now());
+    sql.push(`delete_started_at = COALESCE(delete_started_at, ${placeholder(firstIndex + values.length - 1)})`);
+  }
+  return { sql, values };
+}

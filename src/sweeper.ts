@@ -1,0 +1,60 @@
+// The periodic backstop that keeps promises the moment can't: expiry within a minute, delayed
+// DELETEs after a restart, recovery of a DELETE whose owner died, and Slack messages that fell behind.
+// Every step is a conditional update, so several instances sweeping at once is safe.
+import { errorFields, type Logger } from './logger';
+import type { Executor } from './requests/executor';
+import type { RequestService } from './requests/service';
+import type { Store } from './store/types';
+
+export interface SweeperDeps {
+  store: Store;
+  service: RequestService;
+  executor: Executor;
+  sync: (requestId: string) => Promise<void>;
+  now: () => number;
+  logger: Logger;
+  intervalMs: number;
+}
+
+const BATCH = 50;
+
+export class Sweeper {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly deps: SweeperDeps) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.sweep(), this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One pass; overlapping calls share the pass under way. */
+  sweep(): Promise<void> {
+    if (!this.running) {
+      this.running = this.pass().finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const { store, service, executor, sync, now, logger } = this.deps;
+    try {
+      for (const request of await store.listExpirable(now(), BATCH)) await service.expire(request);
+      for (const request of await store.listDueForExecution(now(), BATCH)) await executor.run(request.id);
+      for (const request of await store.listStaleExecutions(now(), BATCH)) await executor.recover(request);
+      await Promise.all((await store.listOutOfSync(BATCH)).map((request) => sync(request.id)));
+    } catch (error) {
+      logger.warn('sweep failed; will try again', errorFields(error));
+    }
+  }
+}

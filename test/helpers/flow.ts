@@ -1,0 +1,53 @@
+// Shortcuts for integration tests: ask for a deletion and find its approval message in the fake Slack.
+import { ACTION_APPROVE } from '../../src/constants';
+import type { SlackMessage } from '../../src/sandbox/fake-slack';
+import { type Sandbox, SANDBOX_CHANNEL } from '../../src/sandbox/harness';
+
+export const CUSTOMER = '64b7f0c2e4b0a1b2c3d4e5f6';
+export const REQUESTER = 'UREQUESTER';
+export const APPROVER = 'UAPPROVER1';
+export const APPROVER2 = 'UAPPROVER2';
+export const OUTSIDER = 'UOUTSIDER';
+
+/** Type the command, wait for the approval message, return the request id and message. */
+export async function requestDeletion(
+  sb: Sandbox,
+  customerId = CUSTOMER,
+  reason = 'customer asked to close account',
+  user = REQUESTER,
+): Promise<{ requestId: string; message: SlackMessage; ack: unknown }> {
+  const before = sb.slack.channelMessages(SANDBOX_CHANNEL).length;
+  const res = await sb.sender.command(user, `${customerId} ${reason}`.trim());
+  if (res.status !== 200) throw new Error(`command answered ${res.status}: ${res.text}`);
+  await sb.slack.waitFor(() => sb.slack.channelMessages(SANDBOX_CHANNEL).length > before, 5000, 'the approval message');
+  const message = sb.slack.channelMessages(SANDBOX_CHANNEL)[before] as SlackMessage;
+  return { requestId: buttonValue(message, ACTION_APPROVE) ?? '', message, ack: res.json };
+}
+
+/** The value of the button with this action id in a message's current blocks, if it has one. */
+export function buttonValue(message: SlackMessage, actionId: string): string | undefined {
+  for (const block of message.blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[]) {
+    if (block.type !== 'actions') continue;
+    const button = block.elements?.find((e) => e.action_id === actionId);
+    if (button) return button.value;
+  }
+  return undefined;
+}
+
+export function actionIds(message: SlackMessage): string[] {
+  return (message.blocks as { type: string; elements?: { action_id?: string }[] }[])
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => (b.elements ?? []).map((e) => e.action_id ?? ''));
+}
+
+/** All visible text of a message's blocks (mrkdwn and plain_text), for assertions. */
+export function messageText(message: SlackMessage): string {
+  return JSON.stringify(message.blocks)
+    .match(/"text":"((?:[^"\\]|\\.)*)"/g)
+    ?.map((m) => JSON.parse(`{${m}}`).text as string)
+    .join('\n') ?? '';
+}
+
+export async function settle(sb: Sandbox): Promise<void> {
+  await sb.bot.idle();
+}
