@@ -1,8 +1,8 @@
 // createApp(deps): the Bolt app, its receiver (HTTP or Socket Mode), /healthz, and the pieces behind it.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { CustomRoute } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
 import { BotPenguinClient } from './botpenguin/client';
 import type { Config } from './config';
 import * as actions from './listeners/actions';
@@ -199,7 +199,8 @@ function reply(res: import('node:http').ServerResponse, status: number, body: un
 /** Bolt and its receivers log through our JSON logger (and its redaction). */
 function toBoltLogger(logger: Logger) {
   let level = LogLevel.INFO;
-  const join = (msgs: unknown[]) => msgs.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  const join = (msgs: unknown[]) =>
+    msgs.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
   return {
     debug: (...msgs: unknown[]) => logger.debug(join(msgs), { source: 'bolt' }),
     info: (...msgs: unknown[]) => logger.info(join(msgs), { source: 'bolt' }),

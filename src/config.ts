@@ -44,8 +44,7 @@ export const SECRET_VARIABLES = [
 ] as const;
 
 // An empty `FOO=` line in .env means "not set".
-const unsetIfEmpty = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const unsetIfEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(unsetIfEmpty, schema.optional());
 const required = <T extends z.ZodType<unknown, string>>(schema: T) =>
   z.preprocess(unsetIfEmpty, z.string({ error: 'is required' }).pipe(schema));
@@ -83,19 +82,17 @@ const integer = (min: number, max: number) =>
     .transform(Number);
 
 const duration = (allowZero: boolean) =>
-  z
-    .string()
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === null || (!allowZero && ms === 0)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be a duration like 90s, 15m, 24h or 7d${allowZero ? ' (0s for none)' : ''}`,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  z.string().transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === null || (!allowZero && ms === 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a duration like 90s, 15m, 24h or 7d${allowZero ? ' (0s for none)' : ''}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const httpUrl = z
   .string()
@@ -131,8 +128,18 @@ const schema = z
     SLACK_SIGNING_SECRET: optional(z.string().trim()),
     SLACK_APP_TOKEN: optional(token('xapp-')),
     SLACK_API_URL: optional(httpUrl),
-    SLACK_TEAM_ID: optional(z.string().trim().regex(/^[TE][A-Z0-9]{2,}$/, 'must be a Slack team id like T0123ABCD')),
-    BOTPENGUIN_API_TOKEN: required(z.string().trim().refine((v) => !/\s/.test(v), 'must not contain spaces')),
+    SLACK_TEAM_ID: optional(
+      z
+        .string()
+        .trim()
+        .regex(/^[TE][A-Z0-9]{2,}$/, 'must be a Slack team id like T0123ABCD'),
+    ),
+    BOTPENGUIN_API_TOKEN: required(
+      z
+        .string()
+        .trim()
+        .refine((v) => !/\s/.test(v), 'must not contain spaces'),
+    ),
     BOTPENGUIN_API_URL: optional(httpUrl),
     BOTPENGUIN_TIMEOUT_MS: optional(integer(100, 120_000)),
     APPROVER_USER_IDS: optional(userIds),
@@ -147,7 +154,10 @@ const schema = z
     MAX_PENDING_PER_REQUESTER: optional(integer(1, 1000)),
     MAX_DELETIONS_PER_DAY: optional(integer(0, 100_000)),
     DATABASE_URL: optional(
-      z.string().trim().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
+      z
+        .string()
+        .trim()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
     ),
     SQLITE_PATH: optional(z.string().trim()),
     DRY_RUN: optional(bool),

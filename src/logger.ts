@@ -14,7 +14,9 @@ export interface Logger {
 
 export function createRedactor(secrets: ReadonlyArray<string | undefined>): (text: string) => string {
   // Longest first, so a secret that contains another is replaced whole.
-  const list = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4).sort((a, b) => b.length - a.length);
+  const list = secrets
+    .filter((s): s is string => typeof s === 'string' && s.length >= 4)
+    .sort((a, b) => b.length - a.length);
   return (text) => {
     let out = text;
     for (const secret of list) out = out.split(secret).join('[redacted]');
@@ -35,16 +37,18 @@ export function createLogger(options: {
   const redact = createRedactor(options.secrets);
   const write = options.write ?? ((line: string) => process.stdout.write(line));
   const threshold = ORDER[options.level];
-  const log = (level: LogLevel) => (msg: string, fields: LogFields = {}) => {
-    if (ORDER[level] < threshold) return;
-    let line: string;
-    try {
-      line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields });
-    } catch {
-      line = JSON.stringify({ time: new Date().toISOString(), level, msg, note: 'fields not serialisable' });
-    }
-    write(`${redact(line)}\n`);
-  };
+  const log =
+    (level: LogLevel) =>
+    (msg: string, fields: LogFields = {}) => {
+      if (ORDER[level] < threshold) return;
+      let line: string;
+      try {
+        line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields });
+      } catch {
+        line = JSON.stringify({ time: new Date().toISOString(), level, msg, note: 'fields not serialisable' });
+      }
+      write(`${redact(line)}\n`);
+    };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 

@@ -23,18 +23,29 @@ async function main(): Promise<void> {
   try {
     store = await createStore(config.store);
   } catch (error) {
-    logger.error('could not open the store', { store: config.store.databaseUrl ? 'postgres' : 'sqlite', ...errorFields(error) });
+    logger.error('could not open the store', {
+      store: config.store.databaseUrl ? 'postgres' : 'sqlite',
+      ...errorFields(error),
+    });
     process.exit(1);
   }
 
   const bot = createApp({ config, store, logger });
-  const auth = await bot.app.client.auth.test().catch((error: unknown) => ({ ok: false, error: String((error as { data?: { error?: string } })?.data?.error ?? error) }));
+  const auth = await bot.app.client.auth
+    .test()
+    .catch((error: unknown) => ({
+      ok: false,
+      error: String((error as { data?: { error?: string } })?.data?.error ?? error),
+    }));
   if (!auth.ok && /invalid_auth|not_authed|account_inactive|token_revoked|token_expired/.test(String(auth.error))) {
     logger.error('Slack refused SLACK_BOT_TOKEN; check the token', { error: String(auth.error) });
     await store.close();
     process.exit(1);
   }
-  if (!auth.ok) logger.warn('could not verify the bot token with Slack (auth.test); starting anyway', { error: String(auth.error) });
+  if (!auth.ok)
+    logger.warn('could not verify the bot token with Slack (auth.test); starting anyway', {
+      error: String(auth.error),
+    });
 
   const { port } = await bot.start();
   logger.info('bp-delete is running', {

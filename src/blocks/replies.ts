@@ -89,7 +89,9 @@ export function renderList(requests: DeletionRequest[], permalinks: Map<string, 
 }
 
 export function renderStatus(request: DeletionRequest, events: RequestEvent[], permalink: string | null): string {
-  const history = events.map((e) => `• ${slackDate(e.at, '{date_short} {time_secs}')} ${renderThreadReply(e, request).replace(/\n/g, ' ')}`);
+  const history = events.map(
+    (e) => `• ${slackDate(e.at, '{date_short} {time_secs}')} ${renderThreadReply(e, request).replace(/\n/g, ' ')}`,
+  );
   return [
     `*Request ${link(permalink, request.id)}*: customer \`${safeMrkdwn(request.customerId, 80)}\`, *${stateWord(request)}*${request.dryRun ? ' (DRY RUN)' : ''}`,
     ...history,

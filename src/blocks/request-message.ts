@@ -2,6 +2,7 @@
 import type { types } from '@slack/bolt';
 
 type KnownBlock = types.KnownBlock;
+
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../constants';
 import type { DeletionRequest, RequestEvent } from '../requests/types';
 import { mention, plain, quote, safeMrkdwn, slackDate, utcTime } from './text';
@@ -102,7 +103,10 @@ export function renderRequestMessage(request: DeletionRequest, now: number): Ren
         { type: 'mrkdwn', text: `*Requested by*\n${mention(request.requesterId)}` },
         {
           type: 'mrkdwn',
-          text: request.state === 'pending' ? `*Expires*\n${slackDate(request.expiresAt)}` : `*Requested*\n${slackDate(request.createdAt)}`,
+          text:
+            request.state === 'pending'
+              ? `*Expires*\n${slackDate(request.expiresAt)}`
+              : `*Requested*\n${slackDate(request.createdAt)}`,
         },
         { type: 'mrkdwn', text: `*Approvals*\n${approvalsLine(request)}` },
       ],
@@ -169,7 +173,12 @@ function renderButtons(request: DeletionRequest, now: number): KnownBlock | null
           },
         },
         { type: 'button', action_id: ACTION_DENY, text: { type: 'plain_text', text: 'Deny' }, value: request.id },
-        { type: 'button', action_id: ACTION_CANCEL, text: { type: 'plain_text', text: 'Cancel request' }, value: request.id },
+        {
+          type: 'button',
+          action_id: ACTION_CANCEL,
+          text: { type: 'plain_text', text: 'Cancel request' },
+          value: request.id,
+        },
       ],
     };
   }

@@ -17,7 +17,11 @@ export function teamGuard(teamId: string | undefined, logger: Logger): Middlewar
     logger.warn('refused a payload from another workspace', { teamId: teamOf(args.body) ?? null });
     if ('ack' in args && typeof args.ack === 'function') {
       const ack = args.ack as (response?: unknown) => Promise<void>;
-      await ack('command' in args ? { response_type: 'ephemeral', text: ':no_entry_sign: This bot does not serve this workspace.' } : undefined);
+      await ack(
+        'command' in args
+          ? { response_type: 'ephemeral', text: ':no_entry_sign: This bot does not serve this workspace.' }
+          : undefined,
+      );
     }
   };
 }

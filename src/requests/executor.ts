@@ -114,7 +114,11 @@ export class Executor {
         return;
       }
     }
-    deps.logger.info('sending DELETE', { requestId: request.id, customerId: request.customerId, attempt: request.deleteStarts });
+    deps.logger.info('sending DELETE', {
+      requestId: request.id,
+      customerId: request.customerId,
+      attempt: request.deleteStarts,
+    });
     const result = await deps.deleter.deleteCustomer(request.customerId);
     await this.finish(request, ['executing'], toOutcome(result, request.deleteStarts > 1));
   }
@@ -141,9 +145,22 @@ export class Executor {
 
 /** A BotPenguin answer as the request's outcome; a "not found" on a re-send means our first DELETE worked. */
 export function toOutcome(result: DeleteResult, resend: boolean): DeletionOutcome {
-  if (result.ok) return { ok: true, kind: 'deleted', message: result.message, httpStatus: result.status, attempts: result.attempts };
+  if (result.ok)
+    return { ok: true, kind: 'deleted', message: result.message, httpStatus: result.status, attempts: result.attempts };
   if (result.kind === 'not_found' && resend) {
-    return { ok: true, kind: 'already_gone', message: result.message, httpStatus: result.status, attempts: result.attempts };
+    return {
+      ok: true,
+      kind: 'already_gone',
+      message: result.message,
+      httpStatus: result.status,
+      attempts: result.attempts,
+    };
   }
-  return { ok: false, kind: result.kind, message: result.message, httpStatus: result.status, attempts: result.attempts };
+  return {
+    ok: false,
+    kind: result.kind,
+    message: result.message,
+    httpStatus: result.status,
+    attempts: result.attempts,
+  };
 }

@@ -248,7 +248,8 @@ export class RequestService {
     }
     if (request.requesterId !== actor.userId) {
       const notApprover = await this.mayApprove(actor.userId);
-      if (notApprover) return refuse(notApprover.code === 'not_approver' ? { code: 'not_allowed_to_abort' } : notApprover);
+      if (notApprover)
+        return refuse(notApprover.code === 'not_approver' ? { code: 'not_allowed_to_abort' } : notApprover);
     }
     const closed = await this.close(request, ['approved'], 'aborted', actor.userId, null);
     if (closed.ok) this.unschedule(request.id);
@@ -259,12 +260,18 @@ export class RequestService {
   async expire(request: DeletionRequest): Promise<boolean> {
     const at = this.deps.now();
     if (request.state !== 'pending' || request.expiresAt > at) return false;
-    const done = await this.deps.store.transition(request.id, ['pending'], 'expired', { finishedAt: at }, {
-      kind: 'expired',
-      actorId: null,
-      detail: null,
-      at,
-    });
+    const done = await this.deps.store.transition(
+      request.id,
+      ['pending'],
+      'expired',
+      { finishedAt: at },
+      {
+        kind: 'expired',
+        actorId: null,
+        detail: null,
+        at,
+      },
+    );
     if (done) {
       this.deps.logger.info('request expired', { requestId: request.id, customerId: request.customerId });
       this.deps.onChange(request.id);
@@ -292,7 +299,12 @@ export class RequestService {
       const current = await this.deps.store.getRequest(request.id);
       return refuse(current ? this.stateRefusal(current) : { code: 'unknown_request' });
     }
-    this.deps.logger.info(`request ${to}`, { requestId: request.id, customerId: request.customerId, userId, state: to });
+    this.deps.logger.info(`request ${to}`, {
+      requestId: request.id,
+      customerId: request.customerId,
+      userId,
+      state: to,
+    });
     this.deps.onChange(request.id);
     return { ok: true, value: done };
   }

@@ -18,7 +18,14 @@ export type RequestState =
 
 /** States in which a request still holds its customer id (only one open request per customer). */
 export const OPEN_STATES: readonly RequestState[] = ['pending', 'approved', 'executing'];
-export const FINAL_STATES: readonly RequestState[] = ['succeeded', 'failed', 'denied', 'cancelled', 'expired', 'aborted'];
+export const FINAL_STATES: readonly RequestState[] = [
+  'succeeded',
+  'failed',
+  'denied',
+  'cancelled',
+  'expired',
+  'aborted',
+];
 
 export interface Approval {
   userId: string;

@@ -55,7 +55,12 @@ export class FakeBotPenguin {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  addCustomer(id: string, name = `Customer ${id.slice(-4)}`, email = `${id.slice(-6)}@example.com`, status = 'active'): FakeCustomer {
+  addCustomer(
+    id: string,
+    name = `Customer ${id.slice(-4)}`,
+    email = `${id.slice(-6)}@example.com`,
+    status = 'active',
+  ): FakeCustomer {
     const customer = { _id: id, name, contact: { email }, status };
     this.customers.push(customer);
     return customer;

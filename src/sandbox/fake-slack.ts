@@ -150,7 +150,12 @@ export class FakeSlack {
       if (failure.delayMs) await new Promise((r) => setTimeout(r, failure.delayMs));
       const headers: Record<string, string> = {};
       if (failure.retryAfterSeconds !== undefined) headers['retry-after'] = String(failure.retryAfterSeconds);
-      send(res, failure.status, { ok: false, error: failure.error ?? (failure.status === 429 ? 'ratelimited' : 'internal_error') }, headers);
+      send(
+        res,
+        failure.status,
+        { ok: false, error: failure.error ?? (failure.status === 429 ? 'ratelimited' : 'internal_error') },
+        headers,
+      );
       this.notify();
       return;
     }
@@ -180,10 +185,19 @@ export class FakeSlack {
         return { ok: true, channel, ts: message.ts };
       }
       case 'chat.postEphemeral':
-        this.ephemerals.push({ channel, user: String(args.user ?? ''), text: String(args.text ?? ''), via: 'chat.postEphemeral' });
+        this.ephemerals.push({
+          channel,
+          user: String(args.user ?? ''),
+          text: String(args.text ?? ''),
+          via: 'chat.postEphemeral',
+        });
         return { ok: true, message_ts: `${Date.now() / 1000}` };
       case 'chat.getPermalink':
-        return { ok: true, channel, permalink: `https://example.slack.com/archives/${channel}/p${String(args.message_ts).replace('.', '')}` };
+        return {
+          ok: true,
+          channel,
+          permalink: `https://example.slack.com/archives/${channel}/p${String(args.message_ts).replace('.', '')}`,
+        };
       case 'usergroups.users.list': {
         const users = this.usergroups.get(String(args.usergroup));
         return users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' };

@@ -111,7 +111,12 @@ export class SlackSender {
     return this.signedPayload(this.clickPayload(user, actionId, value, where));
   }
 
-  viewSubmission(user: string, view: { callback_id: string; private_metadata: string }, values: Record<string, Record<string, unknown>>, where: Where = {}) {
+  viewSubmission(
+    user: string,
+    view: { callback_id: string; private_metadata: string },
+    values: Record<string, Record<string, unknown>>,
+    where: Where = {},
+  ) {
     const team = where.team ?? this.defaults.team;
     return this.signedPayload({
       type: 'view_submission',

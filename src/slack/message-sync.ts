@@ -92,7 +92,10 @@ export class MessageSync {
         }
       }
     } catch (error) {
-      this.logger.warn('could not bring the Slack message up to date; will retry', { requestId, ...errorFields(error) });
+      this.logger.warn('could not bring the Slack message up to date; will retry', {
+        requestId,
+        ...errorFields(error),
+      });
     } finally {
       await store.releaseSync(requestId).catch(() => undefined);
     }

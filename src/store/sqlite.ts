@@ -34,7 +34,9 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
     // IMMEDIATE takes the write lock first, so two processes starting at once apply each migration once.
     const apply = this.db.transaction(() => {
       const done = new Set(
@@ -43,7 +45,9 @@ export class SqliteStore implements Store {
       for (const m of MIGRATIONS) {
         if (done.has(m.version)) continue;
         this.db.exec(m.sql('sqlite'));
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.version, m.name, Date.now());
       }
     });
     apply.immediate();
@@ -80,32 +84,34 @@ export class SqliteStore implements Store {
   }
 
   async createRequest(input: NewRequest, event: NewEvent): Promise<CreateResult> {
-    return this.db.transaction((): CreateResult => {
-      const existing = this.db
-        .prepare(`SELECT * FROM requests WHERE lower(customer_id) = lower(?) AND state IN (${OPEN})`)
-        .get(input.customerId) as RequestRow | undefined;
-      if (existing) return { created: false, existing: this.hydrate(existing) };
-      this.db
-        .prepare(
-          `INSERT INTO requests (id, team_id, channel_id, customer_id, reason, requester_id, state, approvals_required,
+    return this.db
+      .transaction((): CreateResult => {
+        const existing = this.db
+          .prepare(`SELECT * FROM requests WHERE lower(customer_id) = lower(?) AND state IN (${OPEN})`)
+          .get(input.customerId) as RequestRow | undefined;
+        if (existing) return { created: false, existing: this.hydrate(existing) };
+        this.db
+          .prepare(
+            `INSERT INTO requests (id, team_id, channel_id, customer_id, reason, requester_id, state, approvals_required,
              created_at, expires_at, dry_run)
            VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
-        )
-        .run(
-          input.id,
-          input.teamId,
-          input.channelId,
-          input.customerId,
-          input.reason,
-          input.requesterId,
-          input.approvalsRequired,
-          input.createdAt,
-          input.expiresAt,
-          input.dryRun ? 1 : 0,
-        );
-      this.insertEvent(input.id, event);
-      return { created: true, request: this.load(input.id) as DeletionRequest };
-    }).immediate();
+          )
+          .run(
+            input.id,
+            input.teamId,
+            input.channelId,
+            input.customerId,
+            input.reason,
+            input.requesterId,
+            input.approvalsRequired,
+            input.createdAt,
+            input.expiresAt,
+            input.dryRun ? 1 : 0,
+          );
+        this.insertEvent(input.id, event);
+        return { created: true, request: this.load(input.id) as DeletionRequest };
+      })
+      .immediate();
   }
 
   async getRequest(id: string): Promise<DeletionRequest | null> {
@@ -143,27 +149,31 @@ export class SqliteStore implements Store {
   }
 
   async addApproval(id: string, userId: string, at: number, executionDelayMs: number): Promise<ApprovalResult> {
-    return this.db.transaction((): ApprovalResult => {
-      const row = this.db.prepare('SELECT * FROM requests WHERE id = ?').get(id) as RequestRow | undefined;
-      if (!row || row.state !== 'pending' || Number(row.expires_at) <= at) {
-        return { result: 'not_pending', request: row ? this.hydrate(row) : null };
-      }
-      const inserted = this.db
-        .prepare('INSERT OR IGNORE INTO approvals (request_id, user_id, at) VALUES (?, ?, ?)')
-        .run(id, userId, at);
-      if (inserted.changes === 0) return { result: 'duplicate', request: this.hydrate(row) };
-      const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM approvals WHERE request_id = ?').get(id) as { n: number };
-      const reached = n >= row.approvals_required;
-      if (reached) {
-        this.db
-          .prepare("UPDATE requests SET state = 'approved', execute_at = ?, version = version + 1 WHERE id = ?")
-          .run(at + executionDelayMs, id);
-      } else {
-        this.db.prepare('UPDATE requests SET version = version + 1 WHERE id = ?').run(id);
-      }
-      this.insertEvent(id, { kind: 'approved', actorId: userId, detail: `${n} of ${row.approvals_required}`, at });
-      return { result: reached ? 'approved' : 'recorded', request: this.load(id) as DeletionRequest };
-    }).immediate();
+    return this.db
+      .transaction((): ApprovalResult => {
+        const row = this.db.prepare('SELECT * FROM requests WHERE id = ?').get(id) as RequestRow | undefined;
+        if (!row || row.state !== 'pending' || Number(row.expires_at) <= at) {
+          return { result: 'not_pending', request: row ? this.hydrate(row) : null };
+        }
+        const inserted = this.db
+          .prepare('INSERT OR IGNORE INTO approvals (request_id, user_id, at) VALUES (?, ?, ?)')
+          .run(id, userId, at);
+        if (inserted.changes === 0) return { result: 'duplicate', request: this.hydrate(row) };
+        const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM approvals WHERE request_id = ?').get(id) as {
+          n: number;
+        };
+        const reached = n >= row.approvals_required;
+        if (reached) {
+          this.db
+            .prepare("UPDATE requests SET state = 'approved', execute_at = ?, version = version + 1 WHERE id = ?")
+            .run(at + executionDelayMs, id);
+        } else {
+          this.db.prepare('UPDATE requests SET version = version + 1 WHERE id = ?').run(id);
+        }
+        this.insertEvent(id, { kind: 'approved', actorId: userId, detail: `${n} of ${row.approvals_required}`, at });
+        return { result: reached ? 'approved' : 'recorded', request: this.load(id) as DeletionRequest };
+      })
+      .immediate();
   }
 
   async transition(
@@ -173,16 +183,18 @@ export class SqliteStore implements Store {
     patch: TransitionPatch,
     event: NewEvent | null,
   ): Promise<DeletionRequest | null> {
-    return this.db.transaction((): DeletionRequest | null => {
-      const { sql, values } = patchAssignments(patch, () => '?', 0);
-      const sets = ['state = ?', 'version = version + 1', ...sql].join(', ');
-      const result = this.db
-        .prepare(`UPDATE requests SET ${sets} WHERE id = ? AND state IN (${inList(from)})`)
-        .run(to, ...values, id);
-      if (result.changes === 0) return null;
-      if (event) this.insertEvent(id, event);
-      return this.load(id);
-    }).immediate();
+    return this.db
+      .transaction((): DeletionRequest | null => {
+        const { sql, values } = patchAssignments(patch, () => '?', 0);
+        const sets = ['state = ?', 'version = version + 1', ...sql].join(', ');
+        const result = this.db
+          .prepare(`UPDATE requests SET ${sets} WHERE id = ? AND state IN (${inList(from)})`)
+          .run(to, ...values, id);
+        if (result.changes === 0) return null;
+        if (event) this.insertEvent(id, event);
+        return this.load(id);
+      })
+      .immediate();
   }
 
   async renewLease(id: string, leaseUntil: number): Promise<boolean> {
@@ -193,7 +205,9 @@ export class SqliteStore implements Store {
   }
 
   async setPreview(id: string, preview: CustomerPreview): Promise<void> {
-    this.db.prepare('UPDATE requests SET preview = ?, version = version + 1 WHERE id = ?').run(JSON.stringify(preview), id);
+    this.db
+      .prepare('UPDATE requests SET preview = ?, version = version + 1 WHERE id = ?')
+      .run(JSON.stringify(preview), id);
   }
 
   async setMessageTs(id: string, ts: string): Promise<void> {
@@ -227,11 +241,19 @@ export class SqliteStore implements Store {
   }
 
   async listExpirable(now: number, limit: number): Promise<DeletionRequest[]> {
-    return this.many("SELECT * FROM requests WHERE state = 'pending' AND expires_at <= ? ORDER BY expires_at LIMIT ?", now, limit);
+    return this.many(
+      "SELECT * FROM requests WHERE state = 'pending' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+      now,
+      limit,
+    );
   }
 
   async listDueForExecution(now: number, limit: number): Promise<DeletionRequest[]> {
-    return this.many("SELECT * FROM requests WHERE state = 'approved' AND execute_at <= ? ORDER BY execute_at LIMIT ?", now, limit);
+    return this.many(
+      "SELECT * FROM requests WHERE state = 'approved' AND execute_at <= ? ORDER BY execute_at LIMIT ?",
+      now,
+      limit,
+    );
   }
 
   async listStaleExecutions(now: number, limit: number): Promise<DeletionRequest[]> {

@@ -1,7 +1,7 @@
 // Shortcuts for integration tests: ask for a deletion and find its approval message in the fake Slack.
 import { ACTION_APPROVE } from '../../src/constants';
 import type { SlackMessage } from '../../src/sandbox/fake-slack';
-import { type Sandbox, SANDBOX_CHANNEL } from '../../src/sandbox/harness';
+import { SANDBOX_CHANNEL, type Sandbox } from '../../src/sandbox/harness';
 
 export const CUSTOMER = '64b7f0c2e4b0a1b2c3d4e5f6';
 export const REQUESTER = 'UREQUESTER';
@@ -42,10 +42,12 @@ export function actionIds(message: SlackMessage): string[] {
 
 /** All visible text of a message's blocks (mrkdwn and plain_text), for assertions. */
 export function messageText(message: SlackMessage): string {
-  return JSON.stringify(message.blocks)
-    .match(/"text":"((?:[^"\\]|\\.)*)"/g)
-    ?.map((m) => JSON.parse(`{${m}}`).text as string)
-    .join('\n') ?? '';
+  return (
+    JSON.stringify(message.blocks)
+      .match(/"text":"((?:[^"\\]|\\.)*)"/g)
+      ?.map((m) => JSON.parse(`{${m}}`).text as string)
+      .join('\n') ?? ''
+  );
 }
 
 export async function settle(sb: Sandbox): Promise<void> {

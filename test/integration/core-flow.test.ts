@@ -1,6 +1,15 @@
 import { ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../../src/constants';
-import { type Sandbox, SANDBOX_CHANNEL, startSandbox } from '../../src/sandbox/harness';
-import { APPROVER, CUSTOMER, OUTSIDER, REQUESTER, actionIds, messageText, requestDeletion, settle } from '../helpers/flow';
+import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
+import {
+  APPROVER,
+  actionIds,
+  CUSTOMER,
+  messageText,
+  OUTSIDER,
+  REQUESTER,
+  requestDeletion,
+  settle,
+} from '../helpers/flow';
 
 describe('the two-person deletion flow over signed HTTP', () => {
   let sb: Sandbox;
@@ -183,7 +192,10 @@ describe('BotPenguin refusing or failing', () => {
   });
 
   it('a success:false answer is shown in the channel with BotPenguin’s message', async () => {
-    sb.botpenguin.answerNext('DELETE', { status: 200, body: { success: false, message: 'Customer has active <!here> subscription', code: 400 } });
+    sb.botpenguin.answerNext('DELETE', {
+      status: 200,
+      body: { success: false, message: 'Customer has active <!here> subscription', code: 400 },
+    });
     const { requestId, message } = await requestDeletion(sb);
     await sb.sender.click(APPROVER, ACTION_APPROVE, requestId);
     await sb.botpenguin.waitFor(() => sb.botpenguin.deletes().length === 1);

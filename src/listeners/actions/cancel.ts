@@ -1,4 +1,5 @@
 import type { ListenerDeps } from '../deps';
 import { serviceClick } from './click';
 
-export const cancelAction = (deps: ListenerDeps) => serviceClick(deps, (service, id, actor) => service.cancel(id, actor));
+export const cancelAction = (deps: ListenerDeps) =>
+  serviceClick(deps, (service, id, actor) => service.cancel(id, actor));

@@ -11,13 +11,21 @@ import type { ListenerDeps } from '../deps';
 export type ClickArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 
 export function clickActor(body: BlockAction): Actor {
-  return { userId: body.user.id, teamId: body.team?.id ?? body.user.team_id, channelId: body.channel?.id ?? body.container?.channel_id };
+  return {
+    userId: body.user.id,
+    teamId: body.team?.id ?? body.user.team_id,
+    channelId: body.channel?.id ?? body.container?.channel_id,
+  };
 }
 
 export async function refuseClick(deps: ListenerDeps, args: ClickArgs, result: Result<DeletionRequest>): Promise<void> {
   if (result.ok) return;
   const actor = clickActor(args.body);
-  deps.logger.info('click refused', { userId: actor.userId, action: args.action.action_id, reason: result.refusal.code });
+  deps.logger.info('click refused', {
+    userId: actor.userId,
+    action: args.action.action_id,
+    reason: result.refusal.code,
+  });
   await tellUser({
     client: args.client,
     respond: args.respond,
@@ -29,7 +37,11 @@ export async function refuseClick(deps: ListenerDeps, args: ClickArgs, result: R
 }
 
 /** A click's own work: returns the service's result (refused ones are told to the clicker), or null. */
-export type ClickHandler = (args: ClickArgs, requestId: string, actor: Actor) => Promise<Result<DeletionRequest> | null>;
+export type ClickHandler = (
+  args: ClickArgs,
+  requestId: string,
+  actor: Actor,
+) => Promise<Result<DeletionRequest> | null>;
 
 export function clickListener(deps: ListenerDeps, handle: ClickHandler) {
   return async (args: ClickArgs): Promise<void> => {

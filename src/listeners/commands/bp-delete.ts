@@ -14,8 +14,13 @@ export function bpDeleteCommand(deps: ListenerDeps) {
       const result = await deps.service.command(actor, command.text ?? '');
       text = await describe(deps, result);
     } catch (error) {
-      deps.logger.error('slash command failed', { userId: actor.userId, channelId: actor.channelId, ...errorFields(error) });
-      text = ':warning: Something went wrong on our side and nothing was changed. Please try again; if it keeps happening, tell the bot’s operators.';
+      deps.logger.error('slash command failed', {
+        userId: actor.userId,
+        channelId: actor.channelId,
+        ...errorFields(error),
+      });
+      text =
+        ':warning: Something went wrong on our side and nothing was changed. Please try again; if it keeps happening, tell the bot’s operators.';
     }
     await ack({ response_type: 'ephemeral', text });
   };
@@ -41,7 +46,8 @@ async function describe(deps: ListenerDeps, result: CommandResult): Promise<stri
       );
     case 'refused': {
       const r = result.refusal;
-      const link = r.code === 'already_open' ? await deps.permalinks.get(r.existing.channelId, r.existing.messageTs) : null;
+      const link =
+        r.code === 'already_open' ? await deps.permalinks.get(r.existing.channelId, r.existing.messageTs) : null;
       return renderRefusal(r, link);
     }
   }

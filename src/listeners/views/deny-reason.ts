@@ -25,7 +25,14 @@ export function denyReasonView(deps: ListenerDeps) {
     try {
       const result = await deps.service.deny(metadata.requestId, actor, reason);
       if (!result.ok) {
-        await tellUser({ client, respond: undefined, channelId: metadata.channelId, userId, text: renderRefusal(result.refusal), logger: deps.logger });
+        await tellUser({
+          client,
+          respond: undefined,
+          channelId: metadata.channelId,
+          userId,
+          text: renderRefusal(result.refusal),
+          logger: deps.logger,
+        });
       }
     } catch (error) {
       deps.logger.error('deny failed', { userId, requestId: metadata.requestId, ...errorFields(error) });
