@@ -117,7 +117,10 @@ export function createApp(deps: AppDeps): BotApp {
     onChange,
     logger,
   });
-  const policy = new Policy(config.policy, new SlackUsergroupDirectory(client, { ttlMs: 60_000, now }));
+  const policy = new Policy(
+    config.policy,
+    new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 }),
+  );
   const service = new RequestService({
     store,
     policy,

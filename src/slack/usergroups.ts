@@ -12,7 +12,7 @@ export class SlackUsergroupDirectory implements Directory {
 
   constructor(
     private readonly client: webApi.WebClient,
-    private readonly options: { ttlMs: number; now: () => number },
+    private readonly options: { ttlMs: number; now: () => number; timeoutMs: number },
   ) {}
 
   async usergroupMembers(groupId: string): Promise<ReadonlySet<string>> {
@@ -27,7 +27,15 @@ export class SlackUsergroupDirectory implements Directory {
   }
 
   private async fetch(groupId: string): Promise<ReadonlySet<string>> {
-    const response = UsersListResponse.parse(await this.client.usergroups.users.list({ usergroup: groupId }));
+    // Bounded: a slash command waits for this before its 3-second answer; a slow Slack means "unknown".
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('usergroups.users.list timed out')), this.options.timeoutMs);
+    });
+    const answer = await Promise.race([this.client.usergroups.users.list({ usergroup: groupId }), timeout]).finally(
+      () => clearTimeout(timer),
+    );
+    const response = UsersListResponse.parse(answer);
     const members = new Set(response.users);
     this.cache.set(groupId, { members, until: this.options.now() + this.options.ttlMs });
     return members;
