@@ -38,8 +38,8 @@ export interface TransitionPatch {
   outcome?: DeletionOutcome | null;
   leaseUntil?: number | null;
   finishedAt?: number | null;
-  /** Add one to deleteStarts (a DELETE is about to be sent). */
-  countDeleteStart?: boolean;
+  /** A DELETE is about to be sent at this time: add one to deleteStarts; the first start counts for the day. */
+  countDeleteStart?: number;
 }
 
 export type CreateResult = { created: true; request: DeletionRequest } | { created: false; existing: DeletionRequest };

@@ -1,0 +1,797 @@
+// The Store contract, written once and run against every implementation. SQLite always runs (a temp file
+// per test); PostgreSQL runs when TEST_DATABASE_URL is set, in a schema of its own that is dropped at the end.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Client } from 'pg';
+import type { DeletionOutcome } from '../../src/requests/types';
+import { createStore } from '../../src/store';
+import { MIGRATIONS } from '../../src/store/migrations';
+import { PostgresStore, postgresOptionsFromEnv } from '../../src/store/postgres';
+import { SqliteStore } from '../../src/store/sqlite';
+import type { NewEvent, NewRequest, Store } from '../../src/store/types';
+
+const PG_URL = process.env.TEST_DATABASE_URL;
+
+// ---------------------------------------------------------------------------------------------------------
+// Harnesses: how to get an empty database and several stores ("processes") on it.
+
+interface BlankDatabase {
+  /** A store on this database; not migrated. Closed after the test. */
+  open(): Store;
+  migrationVersions(): Promise<number[]>;
+}
+
+interface Harness {
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+  /** The store for one test, on an empty, migrated database. */
+  fresh(): Promise<Store>;
+  /** Another store on the current test's database, as a second process would have. Closed after the test. */
+  another(): Store;
+  /** A new database that has never been migrated. */
+  blank(): BlankDatabase;
+  /** Closes the stores opened for the test. */
+  afterTest(): Promise<void>;
+}
+
+function closer() {
+  let open: Store[] = [];
+  return {
+    track<S extends Store>(store: S): S {
+      open.push(store);
+      return store;
+    },
+    async closeAll(): Promise<void> {
+      const stores = open;
+      open = [];
+      await Promise.all(stores.map((s) => s.close()));
+    },
+  };
+}
+
+function sqliteHarness(): Harness {
+  const stores = closer();
+  let dir = '';
+  let current = '';
+  let n = 0;
+  const newFile = () => path.join(dir, `store-${++n}.sqlite`);
+  return {
+    async setup() {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-store-contract-'));
+    },
+    async teardown() {
+      await stores.closeAll();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+    async fresh() {
+      current = newFile();
+      const store = stores.track(new SqliteStore(current));
+      await store.migrate();
+      return store;
+    },
+    another: () => stores.track(new SqliteStore(current)),
+    blank() {
+      const file = newFile();
+      return {
+        open: () => stores.track(new SqliteStore(file)),
+        async migrationVersions() {
+          const db = new Database(file, { readonly: true });
+          try {
+            const rows = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as {
+              version: number;
+            }[];
+            return rows.map((r) => r.version);
+          } finally {
+            db.close();
+          }
+        },
+      };
+    },
+    afterTest: () => stores.closeAll(),
+  };
+}
+
+function postgresHarness(url: string): Harness {
+  const stores = closer();
+  const schema = `bp_test_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  const schemas = [schema];
+  let admin: Client | undefined;
+  let main: PostgresStore | undefined;
+  const adminClient = () => {
+    if (!admin) throw new Error('setup() has not run');
+    return admin;
+  };
+  return {
+    async setup() {
+      admin = new Client({ connectionString: url });
+      await admin.connect();
+      main = new PostgresStore({ connectionString: url, schema, poolMax: 5 });
+      await main.migrate();
+    },
+    async teardown() {
+      await stores.closeAll();
+      await main?.close();
+      if (admin) {
+        for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+        await admin.end();
+      }
+    },
+    async fresh() {
+      if (!main) throw new Error('setup() has not run');
+      await adminClient().query(
+        `TRUNCATE "${schema}".approvals, "${schema}".events, "${schema}".requests RESTART IDENTITY CASCADE`,
+      );
+      return main;
+    },
+    another: () => stores.track(new PostgresStore({ connectionString: url, schema, poolMax: 3 })),
+    blank() {
+      const s = `${schema}_${schemas.length}`;
+      schemas.push(s);
+      return {
+        open: () => stores.track(new PostgresStore({ connectionString: url, schema: s, poolMax: 2 })),
+        async migrationVersions() {
+          const result = await adminClient().query<{ version: number }>(
+            `SELECT version FROM "${s}".schema_migrations ORDER BY version`,
+          );
+          return result.rows.map((r) => r.version);
+        },
+      };
+    },
+    afterTest: () => stores.closeAll(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fixtures.
+
+const T0 = 1_700_000_000_000; // above 2^31: BIGINT columns must keep it
+const HOUR = 3_600_000;
+let seq = 0;
+
+function newRequest(over: Partial<NewRequest> = {}): NewRequest {
+  seq += 1;
+  return {
+    id: `req-${seq}`,
+    teamId: 'T0001',
+    channelId: 'C0001',
+    customerId: `cust-${seq}`,
+    reason: 'asked by the customer',
+    requesterId: 'UREQ',
+    approvalsRequired: 2,
+    createdAt: T0 + seq,
+    expiresAt: T0 + HOUR,
+    dryRun: false,
+    ...over,
+  };
+}
+
+const event = (
+  kind: NewEvent['kind'],
+  at = T0,
+  actorId: string | null = 'UACT',
+  detail: string | null = null,
+): NewEvent => ({
+  kind,
+  actorId,
+  detail,
+  at,
+});
+
+async function create(store: Store, over: Partial<NewRequest> = {}) {
+  const result = await store.createRequest(newRequest(over), event('requested', over.createdAt ?? T0, 'UREQ'));
+  if (!result.created) throw new Error(`expected a new request, got existing ${result.existing.id}`);
+  return result.request;
+}
+
+const ids = (requests: { id: string }[]) => requests.map((r) => r.id);
+
+// ---------------------------------------------------------------------------------------------------------
+// The contract.
+
+function contract(makeHarness: () => Harness) {
+  const h = makeHarness();
+  let store: Store;
+
+  beforeAll(() => h.setup());
+  afterAll(() => h.teardown());
+  beforeEach(async () => {
+    store = await h.fresh();
+  });
+  afterEach(() => h.afterTest());
+
+  describe('migrate', () => {
+    test('twice is harmless', async () => {
+      const db = h.blank();
+      const s = db.open();
+      await s.migrate();
+      await s.migrate();
+      await s.ping();
+      expect(await db.migrationVersions()).toEqual(MIGRATIONS.map((m) => m.version));
+      await create(s);
+    });
+
+    test('two stores migrating the same database at once both succeed, each migration applied once', async () => {
+      const db = h.blank();
+      const a = db.open();
+      const b = db.open();
+      await Promise.all([a.migrate(), b.migrate()]);
+      expect(await db.migrationVersions()).toEqual(MIGRATIONS.map((m) => m.version));
+      const r = await create(a);
+      expect(await b.getRequest(r.id)).toEqual(r);
+    });
+  });
+
+  describe('createRequest / getRequest', () => {
+    test('round trips every field', async () => {
+      const input = newRequest({ reason: 'O\'Brien said "delete"; ünïcödé ✓', approvalsRequired: 3, dryRun: true });
+      const result = await store.createRequest(input, event('requested', input.createdAt, 'UREQ', 'detail'));
+      expect(result.created).toBe(true);
+      const expected = {
+        id: input.id,
+        teamId: input.teamId,
+        channelId: input.channelId,
+        customerId: input.customerId,
+        reason: input.reason,
+        requesterId: input.requesterId,
+        state: 'pending',
+        approvalsRequired: 3,
+        approvals: [],
+        createdAt: input.createdAt,
+        expiresAt: input.expiresAt,
+        executeAt: null,
+        closedBy: null,
+        closeReason: null,
+        outcome: null,
+        deleteStarts: 0,
+        leaseUntil: null,
+        dryRun: true,
+        preview: null,
+        messageTs: null,
+        version: 1,
+        messageVersion: 0,
+        finishedAt: null,
+      };
+      expect(result.created && result.request).toEqual(expected);
+      expect(await store.getRequest(input.id)).toEqual(expected);
+      expect((await store.getRequest(input.id))?.dryRun).toBe(true);
+      const plain = await create(store, { dryRun: false });
+      expect(plain.dryRun).toBe(false);
+    });
+
+    test('unknown id → null', async () => {
+      expect(await store.getRequest('nope')).toBeNull();
+    });
+
+    test('a second open request for the same customer (any case) returns the existing one', async () => {
+      const first = await create(store, { customerId: 'Cust-ABC' });
+      const second = await store.createRequest(newRequest({ customerId: 'cust-abc' }), event('requested'));
+      expect(second).toEqual({ created: false, existing: first });
+      expect(ids(await store.listRequests({ limit: 10 }))).toEqual([first.id]);
+      expect(await store.listEvents(first.id)).toHaveLength(1);
+    });
+
+    test.each(['approved', 'executing'] as const)('a request in state %s still holds the customer', async (state) => {
+      const first = await create(store, { customerId: 'held' });
+      await store.transition(first.id, ['pending'], state, {}, null);
+      const second = await store.createRequest(newRequest({ customerId: 'HELD' }), event('requested'));
+      expect(second.created).toBe(false);
+      expect(!second.created && second.existing.id).toBe(first.id);
+    });
+
+    test('after the open request is finished, a new one for the customer is allowed', async () => {
+      const first = await create(store, { customerId: 'again' });
+      expect(
+        await store.transition(first.id, ['pending'], 'denied', { closedBy: 'UDENY' }, event('denied')),
+      ).not.toBeNull();
+      const second = await store.createRequest(newRequest({ customerId: 'AGAIN' }), event('requested'));
+      expect(second.created).toBe(true);
+      expect(ids(await store.listRequests({ customerId: 'again', limit: 10 })).sort()).toEqual(
+        [first.id, second.created ? second.request.id : ''].sort(),
+      );
+    });
+
+    test('an id that already exists is an error, not "existing"', async () => {
+      const first = await create(store);
+      await expect(store.createRequest(newRequest({ id: first.id }), event('requested'))).rejects.toThrow();
+    });
+
+    test('10 concurrent creates for one customer from separate stores → exactly one created', async () => {
+      const stores = Array.from({ length: 10 }, () => h.another());
+      const results = await Promise.all(
+        stores.map((s, i) =>
+          s.createRequest(newRequest({ customerId: i % 2 ? 'RACE-1' : 'race-1' }), event('requested')),
+        ),
+      );
+      const created = results.filter((r) => r.created);
+      expect(created).toHaveLength(1);
+      const winner = created[0].created ? created[0].request.id : '';
+      for (const r of results) if (!r.created) expect(r.existing.id).toBe(winner);
+      expect(ids(await store.listRequests({ limit: 20 }))).toEqual([winner]);
+      expect(await store.listEvents(winner)).toHaveLength(1);
+    });
+  });
+
+  describe('addApproval', () => {
+    test('recorded, duplicate, approved at the quorum, then not_pending', async () => {
+      const r = await create(store, { approvalsRequired: 2 });
+      const first = await store.addApproval(r.id, 'U1', T0 + 10, 60_000);
+      expect(first.result).toBe('recorded');
+      expect(first.request).toMatchObject({ state: 'pending', approvals: [{ userId: 'U1', at: T0 + 10 }], version: 2 });
+      expect(first.request?.executeAt).toBeNull();
+
+      const dup = await store.addApproval(r.id, 'U1', T0 + 20, 60_000);
+      expect(dup.result).toBe('duplicate');
+      expect(dup.request?.approvals).toEqual([{ userId: 'U1', at: T0 + 10 }]);
+      expect(dup.request?.version).toBe(2);
+
+      const second = await store.addApproval(r.id, 'U2', T0 + 30, 60_000);
+      expect(second.result).toBe('approved');
+      expect(second.request).toMatchObject({
+        state: 'approved',
+        executeAt: T0 + 30 + 60_000,
+        version: 3,
+        approvals: [
+          { userId: 'U1', at: T0 + 10 },
+          { userId: 'U2', at: T0 + 30 },
+        ],
+      });
+      expect(await store.getRequest(r.id)).toEqual(second.request);
+
+      const late = await store.addApproval(r.id, 'U3', T0 + 40, 60_000);
+      expect(late).toEqual({ result: 'not_pending', request: second.request });
+
+      const events = await store.listEvents(r.id);
+      expect(events.map((e) => [e.kind, e.actorId, e.detail])).toEqual([
+        ['requested', 'UREQ', null],
+        ['approved', 'U1', '1 of 2'],
+        ['approved', 'U2', '2 of 2'],
+      ]);
+    });
+
+    test('not_pending once denied, and for an unknown id', async () => {
+      const r = await create(store);
+      await store.transition(r.id, ['pending'], 'denied', { closedBy: 'UD' }, event('denied'));
+      const result = await store.addApproval(r.id, 'U1', T0 + 1, 0);
+      expect(result.result).toBe('not_pending');
+      expect(result.request?.state).toBe('denied');
+      expect(result.request?.approvals).toEqual([]);
+      expect(await store.addApproval('missing', 'U1', T0, 0)).toEqual({ result: 'not_pending', request: null });
+    });
+
+    test('not_pending when at >= expiresAt; recorded just before', async () => {
+      const r = await create(store, { expiresAt: T0 + 1000 });
+      expect((await store.addApproval(r.id, 'U1', T0 + 1000, 0)).result).toBe('not_pending');
+      expect((await store.addApproval(r.id, 'U1', T0 + 5000, 0)).result).toBe('not_pending');
+      expect((await store.addApproval(r.id, 'U1', T0 + 999, 0)).result).toBe('recorded');
+      expect((await store.getRequest(r.id))?.approvals).toEqual([{ userId: 'U1', at: T0 + 999 }]);
+    });
+
+    test('a zero delay executes at the approval time', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      const result = await store.addApproval(r.id, 'U1', T0 + 5, 0);
+      expect(result.result).toBe('approved');
+      expect(result.request?.executeAt).toBe(T0 + 5);
+    });
+
+    test('20 concurrent approvals (quorum 1) from several stores → exactly one approved', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      const stores = [store, h.another(), h.another(), h.another()];
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => stores[i % stores.length].addApproval(r.id, `U${i}`, T0 + 100, 1000)),
+      );
+      const counts = results.reduce<Record<string, number>>((acc, x) => {
+        acc[x.result] = (acc[x.result] ?? 0) + 1;
+        return acc;
+      }, {});
+      expect(counts).toEqual({ approved: 1, not_pending: 19 });
+      const after = await store.getRequest(r.id);
+      expect(after?.state).toBe('approved');
+      expect(after?.approvals).toHaveLength(1);
+      expect(after?.version).toBe(2);
+      expect((await store.listEvents(r.id)).filter((e) => e.kind === 'approved')).toHaveLength(1);
+    });
+
+    test('concurrent approvals (quorum 3) from several stores: all counted, exactly one approves', async () => {
+      const r = await create(store, { approvalsRequired: 3 });
+      const stores = [store, h.another(), h.another()];
+      const results = await Promise.all(
+        ['U1', 'U2', 'U3', 'U1', 'U2', 'U3'].map((u, i) => stores[i % 3].addApproval(r.id, u, T0 + 100, 0)),
+      );
+      const kinds = results.map((x) => x.result);
+      expect(kinds.filter((k) => k === 'approved')).toHaveLength(1);
+      expect(kinds.filter((k) => k === 'recorded')).toHaveLength(2);
+      // The three repeats arrive either before the quorum (duplicate) or after it (not_pending).
+      expect(kinds.filter((k) => k === 'duplicate' || k === 'not_pending')).toHaveLength(3);
+      expect((await store.getRequest(r.id))?.approvals.map((a) => a.userId).sort()).toEqual(['U1', 'U2', 'U3']);
+    });
+  });
+
+  describe('transition', () => {
+    test('from a state not listed → null, nothing changed, no event', async () => {
+      const r = await create(store);
+      expect(
+        await store.transition(r.id, ['approved', 'executing'], 'succeeded', { finishedAt: T0 }, event('deleted')),
+      ).toBeNull();
+      expect(await store.transition(r.id, [], 'cancelled', {}, event('cancelled'))).toBeNull();
+      expect(await store.transition('missing', ['pending'], 'cancelled', {}, event('cancelled'))).toBeNull();
+      expect(await store.getRequest(r.id)).toEqual(r);
+      expect((await store.listEvents(r.id)).map((e) => e.kind)).toEqual(['requested']);
+    });
+
+    test('persists the patch fields, bumps the version, writes the event', async () => {
+      const r = await create(store);
+      const outcome: DeletionOutcome = {
+        ok: false,
+        kind: 'http_error',
+        message: 'Bad "gateway" ✗',
+        httpStatus: 502,
+        attempts: 3,
+      };
+      const moved = await store.transition(
+        r.id,
+        ['pending'],
+        'failed',
+        {
+          executeAt: T0 + 7,
+          closedBy: 'UCLOSE',
+          closeReason: "it's done",
+          outcome,
+          leaseUntil: T0 + 8,
+          finishedAt: T0 + 9,
+        },
+        event('failed', T0 + 9, null, 'HTTP 502'),
+      );
+      expect(moved).toEqual({
+        ...r,
+        state: 'failed',
+        version: 2,
+        executeAt: T0 + 7,
+        closedBy: 'UCLOSE',
+        closeReason: "it's done",
+        outcome,
+        leaseUntil: T0 + 8,
+        finishedAt: T0 + 9,
+      });
+      expect(await store.getRequest(r.id)).toEqual(moved);
+      const events = await store.listEvents(r.id);
+      expect(events.map((e) => [e.kind, e.actorId, e.detail, e.at])).toEqual([
+        ['requested', 'UREQ', null, T0],
+        ['failed', null, 'HTTP 502', T0 + 9],
+      ]);
+    });
+
+    test('null in the patch clears a field; undefined leaves it; null event writes none', async () => {
+      const r = await create(store);
+      await store.transition(r.id, ['pending'], 'executing', { leaseUntil: T0 + 5, closedBy: 'U9' }, null);
+      const moved = await store.transition(r.id, ['executing'], 'executing', { leaseUntil: null, outcome: null }, null);
+      expect(moved).toMatchObject({ leaseUntil: null, closedBy: 'U9', outcome: null, version: 3 });
+      expect((await store.listEvents(r.id)).map((e) => e.kind)).toEqual(['requested']);
+    });
+
+    test('countDeleteStart counts starts and the day counter; dry runs are not counted', async () => {
+      const before = T0 - 1000;
+      const real = await create(store);
+      const dry = await create(store, { dryRun: true });
+      expect(await store.countDeletionsSince(before)).toBe(0);
+      const started = await store.transition(
+        real.id,
+        ['pending'],
+        'executing',
+        { countDeleteStart: T0, leaseUntil: T0 + 1 },
+        null,
+      );
+      expect(started?.deleteStarts).toBe(1);
+      await store.transition(dry.id, ['pending'], 'executing', { countDeleteStart: T0 }, null);
+      expect((await store.getRequest(dry.id))?.deleteStarts).toBe(1);
+      expect(await store.countDeletionsSince(before)).toBe(1);
+      // A re-send after a crash counts another start but is still one deletion.
+      const again = await store.transition(real.id, ['executing'], 'executing', { countDeleteStart: T0 + 5 }, null);
+      expect(again?.deleteStarts).toBe(2);
+      expect(await store.countDeletionsSince(before)).toBe(1);
+      expect(await store.countDeletionsSince(T0 + 60_000)).toBe(0);
+    });
+
+    test('10 concurrent approved → executing from several stores → exactly one wins', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(r.id, 'U1', T0, 0);
+      const stores = [store, h.another(), h.another()];
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          stores[i % stores.length].transition(
+            r.id,
+            ['approved'],
+            'executing',
+            { leaseUntil: T0 + i, countDeleteStart: T0 },
+            event('executing', T0, `U${i}`),
+          ),
+        ),
+      );
+      const winners = results.filter((x) => x !== null);
+      expect(winners).toHaveLength(1);
+      const after = await store.getRequest(r.id);
+      expect(after).toEqual(winners[0]);
+      expect(after?.deleteStarts).toBe(1);
+      expect((await store.listEvents(r.id)).filter((e) => e.kind === 'executing')).toHaveLength(1);
+    });
+  });
+
+  describe('small updates', () => {
+    test('renewLease only while executing', async () => {
+      const r = await create(store);
+      expect(await store.renewLease(r.id, T0 + 1)).toBe(false);
+      expect((await store.getRequest(r.id))?.leaseUntil).toBeNull();
+      await store.transition(r.id, ['pending'], 'executing', { leaseUntil: T0 + 1 }, null);
+      const version = (await store.getRequest(r.id))?.version;
+      expect(await store.renewLease(r.id, T0 + 2)).toBe(true);
+      expect(await store.getRequest(r.id)).toMatchObject({ leaseUntil: T0 + 2, version });
+      expect(await store.renewLease('missing', T0)).toBe(false);
+      await store.transition(r.id, ['executing'], 'succeeded', {}, null);
+      expect(await store.renewLease(r.id, T0 + 3)).toBe(false);
+    });
+
+    test('setPreview stores it and bumps the version', async () => {
+      const r = await create(store);
+      const preview = {
+        status: 'found' as const,
+        name: 'Zoë "Z" O\'Hara',
+        email: null,
+        customerStatus: 'active',
+        pagesSearched: 2,
+        checkedAt: T0 + 3,
+      };
+      await store.setPreview(r.id, preview);
+      expect(await store.getRequest(r.id)).toMatchObject({ preview, version: 2 });
+      await store.setPreview(r.id, { status: 'unavailable', checkedAt: T0 + 4 });
+      expect(await store.getRequest(r.id)).toMatchObject({
+        preview: { status: 'unavailable', checkedAt: T0 + 4 },
+        version: 3,
+      });
+    });
+
+    test('setMessageTs only once', async () => {
+      const r = await create(store);
+      await store.setMessageTs(r.id, '1700000000.000100');
+      await store.setMessageTs(r.id, '1700000000.000200');
+      expect(await store.getRequest(r.id)).toMatchObject({ messageTs: '1700000000.000100', version: 1 });
+    });
+
+    test('claimSync excludes other holders until released or expired', async () => {
+      const r = await create(store);
+      const other = h.another();
+      expect(await store.claimSync(r.id, T0 + 100, T0)).toBe(true);
+      expect(await other.claimSync(r.id, T0 + 200, T0 + 50)).toBe(false);
+      expect(await other.claimSync(r.id, T0 + 200, T0 + 100)).toBe(false);
+      expect(await other.claimSync(r.id, T0 + 300, T0 + 101)).toBe(true); // the first claim ran out
+      expect(await store.claimSync(r.id, T0 + 400, T0 + 150)).toBe(false);
+      await other.releaseSync(r.id);
+      expect(await store.claimSync(r.id, T0 + 400, T0 + 150)).toBe(true);
+      expect(await store.claimSync('missing', T0 + 1, T0)).toBe(false);
+    });
+
+    test('concurrent claimSync from several stores → exactly one holder', async () => {
+      const r = await create(store);
+      const stores = [store, h.another(), h.another()];
+      const results = await Promise.all(
+        Array.from({ length: 9 }, (_, i) => stores[i % 3].claimSync(r.id, T0 + 100, T0)),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    test('markMessageVersion never goes backwards', async () => {
+      const r = await create(store);
+      await store.markMessageVersion(r.id, 3);
+      expect((await store.getRequest(r.id))?.messageVersion).toBe(3);
+      await store.markMessageVersion(r.id, 2);
+      expect((await store.getRequest(r.id))?.messageVersion).toBe(3);
+      await store.markMessageVersion(r.id, 5);
+      expect(await store.getRequest(r.id)).toMatchObject({ messageVersion: 5, version: 1 });
+    });
+
+    test('events are appended in order; markEventPosted sets postedAt once', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(r.id, 'U1', T0 + 1, 0);
+      await store.transition(
+        r.id,
+        ['approved'],
+        'aborted',
+        { closedBy: 'U2', closeReason: 'oops' },
+        event('aborted', T0 + 2, 'U2', 'oops'),
+      );
+      const events = await store.listEvents(r.id);
+      expect(events.map((e) => e.kind)).toEqual(['requested', 'approved', 'aborted']);
+      expect(events[2]).toEqual({
+        id: events[2].id,
+        requestId: r.id,
+        kind: 'aborted',
+        actorId: 'U2',
+        detail: 'oops',
+        at: T0 + 2,
+        postedAt: null,
+      });
+      for (const e of events) expect(typeof e.id).toBe('number');
+      expect(events[0].id).toBeLessThan(events[1].id);
+      expect(events[1].id).toBeLessThan(events[2].id);
+
+      await store.markEventPosted(events[1].id, T0 + 10);
+      await store.markEventPosted(events[1].id, T0 + 20);
+      expect((await store.listEvents(r.id)).map((e) => e.postedAt)).toEqual([null, T0 + 10, null]);
+      expect(await store.listEvents('missing')).toEqual([]);
+    });
+  });
+
+  describe('sweeper queries', () => {
+    test('listExpirable: pending and expired at now, oldest expiry first, limited', async () => {
+      const a = await create(store, { expiresAt: T0 + 30 });
+      const b = await create(store, { expiresAt: T0 + 10 });
+      const c = await create(store, { expiresAt: T0 + 20 });
+      await create(store, { expiresAt: T0 + 41 }); // not yet
+      const approved = await create(store, { expiresAt: T0 + 5, approvalsRequired: 1 });
+      await store.addApproval(approved.id, 'U1', T0, 0);
+      expect(ids(await store.listExpirable(T0 + 40, 10))).toEqual([b.id, c.id, a.id]);
+      expect(ids(await store.listExpirable(T0 + 40, 2))).toEqual([b.id, c.id]);
+      expect(ids(await store.listExpirable(T0 + 10, 10))).toEqual([b.id]);
+      expect(await store.listExpirable(T0 + 9, 10)).toEqual([]);
+    });
+
+    test('listDueForExecution: approved with executeAt <= now, earliest first', async () => {
+      const make = async (delay: number) => {
+        const r = await create(store, { approvalsRequired: 1 });
+        await store.addApproval(r.id, 'U1', T0, delay);
+        return r;
+      };
+      const late = await make(300);
+      const early = await make(100);
+      const future = await make(1000);
+      await create(store); // pending
+      const running = await make(50);
+      await store.transition(running.id, ['approved'], 'executing', {}, null);
+      expect(ids(await store.listDueForExecution(T0 + 300, 10))).toEqual([early.id, late.id]);
+      expect(ids(await store.listDueForExecution(T0 + 300, 1))).toEqual([early.id]);
+      expect(ids(await store.listDueForExecution(T0 + 1000, 10))).toEqual([early.id, late.id, future.id]);
+      expect((await store.listDueForExecution(T0 + 1000, 10))[0].approvals).toEqual([{ userId: 'U1', at: T0 }]);
+    });
+
+    test('listStaleExecutions: executing with no lease or a lease that ran out', async () => {
+      const exec = async (leaseUntil: number | null) => {
+        const r = await create(store);
+        await store.transition(r.id, ['pending'], 'executing', { leaseUntil }, null);
+        return r;
+      };
+      const stale = await exec(T0 + 10);
+      const noLease = await exec(null);
+      await exec(T0 + 100); // the lease ends at now: still held
+      await exec(T0 + 500);
+      const done = await exec(T0 + 1);
+      await store.transition(done.id, ['executing'], 'succeeded', {}, null);
+      expect(ids(await store.listStaleExecutions(T0 + 100, 10))).toEqual([noLease.id, stale.id]);
+      expect(ids(await store.listStaleExecutions(T0 + 100, 1))).toEqual([noLease.id]);
+    });
+
+    test('listOutOfSync: no message, an unshown version, or an unposted event', async () => {
+      const sync = async (id: string) => {
+        const r = await store.getRequest(id);
+        if (!r) throw new Error('missing');
+        if (!r.messageTs) await store.setMessageTs(id, `ts-${id}`);
+        await store.markMessageVersion(id, r.version);
+        for (const e of await store.listEvents(id)) await store.markEventPosted(e.id, T0);
+      };
+      const synced = await create(store, { createdAt: T0 + 1 });
+      const noMessage = await create(store, { createdAt: T0 + 2 });
+      const behind = await create(store, { createdAt: T0 + 3 });
+      const unposted = await create(store, { createdAt: T0 + 4 });
+      for (const r of [synced, behind, unposted]) await sync(r.id);
+      expect(ids(await store.listOutOfSync(10))).toEqual([noMessage.id]);
+
+      await store.setPreview(behind.id, { status: 'not_found', checkedAt: T0 });
+      await store.transition(unposted.id, ['pending'], 'cancelled', {}, event('cancelled'));
+      await store.markMessageVersion(unposted.id, 2); // the message is current; the thread is not
+      expect(ids(await store.listOutOfSync(10))).toEqual([noMessage.id, behind.id, unposted.id]);
+      expect(ids(await store.listOutOfSync(2))).toEqual([noMessage.id, behind.id]);
+
+      await sync(noMessage.id);
+      await sync(behind.id);
+      await sync(unposted.id);
+      expect(await store.listOutOfSync(10)).toEqual([]);
+    });
+  });
+
+  describe('listRequests / counts', () => {
+    test('filters by channel, customer (any case) and states; newest first; limited', async () => {
+      const a = await create(store, { channelId: 'CA', customerId: 'Alpha', createdAt: T0 + 1 });
+      const b = await create(store, { channelId: 'CA', customerId: 'beta', createdAt: T0 + 3 });
+      const c = await create(store, { channelId: 'CB', customerId: 'gamma', createdAt: T0 + 2 });
+      await store.transition(a.id, ['pending'], 'denied', {}, null);
+      const a2 = await create(store, { channelId: 'CB', customerId: 'ALPHA', createdAt: T0 + 4 });
+
+      expect(ids(await store.listRequests({ limit: 10 }))).toEqual([a2.id, b.id, c.id, a.id]);
+      expect(ids(await store.listRequests({ limit: 2 }))).toEqual([a2.id, b.id]);
+      expect(ids(await store.listRequests({ channelId: 'CA', limit: 10 }))).toEqual([b.id, a.id]);
+      expect(ids(await store.listRequests({ customerId: 'alpha', limit: 10 }))).toEqual([a2.id, a.id]);
+      expect(ids(await store.listRequests({ states: ['pending'], limit: 10 }))).toEqual([a2.id, b.id, c.id]);
+      expect(ids(await store.listRequests({ states: ['denied', 'succeeded'], limit: 10 }))).toEqual([a.id]);
+      expect(await store.listRequests({ states: [], limit: 10 })).toEqual([]);
+      expect(
+        ids(await store.listRequests({ channelId: 'CB', customerId: 'Alpha', states: ['pending'], limit: 10 })),
+      ).toEqual([a2.id]);
+      expect(await store.listRequests({ channelId: 'CZ', limit: 10 })).toEqual([]);
+      expect((await store.listRequests({ customerId: 'alpha', limit: 10 }))[1]).toEqual(await store.getRequest(a.id));
+    });
+
+    test('countOpenByRequester counts pending, approved and executing only', async () => {
+      const p = await create(store, { requesterId: 'UX' });
+      const ap = await create(store, { requesterId: 'UX', approvalsRequired: 1 });
+      const ex = await create(store, { requesterId: 'UX' });
+      const done = await create(store, { requesterId: 'UX' });
+      await create(store, { requesterId: 'UY' });
+      await store.addApproval(ap.id, 'U1', T0, 0);
+      await store.transition(ex.id, ['pending'], 'executing', {}, null);
+      await store.transition(done.id, ['pending'], 'cancelled', {}, null);
+      expect(await store.countOpenByRequester('UX')).toBe(3);
+      await store.transition(p.id, ['pending'], 'expired', {}, null);
+      expect(await store.countOpenByRequester('UX')).toBe(2);
+      expect(await store.countOpenByRequester('UY')).toBe(1);
+      expect(await store.countOpenByRequester('UZ')).toBe(0);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Run it against every store.
+
+const FACTORIES: [string, () => Harness][] = [['sqlite', sqliteHarness]];
+if (PG_URL) FACTORIES.push(['postgres', () => postgresHarness(PG_URL)]);
+
+describe.each(FACTORIES)('%s store', (_name, makeHarness) => contract(makeHarness));
+
+if (!PG_URL) {
+  console.warn('PostgreSQL store tests skipped: TEST_DATABASE_URL is not set');
+  describe.skip('postgres store', () => contract(() => postgresHarness('')));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Wiring around the stores.
+
+describe('createStore', () => {
+  test('without a database URL: a migrated SQLite store at sqlitePath', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-store-create-'));
+    const store = await createStore({ databaseUrl: undefined, sqlitePath: path.join(dir, 'nested', 'db.sqlite') }, {});
+    try {
+      expect(store.kind).toBe('sqlite');
+      await create(store);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('with a database URL: a PostgreSQL store (the error of an unreachable server is passed on)', async () => {
+    await expect(
+      createStore({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none', sqlitePath: 'unused' }, {}),
+    ).rejects.toThrow();
+  });
+});
+
+describe('postgresOptionsFromEnv', () => {
+  const url = 'postgres://u:p@db.example.com:5432/app';
+  test('defaults: pool of 10, no explicit ssl', () => {
+    expect(postgresOptionsFromEnv(url, {})).toEqual({ connectionString: url, poolMax: 10 });
+  });
+  test('PGSSL_REJECT_UNAUTHORIZED=false and DATABASE_POOL_MAX', () => {
+    expect(postgresOptionsFromEnv(url, { PGSSL_REJECT_UNAUTHORIZED: 'false', DATABASE_POOL_MAX: '4' })).toEqual({
+      connectionString: url,
+      poolMax: 4,
+      ssl: { rejectUnauthorized: false },
+    });
+    expect(postgresOptionsFromEnv(url, { PGSSL_REJECT_UNAUTHORIZED: 'true' }).ssl).toBeUndefined();
+  });
+  test('invalid values are errors', () => {
+    expect(() => postgresOptionsFromEnv(url, { PGSSL_REJECT_UNAUTHORIZED: 'nope' })).toThrow(
+      /PGSSL_REJECT_UNAUTHORIZED/,
+    );
+    expect(() => postgresOptionsFromEnv(url, { DATABASE_POOL_MAX: '0' })).toThrow(/DATABASE_POOL_MAX/);
+    expect(() => postgresOptionsFromEnv(url, { DATABASE_POOL_MAX: 'ten' })).toThrow(/DATABASE_POOL_MAX/);
+  });
+});
