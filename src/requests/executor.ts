@@ -61,7 +61,7 @@ export class Executor {
       requestId,
       ['approved'],
       'executing',
-      { leaseUntil: now() + this.deps.leaseMs, countDeleteStart: true },
+      { leaseUntil: now() + this.deps.leaseMs, countDeleteStart: now() },
       null,
     );
     if (!claimed) return; // another click, timer or instance has it, or it was aborted
@@ -82,7 +82,7 @@ export class Executor {
       request.id,
       ['executing'],
       'executing',
-      { leaseUntil: now() + this.deps.leaseMs, countDeleteStart: true },
+      { leaseUntil: now() + this.deps.leaseMs, countDeleteStart: now() },
       null,
     );
     if (!claimed || claimed.deleteStarts !== request.deleteStarts + 1) return;
