@@ -58,7 +58,7 @@ export function outcomeLine(request: DeletionRequest): string | null {
     case 'deleted':
       return `Customer ${code(request.customerId)} was deleted by BotPenguin${o.httpStatus ? ` (HTTP ${o.httpStatus})` : ''}.`;
     case 'already_gone':
-      return `Customer ${code(request.customerId)} is already gone: BotPenguin no longer knows it (our earlier DELETE went through before a restart).`;
+      return `Customer ${code(request.customerId)} is already gone: BotPenguin no longer knows it (an earlier DELETE of ours went through, but its answer was lost).`;
     case 'dry_run':
       return 'DRY RUN: the request was approved, but no DELETE was sent.';
     case 'customer_changed':
@@ -139,7 +139,7 @@ export function renderRequestMessage(request: DeletionRequest, now: number): Ren
       },
     ],
   });
-  const text = `${dry}Deletion of BotPenguin customer ${request.customerId} requested by ${mention(request.requesterId)}: ${STATE_LINES[request.state].replace(/^:[a-z_]+: /, '')}`;
+  const text = `${dry}Deletion of BotPenguin customer ${safeMrkdwn(request.customerId, 200)} requested by ${mention(request.requesterId)}: ${STATE_LINES[request.state].replace(/^:[a-z_]+: /, '')}`;
   return { text, blocks };
 }
 

@@ -147,7 +147,9 @@ export class Executor {
 export function toOutcome(result: DeleteResult, resend: boolean): DeletionOutcome {
   if (result.ok)
     return { ok: true, kind: 'deleted', message: result.message, httpStatus: result.status, attempts: result.attempts };
-  if (result.kind === 'not_found' && resend) {
+  // A "not found" after a re-send (a crash lost the first answer), or after an earlier attempt of this
+  // call went unanswered, means our own DELETE got there first.
+  if (result.kind === 'not_found' && (resend || result.earlierAttemptUncertain)) {
     return {
       ok: true,
       kind: 'already_gone',
