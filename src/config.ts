@@ -164,32 +164,40 @@ const schema = z
     PORT: optional(integer(0, 65_535)),
     LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error'], 'must be one of debug, info, warn, error')),
   })
-  .superRefine((env, ctx) => {
-    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SLACK_SIGNING_SECRET'],
-        message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
-      });
-    }
-    const approvers = env.APPROVER_USER_IDS ?? [];
-    const groups = env.APPROVER_USERGROUP_IDS ?? [];
-    if (approvers.length === 0 && groups.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['APPROVER_USER_IDS'],
-        message: 'or APPROVER_USERGROUP_IDS is required: somebody must be allowed to approve',
-      });
-    }
-    const needed = env.APPROVALS_REQUIRED ?? 1;
-    if (groups.length === 0 && approvers.length > 0 && approvers.length < needed) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['APPROVALS_REQUIRED'],
-        message: `is ${needed} but APPROVER_USER_IDS lists only ${approvers.length} approver(s): no request could ever be approved`,
-      });
-    }
-  });
+  .superRefine(
+    (env, ctx) => {
+      if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SLACK_SIGNING_SECRET'],
+          message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
+        });
+      }
+      // Fields that failed their own check arrive here unparsed: only reason about parsed lists.
+      const listOf = (value: unknown): string[] | null =>
+        value === undefined ? [] : Array.isArray(value) ? value : null;
+      const approvers = listOf(env.APPROVER_USER_IDS);
+      const groups = listOf(env.APPROVER_USERGROUP_IDS);
+      if (approvers === null || groups === null) return;
+      if (approvers.length === 0 && groups.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['APPROVER_USER_IDS'],
+          message: 'or APPROVER_USERGROUP_IDS is required: somebody must be allowed to approve',
+        });
+      }
+      const needed = typeof env.APPROVALS_REQUIRED === 'number' ? env.APPROVALS_REQUIRED : 1;
+      if (groups.length === 0 && approvers.length > 0 && approvers.length < needed) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['APPROVALS_REQUIRED'],
+          message: `is ${needed} but APPROVER_USER_IDS lists only ${approvers.length} approver(s): no request could ever be approved`,
+        });
+      }
+    },
+    // Run even when a field failed, so a missing secret or approver list is reported with the rest.
+    { when: () => true },
+  );
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 

@@ -11,7 +11,7 @@ export function parseDuration(text: string): number | null {
   return Number.isSafeInteger(ms) ? ms : null;
 }
 
-/** The shortest exact way to say a duration: 86400000 → "24h", 90000 → "90s". */
+/** The shortest exact way to say a duration: 86400000 → "1d", 90000 → "90s". */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   for (const unit of ['d', 'h', 'm', 's'] as const) {

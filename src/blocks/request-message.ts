@@ -5,7 +5,7 @@ type KnownBlock = types.KnownBlock;
 
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../constants';
 import type { DeletionRequest, RequestEvent } from '../requests/types';
-import { mention, plain, quote, safeMrkdwn, slackDate, utcTime } from './text';
+import { mention, plain, safeMrkdwn, safeQuote, slackDate, utcTime } from './text';
 
 export interface RenderedMessage {
   text: string;
@@ -77,7 +77,7 @@ function statusLine(request: DeletionRequest, now: number): string {
   if (request.closedBy && ['denied', 'cancelled', 'aborted'].includes(request.state)) {
     const verb = request.state === 'denied' ? 'Denied' : request.state === 'cancelled' ? 'Cancelled' : 'Aborted';
     line = `${line.split(' ')[0]} ${verb} by ${mention(request.closedBy)}, nothing was deleted`;
-    if (request.closeReason) line += `\n${quote(safeMrkdwn(request.closeReason, 1000))}`;
+    if (request.closeReason) line += `\n${safeQuote(request.closeReason, 1000)}`;
   }
   const outcome = outcomeLine(request);
   if (outcome) line += `\n${outcome}`;
@@ -116,7 +116,7 @@ export function renderRequestMessage(request: DeletionRequest, now: number): Ren
       block_id: 'reason',
       text: {
         type: 'mrkdwn',
-        text: `*Reason*\n${request.reason ? quote(safeMrkdwn(request.reason, REASON_LIMIT)) : '_none given_'}`,
+        text: `*Reason*\n${request.reason ? safeQuote(request.reason, REASON_LIMIT) : '_none given_'}`,
       },
     },
     { type: 'context', block_id: 'preview', elements: [{ type: 'mrkdwn', text: previewLine(request) }] },
@@ -204,7 +204,7 @@ function renderButtons(request: DeletionRequest, now: number): KnownBlock | null
 export function renderThreadReply(event: RequestEvent, request: DeletionRequest): string {
   const dry = request.dryRun ? '[DRY RUN] ' : '';
   const who = event.actorId ? mention(event.actorId) : 'The bot';
-  const detail = event.detail ? `\n${quote(safeMrkdwn(event.detail, 2000))}` : '';
+  const detail = event.detail ? `\n${safeQuote(event.detail, 2000)}` : '';
   switch (event.kind) {
     case 'requested':
       return `${dry}:inbox_tray: ${who} asked to delete customer ${code(request.customerId)} (request \`${request.id}\`).${detail}`;

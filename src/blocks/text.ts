@@ -47,7 +47,22 @@ export function plain(text: string, max: number): string {
   return truncate(text.replace(/[\r\n]+/g, ' '), max);
 }
 
-/** One line of a reason as a mrkdwn block quote, keeping the author's line breaks. */
+const MAX_QUOTE_LINES = 40;
+
+/**
+ * Untrusted text as an escaped mrkdwn block quote of at most `max` characters, keeping the author's
+ * line breaks (at most 40 lines; the rest is joined). Each line's `>` counts against the limit.
+ */
+export function safeQuote(text: string, max: number): string {
+  const lines = text.split(/\r?\n/);
+  const kept =
+    lines.length > MAX_QUOTE_LINES
+      ? [...lines.slice(0, MAX_QUOTE_LINES - 1), lines.slice(MAX_QUOTE_LINES - 1).join(' ')]
+      : lines;
+  return quote(safeMrkdwn(kept.join('\n'), max - kept.length));
+}
+
+/** Mrkdwn as a block quote, line by line. */
 export function quote(mrkdwn: string): string {
   return mrkdwn
     .split('\n')

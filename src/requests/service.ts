@@ -3,6 +3,7 @@
 import type { PolicyConfig } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
+import { crashPoint } from '../test-hooks';
 import { isRequestId, isValidCustomerId, parseCommand } from './command';
 import { type Executor, startOfUtcDay } from './executor';
 import type { Policy } from './policy';
@@ -135,6 +136,7 @@ export class RequestService {
       { kind: 'requested', actorId: actor.userId, detail: reason || null, at },
     );
     if (!created.created) return refuse({ code: 'already_open', existing: created.existing });
+    crashPoint('after-request-stored');
     const request = created.request;
     this.deps.logger.info('request created', {
       requestId: request.id,
@@ -153,7 +155,8 @@ export class RequestService {
     const request = isRequestId(requestId) ? await this.deps.store.getRequest(requestId) : null;
     if (!request) return refuse({ code: 'unknown_request' });
     if (
-      (actor.channelId !== undefined && actor.channelId !== request.channelId) ||
+      // A click that names no channel can't be tied to the request's message: refused, not waved through.
+      actor.channelId !== request.channelId ||
       (actor.teamId !== undefined && request.teamId !== '' && actor.teamId !== request.teamId)
     ) {
       return refuse({ code: 'wrong_place' });
@@ -202,6 +205,7 @@ export class RequestService {
       case 'approved':
         break;
     }
+    if (result.result === 'approved') crashPoint('after-approval');
     this.deps.logger.info('approval recorded', {
       requestId: request.id,
       approverId: actor.userId,
@@ -235,7 +239,7 @@ export class RequestService {
     if (!found.ok) return found;
     const request = found.value;
     if (request.requesterId !== actor.userId) return refuse({ code: 'only_requester_cancels' });
-    if (request.state !== 'pending') return refuse(this.stateRefusal(request));
+    if (request.state !== 'pending' || request.expiresAt <= this.deps.now()) return refuse(this.stateRefusal(request));
     return this.close(request, ['pending'], 'cancelled', actor.userId, null);
   }
 

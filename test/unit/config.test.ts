@@ -1,0 +1,372 @@
+// CONTRACT §2: configuration is a pure function of the environment; every problem is reported at once,
+// each naming its variable, and no secret's value ever appears in what is reported.
+import { type Config, loadConfig } from '../../src/config';
+
+const MINIMAL: NodeJS.ProcessEnv = {
+  SLACK_BOT_TOKEN: 'xoxb-1111-2222-abcdef',
+  SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5',
+  BOTPENGUIN_API_TOKEN: 'bp-partner-token-123',
+  APPROVER_USER_IDS: 'U0APPROVER1',
+};
+
+function configOf(env: NodeJS.ProcessEnv): Config {
+  const result = loadConfig(env);
+  if (!result.ok) throw new Error(`expected a valid config, got: ${result.errors.join('; ')}`);
+  return result.config;
+}
+
+function errorsOf(env: NodeJS.ProcessEnv): string[] {
+  const result = loadConfig(env);
+  if (result.ok) throw new Error('expected the configuration to be refused');
+  return result.errors;
+}
+
+/** True when some error line is about this variable (its name starts the line). */
+const names = (errors: string[], variable: string) =>
+  errors.some((e) => e.startsWith(`${variable}:`) || e.startsWith(`${variable} `));
+
+describe('a valid minimal environment gets every default of the contract', () => {
+  const config = configOf(MINIMAL);
+
+  it('keeps the required values as given', () => {
+    expect(config.slack.botToken).toBe(MINIMAL.SLACK_BOT_TOKEN);
+    expect(config.slack.signingSecret).toBe(MINIMAL.SLACK_SIGNING_SECRET);
+    expect(config.botpenguin.token).toBe(MINIMAL.BOTPENGUIN_API_TOKEN);
+    expect(config.policy.approverUserIds).toEqual(['U0APPROVER1']);
+  });
+
+  it('runs in HTTP mode against the real Slack and BotPenguin APIs', () => {
+    expect(config.slack.appToken).toBeUndefined();
+    expect(config.slack.apiUrl).toBe('https://slack.com/api/');
+    expect(config.slack.teamId).toBeUndefined();
+    expect(config.botpenguin.apiUrl).toBe('https://api.v7.botpenguin.com');
+    expect(config.botpenguin.timeoutMs).toBe(10_000);
+  });
+
+  it('needs one approval, lets anyone ask in any channel, and keeps a request 24 hours', () => {
+    expect(config.policy.approvalsRequired).toBe(1);
+    expect(config.policy.approverUsergroupIds).toEqual([]);
+    expect(config.policy.requesterUserIds).toEqual([]);
+    expect(config.policy.requesterUsergroupIds).toEqual([]);
+    expect(config.policy.allowedChannelIds).toEqual([]);
+    expect(config.policy.requestTtlMs).toBe(24 * 60 * 60 * 1000);
+  });
+
+  it('accepts 24-hex customer ids (either case) and nothing else', () => {
+    expect(config.policy.customerIdPattern.source).toBe('^[0-9a-fA-F]{24}$');
+    expect(config.policy.customerIdPattern.test('64b7f0c2e4b0a1b2c3d4e5f6')).toBe(true);
+    expect(config.policy.customerIdPattern.test('64B7F0C2E4B0A1B2C3D4E5F6')).toBe(true);
+    expect(config.policy.customerIdPattern.test('64b7f0c2e4b0a1b2c3d4e5f')).toBe(false);
+  });
+
+  it('deletes without delay, with the default limits, for real, on port 3000 logging at info', () => {
+    expect(config.policy.executionDelayMs).toBe(0);
+    expect(config.policy.maxPendingPerRequester).toBe(5);
+    expect(config.policy.maxDeletionsPerDay).toBe(50);
+    expect(config.policy.dryRun).toBe(false);
+    expect(config.port).toBe(3000);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('uses the embedded SQLite store', () => {
+    expect(config.store.databaseUrl).toBeUndefined();
+    expect(config.store.sqlitePath).toBe('./data/bp-delete.sqlite');
+  });
+
+  it('ignores variables that are not its own', () => {
+    expect(loadConfig({ ...MINIMAL, PATH: '/usr/bin', HOME: '/root', NODE_ENV: 'test' }).ok).toBe(true);
+  });
+});
+
+describe('values that are set are used', () => {
+  it('reads every optional variable', () => {
+    const config = configOf({
+      ...MINIMAL,
+      SLACK_APP_TOKEN: 'xapp-1-A0123-456-abc',
+      SLACK_API_URL: 'http://127.0.0.1:9999/api',
+      SLACK_TEAM_ID: 'T0123ABCD',
+      BOTPENGUIN_API_URL: 'http://127.0.0.1:8888/partner/',
+      BOTPENGUIN_TIMEOUT_MS: '2500',
+      APPROVER_USER_IDS: 'U0APPROVER1, U0APPROVER2 ,W0APPROVER3',
+      APPROVER_USERGROUP_IDS: 'S0ADMINS',
+      APPROVALS_REQUIRED: '2',
+      REQUESTER_USER_IDS: 'U0REQ1',
+      REQUESTER_USERGROUP_IDS: 'S0SUPPORT',
+      ALLOWED_CHANNEL_IDS: 'C0OPS,G0PRIVATE',
+      REQUEST_TTL: '15m',
+      CUSTOMER_ID_PATTERN: '^cus_[a-z0-9]+$',
+      EXECUTION_DELAY: '90s',
+      MAX_PENDING_PER_REQUESTER: '2',
+      MAX_DELETIONS_PER_DAY: '7',
+      DATABASE_URL: 'postgres://bot:pw@db.internal:5432/bp',
+      SQLITE_PATH: '/tmp/other.sqlite',
+      DRY_RUN: 'true',
+      PORT: '8080',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config.slack.appToken).toBe('xapp-1-A0123-456-abc');
+    // The Web API base always ends with '/', the BotPenguin base never does (paths are appended to it).
+    expect(config.slack.apiUrl).toBe('http://127.0.0.1:9999/api/');
+    expect(config.slack.teamId).toBe('T0123ABCD');
+    expect(config.botpenguin.apiUrl).toBe('http://127.0.0.1:8888/partner');
+    expect(config.botpenguin.timeoutMs).toBe(2500);
+    expect(config.policy.approverUserIds).toEqual(['U0APPROVER1', 'U0APPROVER2', 'W0APPROVER3']);
+    expect(config.policy.approverUsergroupIds).toEqual(['S0ADMINS']);
+    expect(config.policy.approvalsRequired).toBe(2);
+    expect(config.policy.requesterUserIds).toEqual(['U0REQ1']);
+    expect(config.policy.requesterUsergroupIds).toEqual(['S0SUPPORT']);
+    expect(config.policy.allowedChannelIds).toEqual(['C0OPS', 'G0PRIVATE']);
+    expect(config.policy.requestTtlMs).toBe(15 * 60_000);
+    expect(config.policy.customerIdPattern.test('cus_abc123')).toBe(true);
+    expect(config.policy.executionDelayMs).toBe(90_000);
+    expect(config.policy.maxPendingPerRequester).toBe(2);
+    expect(config.policy.maxDeletionsPerDay).toBe(7);
+    expect(config.store.databaseUrl).toBe('postgres://bot:pw@db.internal:5432/bp');
+    expect(config.store.sqlitePath).toBe('/tmp/other.sqlite');
+    expect(config.policy.dryRun).toBe(true);
+    expect(config.port).toBe(8080);
+    expect(config.logLevel).toBe('debug');
+  });
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+  ])('DRY_RUN=%s means %s', (value, expected) => {
+    expect(configOf({ ...MINIMAL, DRY_RUN: value }).policy.dryRun).toBe(expected);
+  });
+
+  it.each([
+    ['90s', 90_000],
+    ['24h', 86_400_000],
+    ['7d', 7 * 86_400_000],
+  ])('REQUEST_TTL=%s is %d ms', (value, ms) => {
+    expect(configOf({ ...MINIMAL, REQUEST_TTL: value }).policy.requestTtlMs).toBe(ms);
+  });
+
+  it('EXECUTION_DELAY may be 0s (no cool-down)', () => {
+    expect(configOf({ ...MINIMAL, EXECUTION_DELAY: '0s' }).policy.executionDelayMs).toBe(0);
+  });
+
+  it('postgresql:// is accepted as well as postgres://', () => {
+    expect(configOf({ ...MINIMAL, DATABASE_URL: 'postgresql://db/bp' }).store.databaseUrl).toBe('postgresql://db/bp');
+  });
+});
+
+describe('a missing required variable is named', () => {
+  it.each(['SLACK_BOT_TOKEN', 'BOTPENGUIN_API_TOKEN'])('%s missing', (variable) => {
+    const env = { ...MINIMAL };
+    delete env[variable];
+    const errors = errorsOf(env);
+    expect(names(errors, variable)).toBe(true);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('SLACK_SIGNING_SECRET missing in HTTP mode', () => {
+    const { SLACK_SIGNING_SECRET: _, ...env } = MINIMAL;
+    expect(names(errorsOf(env), 'SLACK_SIGNING_SECRET')).toBe(true);
+  });
+
+  it('neither APPROVER_USER_IDS nor APPROVER_USERGROUP_IDS: nobody could approve', () => {
+    const { APPROVER_USER_IDS: _, ...env } = MINIMAL;
+    const errors = errorsOf(env);
+    expect(names(errors, 'APPROVER_USER_IDS')).toBe(true);
+    expect(errors.join('\n')).toContain('APPROVER_USERGROUP_IDS');
+  });
+
+  it('approvers given only as a user group are enough', () => {
+    const { APPROVER_USER_IDS: _, ...env } = MINIMAL;
+    const config = configOf({ ...env, APPROVER_USERGROUP_IDS: 'S0ADMINS' });
+    expect(config.policy.approverUserIds).toEqual([]);
+    expect(config.policy.approverUsergroupIds).toEqual(['S0ADMINS']);
+  });
+
+  it('an approvers list of only commas counts as no approvers', () => {
+    expect(names(errorsOf({ ...MINIMAL, APPROVER_USER_IDS: ' , ,' }), 'APPROVER_USER_IDS')).toBe(true);
+  });
+});
+
+describe('several problems are reported at once', () => {
+  it('an environment with three different mistakes gets three errors', () => {
+    const errors = errorsOf({
+      ...MINIMAL,
+      SLACK_BOT_TOKEN: 'xoxp-wrong-kind',
+      PORT: '70000',
+      LOG_LEVEL: 'verbose',
+    });
+    expect(names(errors, 'SLACK_BOT_TOKEN')).toBe(true);
+    expect(names(errors, 'PORT')).toBe(true);
+    expect(names(errors, 'LOG_LEVEL')).toBe(true);
+    expect(errors).toHaveLength(3);
+  });
+
+  it('both required tokens missing: both named', () => {
+    const errors = errorsOf({ SLACK_SIGNING_SECRET: 'sig', APPROVER_USER_IDS: 'U0APPROVER1' });
+    expect(names(errors, 'SLACK_BOT_TOKEN')).toBe(true);
+    expect(names(errors, 'BOTPENGUIN_API_TOKEN')).toBe(true);
+  });
+
+  it('an empty environment names every required variable, including the HTTP-mode secret and the approvers', () => {
+    const errors = errorsOf({});
+    for (const variable of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'BOTPENGUIN_API_TOKEN', 'APPROVER_USER_IDS']) {
+      expect(names(errors, variable)).toBe(true);
+    }
+  });
+
+  it('a bad value elsewhere does not hide a missing signing secret or missing approvers', () => {
+    const errors = errorsOf({ SLACK_BOT_TOKEN: 'xoxb-1', BOTPENGUIN_API_TOKEN: 'tok', PORT: 'eighty' });
+    expect(names(errors, 'PORT')).toBe(true);
+    expect(names(errors, 'SLACK_SIGNING_SECRET')).toBe(true);
+    expect(names(errors, 'APPROVER_USER_IDS')).toBe(true);
+  });
+});
+
+describe('every invalid value names its variable', () => {
+  it.each<[string, string]>([
+    ['SLACK_BOT_TOKEN', 'xoxp-user-token'],
+    ['SLACK_BOT_TOKEN', 'xoxb-with space'],
+    ['SLACK_APP_TOKEN', 'xoxb-not-an-app-token'],
+    ['SLACK_API_URL', 'not a url'],
+    ['SLACK_API_URL', 'ftp://slack.com/api/'],
+    ['SLACK_TEAM_ID', 'acme'],
+    ['BOTPENGUIN_API_TOKEN', 'two words'],
+    ['BOTPENGUIN_API_URL', 'api.v7.botpenguin.com'],
+    ['BOTPENGUIN_TIMEOUT_MS', 'ten seconds'],
+    ['BOTPENGUIN_TIMEOUT_MS', '-5'],
+    ['APPROVER_USER_IDS', 'alice,bob'],
+    ['APPROVER_USER_IDS', 'U0APPROVER1,#ops'],
+    ['APPROVER_USERGROUP_IDS', 'U0NOTAGROUP'],
+    ['APPROVALS_REQUIRED', '0'],
+    ['APPROVALS_REQUIRED', 'two'],
+    ['APPROVALS_REQUIRED', '1.5'],
+    ['REQUESTER_USER_IDS', 'everyone'],
+    ['REQUESTER_USERGROUP_IDS', 'support-team'],
+    ['ALLOWED_CHANNEL_IDS', '#general'],
+    ['REQUEST_TTL', '10x'],
+    ['REQUEST_TTL', '0s'],
+    ['REQUEST_TTL', '-1h'],
+    ['REQUEST_TTL', '1.5h'],
+    ['REQUEST_TTL', '24'],
+    ['CUSTOMER_ID_PATTERN', '([0-9a-f'],
+    ['EXECUTION_DELAY', '10x'],
+    ['EXECUTION_DELAY', 'soon'],
+    ['MAX_PENDING_PER_REQUESTER', '0'],
+    ['MAX_PENDING_PER_REQUESTER', 'many'],
+    ['MAX_DELETIONS_PER_DAY', '-1'],
+    ['DATABASE_URL', 'mysql://db/bp'],
+    ['DRY_RUN', 'maybe'],
+    ['PORT', '70000'],
+    ['PORT', 'http'],
+    ['LOG_LEVEL', 'verbose'],
+  ])('%s=%p', (variable, value) => {
+    const errors = errorsOf({ ...MINIMAL, [variable]: value });
+    expect(names(errors, variable)).toBe(true);
+    // …and says what is wrong, not just the name.
+    for (const line of errors) expect(line.length).toBeGreaterThan(variable.length + 5);
+  });
+});
+
+describe('Socket Mode makes the signing secret optional', () => {
+  it('an app token without a signing secret is valid', () => {
+    const { SLACK_SIGNING_SECRET: _, ...env } = MINIMAL;
+    const config = configOf({ ...env, SLACK_APP_TOKEN: 'xapp-1-A0123-456-abc' });
+    expect(config.slack.appToken).toBe('xapp-1-A0123-456-abc');
+    expect(config.slack.signingSecret).toBeUndefined();
+  });
+
+  it('a signing secret of only spaces still counts as missing in HTTP mode', () => {
+    expect(names(errorsOf({ ...MINIMAL, SLACK_SIGNING_SECRET: '   ' }), 'SLACK_SIGNING_SECRET')).toBe(true);
+  });
+});
+
+describe('APPROVALS_REQUIRED must be reachable', () => {
+  it('more approvals than listed approvers (and no groups) is refused', () => {
+    const errors = errorsOf({ ...MINIMAL, APPROVER_USER_IDS: 'U0APPROVER1,U0APPROVER2', APPROVALS_REQUIRED: '3' });
+    expect(names(errors, 'APPROVALS_REQUIRED')).toBe(true);
+  });
+
+  it('exactly as many approvals as listed approvers is fine', () => {
+    const config = configOf({ ...MINIMAL, APPROVER_USER_IDS: 'U0APPROVER1,U0APPROVER2', APPROVALS_REQUIRED: '2' });
+    expect(config.policy.approvalsRequired).toBe(2);
+  });
+
+  it('with an approver group the number cannot be checked, so it is accepted', () => {
+    const config = configOf({
+      ...MINIMAL,
+      APPROVER_USER_IDS: 'U0APPROVER1',
+      APPROVER_USERGROUP_IDS: 'S0ADMINS',
+      APPROVALS_REQUIRED: '3',
+    });
+    expect(config.policy.approvalsRequired).toBe(3);
+  });
+});
+
+describe('an empty value counts as unset (an `FOO=` line in .env)', () => {
+  it('optional variables set to empty strings get their defaults', () => {
+    const config = configOf({
+      ...MINIMAL,
+      SLACK_APP_TOKEN: '',
+      SLACK_API_URL: '',
+      SLACK_TEAM_ID: '',
+      BOTPENGUIN_API_URL: '',
+      BOTPENGUIN_TIMEOUT_MS: '',
+      APPROVER_USERGROUP_IDS: '',
+      APPROVALS_REQUIRED: '',
+      REQUESTER_USER_IDS: '',
+      ALLOWED_CHANNEL_IDS: '',
+      REQUEST_TTL: '',
+      CUSTOMER_ID_PATTERN: '',
+      EXECUTION_DELAY: '',
+      MAX_PENDING_PER_REQUESTER: '',
+      MAX_DELETIONS_PER_DAY: '',
+      DATABASE_URL: '',
+      SQLITE_PATH: '',
+      DRY_RUN: '',
+      PORT: ' ',
+      LOG_LEVEL: '',
+    });
+    expect(config).toEqual(configOf(MINIMAL));
+  });
+
+  it('a required variable set to an empty string is reported as missing', () => {
+    const errors = errorsOf({ ...MINIMAL, SLACK_BOT_TOKEN: '', BOTPENGUIN_API_TOKEN: '  ' });
+    expect(names(errors, 'SLACK_BOT_TOKEN')).toBe(true);
+    expect(names(errors, 'BOTPENGUIN_API_TOKEN')).toBe(true);
+  });
+
+  it('empty approver lists count as no approvers', () => {
+    const errors = errorsOf({ ...MINIMAL, APPROVER_USER_IDS: '', APPROVER_USERGROUP_IDS: '' });
+    expect(names(errors, 'APPROVER_USER_IDS')).toBe(true);
+  });
+});
+
+describe('no secret value appears in any error text (CONTRACT §7)', () => {
+  // Each secret is invalid in some other way, so that its variable is reported.
+  const SECRETS = {
+    SLACK_BOT_TOKEN: 'xoxp-SECRET-abc',
+    SLACK_APP_TOKEN: 'xoxb-APPSECRET-def',
+    BOTPENGUIN_API_TOKEN: 'has SECRET space',
+    DATABASE_URL: 'mysql://u:SECRETPW@h/db',
+  };
+  const SIGNING_SECRET = 'sig-SECRET-0123456789abcdef';
+
+  it('the reported errors name every bad secret variable but quote none of the values', () => {
+    const errors = errorsOf({ ...MINIMAL, ...SECRETS, SLACK_SIGNING_SECRET: SIGNING_SECRET, PORT: 'nope' });
+    for (const variable of Object.keys(SECRETS)) expect(names(errors, variable)).toBe(true);
+    const text = errors.join('\n');
+    for (const value of [...Object.values(SECRETS), SIGNING_SECRET]) expect(text).not.toContain(value);
+    for (const fragment of ['SECRET-abc', 'APPSECRET', 'has SECRET', 'SECRETPW', 'sig-SECRET', 'u:SECRET']) {
+      expect(text).not.toContain(fragment);
+    }
+  });
+
+  it('a token with spaces is not quoted either, even in part', () => {
+    const errors = errorsOf({ ...MINIMAL, SLACK_BOT_TOKEN: 'xoxb-PART1 PART2-SECRET' });
+    expect(names(errors, 'SLACK_BOT_TOKEN')).toBe(true);
+    expect(errors.join('\n')).not.toMatch(/PART1|PART2/);
+  });
+});
