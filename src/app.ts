@@ -2,9 +2,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CustomRoute } from '@slack/bolt';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type webApi } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
 import { BotPenguinClient } from './botpenguin/client';
 import type { Config } from './config';
+import { guardSlackEvents } from './http-guard';
 import * as actions from './listeners/actions';
 import * as commands from './listeners/commands';
 import type { ListenerDeps } from './listeners/deps';
@@ -29,7 +30,18 @@ export interface AppDeps {
   now?: () => number;
   /** Sweeper period; the default keeps expiry well within the promised minute. */
   sweepIntervalMs?: number;
+  /** Execution lease, renewed every third of it while a DELETE is under way (default 15 s). Tests shorten it. */
+  leaseMs?: number;
+  /** How long one message sync may hold a request before another may take over (default 60 s). */
+  syncClaimMs?: number;
+  /** Timeout of one Slack Web API call (default 10 s). */
+  slackTimeoutMs?: number;
+  /** Retries of a failed Slack Web API call before the sync gives up and leaves it to the sweeper (default 3). */
+  slackRetries?: number;
 }
+
+/** Short, because the owner renews it: after a crash, another instance takes over within about this long. */
+export const DEFAULT_LEASE_MS = 15_000;
 
 export interface BotApp {
   app: App;
@@ -46,6 +58,7 @@ export interface BotApp {
 
 /** Slack sends a few hundred KB at most; anything larger is refused with 413 before parsing. */
 export const BODY_LIMIT = '512kb';
+const BODY_LIMIT_BYTES = 512 * 1024;
 
 export function createApp(deps: AppDeps): BotApp {
   const { config, store, logger } = deps;
@@ -79,18 +92,35 @@ export function createApp(deps: AppDeps): BotApp {
         port: config.port,
       });
 
+  if (receiver instanceof HTTPReceiver) {
+    // Bolt calls this property for every request, so wrapping it puts our checks first (see http-guard.ts).
+    receiver.requestListener = guardSlackEvents(receiver.requestListener, {
+      path: '/slack/events',
+      signingSecret: config.slack.signingSecret ?? '',
+      limitBytes: BODY_LIMIT_BYTES,
+      logger,
+    });
+  }
+
+  const clientOptions = {
+    slackApiUrl: config.slack.apiUrl,
+    timeout: deps.slackTimeoutMs ?? 10_000,
+    retryConfig: { retries: deps.slackRetries ?? 3, factor: 2, minTimeout: 250, maxTimeout: 5_000, randomize: true },
+  };
   const app = new App({
-    token: config.slack.botToken,
     receiver,
     logger: boltLogger,
-    // We verify the token ourselves at start (main.ts) so that a slow Slack doesn't block booting.
-    tokenVerificationEnabled: false,
-    clientOptions: {
-      slackApiUrl: config.slack.apiUrl,
-      timeout: 10_000,
-      retryConfig: { retries: 3, factor: 2, minTimeout: 250, maxTimeout: 5_000, randomize: true },
-    },
+    // `authorize`, not `token`: with a token and token verification off, Bolt 5.1 calls auth.test before
+    // every command and click (a Slack round trip on the way to the 3-second answer, and the request is
+    // dropped when that call fails). We verify the token once, at start (main.ts), so a slow Slack
+    // doesn't block booting either.
+    authorize: async () => ({ botToken: config.slack.botToken }),
+    // We keep no conversation state in Bolt; its default store costs a failed lookup on every request.
+    convoStore: false,
+    clientOptions,
   });
+  // The app-level client (message sync, permalinks, user groups, the check at start) carries the token.
+  app.client = new webApi.WebClient(config.slack.botToken, { ...clientOptions, logger: boltLogger });
   const client: webApi.WebClient = app.client;
 
   const botpenguin = new BotPenguinClient({
@@ -102,7 +132,7 @@ export function createApp(deps: AppDeps): BotApp {
     },
   });
   const previewer = new Previewer(botpenguin, { maxPages: 5, budgetMs: 8_000, cacheMs: 60_000, now });
-  const sync = new MessageSync(client, store, logger, { claimMs: 60_000, now });
+  const sync = new MessageSync(client, store, logger, { claimMs: deps.syncClaimMs ?? 60_000, now });
   const onChange = (requestId: string) => {
     void sync.request(requestId);
   };
@@ -111,8 +141,7 @@ export function createApp(deps: AppDeps): BotApp {
     deleter: botpenguin,
     previewer,
     now,
-    // All attempts with their timeouts and backoff, plus margin: only then may another instance take over.
-    leaseMs: 5 * config.botpenguin.timeoutMs + 60_000,
+    leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
     maxDeletionsPerDay: config.policy.maxDeletionsPerDay,
     onChange,
     logger,
@@ -174,18 +203,22 @@ export function createApp(deps: AppDeps): BotApp {
       return { port: address?.port ?? null };
     },
     async stop(graceMs = 10_000) {
+      let graceOver = false;
+      const grace = new Promise<void>((r) => setTimeout(r, graceMs).unref()).then(() => {
+        graceOver = true;
+      });
+      // New work first: no new DELETE (approved requests stay due in the store for any instance), no timers,
+      // no sweeps, no new connections. Then what is under way, within the grace.
+      executor.stopAccepting();
       service.stopTimers();
-      await sweeper.stop();
-      if (receiver instanceof HTTPReceiver) {
-        await receiver.stop().catch(() => undefined);
-      } else {
-        await app.stop().catch(() => undefined);
-      }
-      await Promise.race([
-        Promise.all([executor.idle(), sync.idle()]).then(() => sync.idle()),
-        new Promise((r) => setTimeout(r, graceMs).unref()),
+      const closing = Promise.all([
+        sweeper.stop(),
+        receiver instanceof HTTPReceiver ? receiver.stop().catch(() => undefined) : app.stop().catch(() => undefined),
       ]);
-      await botpenguin.close();
+      await Promise.race([closing.then(() => executor.idle()).then(() => sync.idle()), grace]);
+      if (graceOver) logger.warn('grace period over with work in flight; recovery will finish it', { graceMs });
+      // Closing the BotPenguin client waits for requests under way; past the grace, don't.
+      await Promise.race([botpenguin.close(), grace]);
     },
     async idle() {
       await executor.idle();

@@ -4,6 +4,10 @@ import { createApp } from './app';
 import { loadConfig, SECRET_VARIABLES } from './config';
 import { createLogger, errorFields } from './logger';
 import { createStore } from './store';
+import { testTimings } from './test-hooks';
+
+/** Heroku sends SIGKILL 30 s after SIGTERM; what is still in flight after this is left to recovery. */
+const SHUTDOWN_GRACE_MS = 20_000;
 
 async function main(): Promise<void> {
   const loaded = loadConfig(process.env);
@@ -30,13 +34,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const bot = createApp({ config, store, logger });
-  const auth = await bot.app.client.auth
-    .test()
-    .catch((error: unknown) => ({
-      ok: false,
-      error: String((error as { data?: { error?: string } })?.data?.error ?? error),
-    }));
+  const timings = testTimings(process.env);
+  if (Object.keys(timings).length > 0 || process.env.BP_DELETE_TEST_CRASH_AT) {
+    logger.warn('test-only BP_DELETE_TEST_* settings are in effect; never set them in production', {
+      ...timings,
+      crashAt: process.env.BP_DELETE_TEST_CRASH_AT,
+    });
+  }
+  const bot = createApp({ config, store, logger, ...timings });
+  const auth = await bot.app.client.auth.test().catch((error: unknown) => ({
+    ok: false,
+    error: String((error as { data?: { error?: string } })?.data?.error ?? error),
+  }));
   if (!auth.ok && /invalid_auth|not_authed|account_inactive|token_revoked|token_expired/.test(String(auth.error))) {
     logger.error('Slack refused SLACK_BOT_TOKEN; check the token', { error: String(auth.error) });
     await store.close();
@@ -61,8 +70,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('stopping', { signal });
-    await bot.stop(20_000);
-    await store.close();
+    await bot
+      .stop(SHUTDOWN_GRACE_MS)
+      .catch((error: unknown) => logger.error('error while stopping', errorFields(error)));
+    await store.close().catch((error: unknown) => logger.error('could not close the store', errorFields(error)));
     logger.info('stopped', { signal });
     process.exit(0);
   };

@@ -46,12 +46,18 @@ export class Sweeper {
     return this.running;
   }
 
+  private started(work: Promise<void>): void {
+    work.catch((error: unknown) => this.deps.logger.warn('sweep failed; will try again', errorFields(error)));
+  }
+
   private async pass(): Promise<void> {
     const { store, service, executor, sync, now, logger } = this.deps;
     try {
       for (const request of await store.listExpirable(now(), BATCH)) await service.expire(request);
-      for (const request of await store.listDueForExecution(now(), BATCH)) await executor.run(request.id);
-      for (const request of await store.listStaleExecutions(now(), BATCH)) await executor.recover(request);
+      // DELETEs are started, not awaited: one slow BotPenguin call (retries and all) must not hold up expiry,
+      // recovery or messages here. The executor tracks them (idle(), shutdown); a claimed one is not listed again.
+      for (const request of await store.listDueForExecution(now(), BATCH)) this.started(executor.run(request.id));
+      for (const request of await store.listStaleExecutions(now(), BATCH)) this.started(executor.recover(request));
       await Promise.all((await store.listOutOfSync(BATCH)).map((request) => sync(request.id)));
     } catch (error) {
       logger.warn('sweep failed; will try again', errorFields(error));

@@ -1,8 +1,9 @@
 // Sends the DELETE for an approved request, exactly once: the approved → executing claim is a
 // conditional update, so only one click, timer, sweeper or instance ever wins it.
 import type { DeleteResult } from '../botpenguin/client';
-import type { Logger } from '../logger';
+import { errorFields, type Logger } from '../logger';
 import type { Store } from '../store/types';
+import { crashPoint } from '../test-hooks';
 import { customerChanged, type Previewer } from './preview';
 import type { DeletionOutcome, DeletionRequest } from './types';
 
@@ -15,7 +16,11 @@ export interface ExecutorDeps {
   deleter: Deleter;
   previewer: Previewer | null;
   now: () => number;
-  /** How long one DELETE (all its attempts) may take before another instance may take it over. */
+  /**
+   * How long an execution stays ours without renewal. While its DELETE (with retries) is under way we renew
+   * the lease every leaseMs / 3, so after a crash another instance (or this one, restarted) takes over
+   * within about one lease, and never while we are alive and renewing.
+   */
   leaseMs: number;
   maxDeletionsPerDay: number;
   onChange: (requestId: string) => void;
@@ -26,8 +31,16 @@ export const startOfUtcDay = (ms: number) => ms - (ms % 86_400_000);
 
 export class Executor {
   private readonly inflight = new Set<Promise<void>>();
+  /** Requests whose DELETE this process is sending: never "recovered" by our own sweeper. */
+  private readonly sending = new Set<string>();
+  private accepting = true;
 
   constructor(private readonly deps: ExecutorDeps) {}
+
+  /** Shutdown: start no new DELETE. Approved requests stay due in the store for any instance; those under way finish. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
 
   /** Run an approved request whose time has come. Resolves when it is decided (or not ours). */
   run(requestId: string): Promise<void> {
@@ -39,6 +52,14 @@ export class Executor {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
+  private gate: Promise<unknown> = Promise.resolve();
+
+  private oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.gate.then(work, work);
+    this.gate = turn.catch(() => undefined);
+    return turn;
+  }
+
   private track(work: Promise<void>): Promise<void> {
     this.inflight.add(work);
     return work.finally(() => this.inflight.delete(work));
@@ -46,25 +67,30 @@ export class Executor {
 
   private async runNow(requestId: string): Promise<void> {
     const { store, now } = this.deps;
+    if (!this.accepting) return;
     const request = await store.getRequest(requestId);
     if (!request || request.state !== 'approved' || (request.executeAt ?? 0) > now()) return;
 
-    if (!request.dryRun && (await store.countDeletionsSince(startOfUtcDay(now()))) >= this.deps.maxDeletionsPerDay) {
-      await this.finish(request, ['approved'], {
-        ok: false,
-        kind: 'daily_limit',
-        message: `The daily limit of ${this.deps.maxDeletionsPerDay} deletions was reached before this one could run.`,
-      });
-      return;
-    }
-    const claimed = await store.transition(
-      requestId,
-      ['approved'],
-      'executing',
-      { leaseUntil: now() + this.deps.leaseMs, countDeleteStart: now() },
-      null,
-    );
-    if (!claimed) return; // another click, timer or instance has it, or it was aborted
+    // Count and claim one at a time: concurrent approvals each passing the count would overrun the daily
+    // limit. This closes the race within a process; instances sharing PostgreSQL can still each claim one.
+    const claimed = await this.oneAtATime(async () => {
+      if (!request.dryRun && (await store.countDeletionsSince(startOfUtcDay(now()))) >= this.deps.maxDeletionsPerDay) {
+        await this.finish(request, ['approved'], {
+          ok: false,
+          kind: 'daily_limit',
+          message: `The daily limit of ${this.deps.maxDeletionsPerDay} deletions was reached before this one could run.`,
+        });
+        return null;
+      }
+      return store.transition(
+        requestId,
+        ['approved'],
+        'executing',
+        { leaseUntil: now() + this.deps.leaseMs, countDeleteStart: now() },
+        null,
+      );
+    });
+    if (!claimed) return; // over the daily limit, or another click, timer or instance has it, or it was aborted
     this.deps.onChange(requestId);
     await this.send(claimed);
   }
@@ -76,24 +102,77 @@ export class Executor {
 
   private async recoverNow(request: DeletionRequest): Promise<void> {
     const { store, now } = this.deps;
-    if (request.state !== 'executing' || (request.leaseUntil ?? 0) >= now()) return;
-    // Conditional on the lease we saw, so two instances recovering at once can't both send.
-    const claimed = await store.transition(
-      request.id,
-      ['executing'],
-      'executing',
-      { leaseUntil: now() + this.deps.leaseMs, countDeleteStart: now() },
-      null,
-    );
-    if (!claimed || claimed.deleteStarts !== request.deleteStarts + 1) return;
-    this.deps.logger.warn('resending a DELETE whose answer was never recorded', {
-      requestId: request.id,
-      customerId: request.customerId,
-    });
-    await this.send(claimed);
+    if (!this.accepting || this.sending.has(request.id)) return;
+    this.sending.add(request.id); // one attempt at a time in this process
+    try {
+      // The sweeper's list may be a while old: look again, so an owner that renewed meanwhile keeps its DELETE.
+      const current = await store.getRequest(request.id);
+      if (
+        !current ||
+        current.state !== 'executing' ||
+        (current.leaseUntil ?? 0) >= now() ||
+        current.deleteStarts !== request.deleteStarts
+      ) {
+        return;
+      }
+      const claimed = await store.transition(
+        request.id,
+        ['executing'],
+        'executing',
+        { leaseUntil: now() + this.deps.leaseMs, countDeleteStart: now() },
+        null,
+      );
+      // Instances recovering at once each add one to deleteStarts; only the one that counted first sends.
+      if (!claimed || claimed.deleteStarts !== current.deleteStarts + 1) return;
+      this.deps.logger.warn('resending a DELETE whose answer was never recorded', {
+        requestId: request.id,
+        customerId: request.customerId,
+      });
+      await this.send(claimed);
+    } finally {
+      this.sending.delete(request.id);
+    }
   }
 
+  /** Send the DELETE of a request we just claimed, holding its lease until the outcome is recorded. */
   private async send(request: DeletionRequest): Promise<void> {
+    this.sending.add(request.id);
+    const heartbeat = this.holdLease(request.id);
+    try {
+      await this.sendClaimed(request);
+    } finally {
+      heartbeat.stop();
+      this.sending.delete(request.id);
+    }
+  }
+
+  private holdLease(requestId: string): { stop(): void } {
+    const { store, now, leaseMs, logger } = this.deps;
+    let renewing = false;
+    const timer = setInterval(
+      () => {
+        if (renewing) return;
+        renewing = true;
+        store
+          .renewLease(requestId, now() + leaseMs)
+          .then(
+            (renewed) => {
+              if (!renewed) clearInterval(timer); // no longer executing: decided, nothing left to hold
+            },
+            (error: unknown) =>
+              logger.warn('could not renew the execution lease; will try again', { requestId, ...errorFields(error) }),
+          )
+          .finally(() => {
+            renewing = false;
+          });
+      },
+      Math.max(10, Math.floor(leaseMs / 3)),
+    );
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+
+  private async sendClaimed(request: DeletionRequest): Promise<void> {
     const { deps } = this;
     if (request.dryRun) {
       await this.finish(request, ['executing'], {
@@ -120,6 +199,7 @@ export class Executor {
       attempt: request.deleteStarts,
     });
     const result = await deps.deleter.deleteCustomer(request.customerId);
+    crashPoint('after-delete-answered');
     await this.finish(request, ['executing'], toOutcome(result, request.deleteStarts > 1));
   }
 
@@ -139,6 +219,7 @@ export class Executor {
       outcome: outcome.kind,
       httpStatus: outcome.httpStatus,
     });
+    crashPoint('after-delete-recorded');
     this.deps.onChange(request.id);
   }
 }

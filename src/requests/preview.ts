@@ -12,10 +12,14 @@ export interface PreviewOptions {
   budgetMs: number;
   cacheMs: number;
   now: () => number;
+  /** Previews looked up at once (default 4); the rest wait. Fresh checks before a DELETE never wait. */
+  concurrency?: number;
 }
 
 export class Previewer {
   private readonly cache = new Map<string, { preview: CustomerPreview; until: number }>();
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly lister: CustomerLister,
@@ -28,12 +32,34 @@ export class Previewer {
     const cached = this.cache.get(key);
     const now = this.options.now();
     if (!fresh && cached && cached.until > now) return cached.preview;
-    const preview = await this.search(key);
+    // A burst of requests must not become hundreds of page walks at once (memory, and CPU the acks need).
+    if (!fresh) await this.turn();
+    let preview: CustomerPreview;
+    try {
+      preview = await this.search(key);
+    } finally {
+      if (!fresh) this.done();
+    }
     if (preview.status !== 'unavailable') {
       if (this.cache.size > 1000) this.cache.clear();
       this.cache.set(key, { preview, until: now + this.options.cacheMs });
     }
     return preview;
+  }
+
+  /** Wait for a free slot; a slot that is freed goes straight to the longest waiter. */
+  private async turn(): Promise<void> {
+    if (this.active < (this.options.concurrency ?? 4)) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private done(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
   }
 
   private async search(key: string): Promise<CustomerPreview> {

@@ -10,6 +10,8 @@ export interface RecordedCall {
   args: Record<string, unknown>;
   authorization: string | undefined;
   at: number;
+  /** Arrival time in fractional epoch milliseconds (comparable across processes on one machine). */
+  hrAt: number;
 }
 
 export interface SlackMessage {
@@ -26,8 +28,13 @@ export interface Ephemeral {
   channel: string | null;
   user: string | null;
   text: string;
-  via: 'chat.postEphemeral' | 'response_url';
+  via: 'chat.postEphemeral' | 'response_url' | 'command_response';
+  /** Position among everything shown only to one person (ephemerals and command answers), from 1. */
+  order: number;
 }
+
+/** Fractional epoch milliseconds: Date.now() with sub-millisecond resolution. */
+export const preciseNow = (): number => performance.timeOrigin + performance.now();
 
 export interface Failure {
   status: number;
@@ -43,15 +50,31 @@ export class FakeSlack {
   readonly ephemerals: Ephemeral[] = [];
   readonly usergroups = new Map<string, string[]>();
   readonly views: unknown[] = [];
+  /**
+   * What slash commands answered over HTTP (Slack shows an ephemeral answer to the person who typed
+   * it), recorded by whoever sent the command with `recordCommandAnswer`. Kept apart from `ephemerals`,
+   * which holds only what the bot sent through the Web API.
+   */
+  readonly commandAnswers: Ephemeral[] = [];
+  /** Slack's own answer time, added to every call (a slow Slack); per-method failures can add more. */
+  latencyMs = 0;
+  private readonly byTs = new Map<string, SlackMessage>();
+  private readonly observers = new Set<(call: RecordedCall) => void>();
+  private order = 0;
   private readonly failures = new Map<string, Failure[]>();
   private readonly waiters: { check: () => boolean; resolve: () => void }[] = [];
   private server: http.Server | null = null;
+  /** How long the server keeps an idle connection open (set before start). */
+  keepAliveMs = 5_000;
   private seq = 0;
   url = '';
 
   async start(): Promise<string> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 1000;
+    // Node's default (5 s), as real servers keep connections at least that long. Much shorter and undici
+    // (which keeps a 2 s safety margin under the server's advertised timeout) closes every connection
+    // after one request, and every call pays for a new TCP connection.
+    this.server.keepAliveTimeout = this.keepAliveMs;
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}`;
@@ -83,6 +106,11 @@ export class FakeSlack {
     this.failures.set(method, list);
   }
 
+  /** Forget the failures not yet used: Slack answers normally again. */
+  clearFailures(): void {
+    this.failures.clear();
+  }
+
   callsTo(method: string): RecordedCall[] {
     return this.calls.filter((c) => c.method === method);
   }
@@ -98,6 +126,41 @@ export class FakeSlack {
 
   ephemeralsFor(user: string): Ephemeral[] {
     return this.ephemerals.filter((e) => e.user === user || e.user === null);
+  }
+
+  /** The message with this ts in a channel (top-level or reply), if any. */
+  message(channel: string, ts: string): SlackMessage | undefined {
+    return this.byTs.get(`${channel}/${ts}`);
+  }
+
+  /** Record a slash command's HTTP answer as the ephemeral Slack would show to `user`; ignores non-text answers. */
+  recordCommandAnswer(user: string, channel: string, answer: unknown): Ephemeral | null {
+    const text = (answer as { text?: unknown } | null)?.text;
+    if (typeof text !== 'string' || text === '') return null;
+    const shown: Ephemeral = { channel, user, text, via: 'command_response', order: ++this.order };
+    this.commandAnswers.push(shown);
+    return shown;
+  }
+
+  /** Everything shown to one person only (Web API ephemerals, response_url posts, command answers), in order. */
+  privateAnswers(): Ephemeral[] {
+    return [...this.ephemerals, ...this.commandAnswers].sort((a, b) => a.order - b.order);
+  }
+
+  /** Call `fn` after every recorded call (after the fake has applied it); returns a function that stops it. */
+  observe(fn: (call: RecordedCall) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
+  /** Drop what was recorded (calls, messages, ephemerals, views); failures and usergroups stay. */
+  forget(): void {
+    this.calls.length = 0;
+    this.messages.length = 0;
+    this.ephemerals.length = 0;
+    this.commandAnswers.length = 0;
+    this.views.length = 0;
+    this.byTs.clear();
   }
 
   /** Resolve once `check` holds (checked after every call), or reject after `timeoutMs`. */
@@ -119,7 +182,8 @@ export class FakeSlack {
     });
   }
 
-  private notify(): void {
+  private notify(call?: RecordedCall): void {
+    if (call) for (const observer of this.observers) observer(call);
     for (const waiter of [...this.waiters]) {
       if (waiter.check()) {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
@@ -135,15 +199,26 @@ export class FakeSlack {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const args = parseBody(raw, req.headers['content-type']);
 
+    const hrAt = preciseNow();
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+
     if (url.pathname.startsWith('/response/')) {
-      this.calls.push({ method: 'response_url', args, authorization: req.headers.authorization, at: Date.now() });
-      this.ephemerals.push({ channel: null, user: null, text: String(args.text ?? ''), via: 'response_url' });
+      const call = { method: 'response_url', args, authorization: req.headers.authorization, at: Date.now(), hrAt };
+      this.calls.push(call);
+      this.ephemerals.push({
+        channel: null,
+        user: null,
+        text: String(args.text ?? ''),
+        via: 'response_url',
+        order: ++this.order,
+      });
       send(res, 200, { ok: true });
-      this.notify();
+      this.notify(call);
       return;
     }
     const method = url.pathname.replace(/^\/api\//, '');
-    this.calls.push({ method, args, authorization: req.headers.authorization, at: Date.now() });
+    const call: RecordedCall = { method, args, authorization: req.headers.authorization, at: Date.now(), hrAt };
+    this.calls.push(call);
 
     const failure = this.failures.get(method)?.shift();
     if (failure) {
@@ -156,11 +231,11 @@ export class FakeSlack {
         { ok: false, error: failure.error ?? (failure.status === 429 ? 'ratelimited' : 'internal_error') },
         headers,
       );
-      this.notify();
+      this.notify(call);
       return;
     }
     send(res, 200, this.answer(method, args));
-    this.notify();
+    this.notify(call);
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
@@ -173,11 +248,13 @@ export class FakeSlack {
         const text = String(args.text ?? '');
         const blocks = Array.isArray(args.blocks) ? args.blocks : [];
         const threadTs = typeof args.thread_ts === 'string' ? args.thread_ts : null;
-        this.messages.push({ channel, ts, threadTs, text, blocks, history: [{ text, blocks }] });
+        const message: SlackMessage = { channel, ts, threadTs, text, blocks, history: [{ text, blocks }] };
+        this.messages.push(message);
+        this.byTs.set(`${channel}/${ts}`, message);
         return { ok: true, channel, ts, message: { text, ts } };
       }
       case 'chat.update': {
-        const message = this.messages.find((m) => m.channel === channel && m.ts === args.ts);
+        const message = this.byTs.get(`${channel}/${String(args.ts)}`);
         if (!message) return { ok: false, error: 'message_not_found' };
         message.text = String(args.text ?? '');
         message.blocks = Array.isArray(args.blocks) ? args.blocks : [];
@@ -190,6 +267,7 @@ export class FakeSlack {
           user: String(args.user ?? ''),
           text: String(args.text ?? ''),
           via: 'chat.postEphemeral',
+          order: ++this.order,
         });
         return { ok: true, message_ts: `${Date.now() / 1000}` };
       case 'chat.getPermalink':

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type BotApp, createApp } from '../app';
+import { type AppDeps, type BotApp, createApp } from '../app';
 import { type Config, loadConfig, SECRET_VARIABLES } from '../config';
 import { createLogger } from '../logger';
 import { createStore } from '../store';
@@ -30,6 +30,8 @@ export interface SandboxOptions {
   sqlitePath?: string;
   now?: () => number;
   sweepIntervalMs?: number;
+  /** Internal timings of the app (lease, sync claim, Slack timeout), shortened by crash and failure tests. */
+  timings?: Pick<AppDeps, 'leaseMs' | 'syncClaimMs' | 'slackTimeoutMs' | 'slackRetries'>;
 }
 
 export interface Sandbox {
@@ -81,7 +83,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     write: (line) => logs.push(line),
   });
   const store = await createStore(config.store, env as NodeJS.ProcessEnv);
-  const bot = createApp({ config, store, logger, now: options.now, sweepIntervalMs: options.sweepIntervalMs });
+  const bot = createApp({
+    config,
+    store,
+    logger,
+    now: options.now,
+    sweepIntervalMs: options.sweepIntervalMs,
+    ...options.timings,
+  });
   const { port } = await bot.start();
   if (port === null) throw new Error('sandbox bot did not report an HTTP port');
   const sender = new SlackSender(`http://127.0.0.1:${port}/slack/events`, config.slack.signingSecret ?? '', {

@@ -9,12 +9,16 @@ export interface MessageSyncOptions {
   /** How long one sync may hold a request before another instance may take over. */
   claimMs: number;
   now: () => number;
+  /** Requests synced at once (default 8); the rest wait their turn, so a burst of commands can't starve the acks. */
+  concurrency?: number;
 }
 
 export class MessageSync {
   /** One sync at a time per request in this process; later calls chain behind it. */
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly client: webApi.WebClient,
@@ -31,13 +35,35 @@ export class MessageSync {
       return current;
     }
     const run = (async () => {
-      do {
-        this.again.delete(requestId);
-        await this.syncOnce(requestId);
-      } while (this.again.has(requestId));
+      // Never on the way to an answer: start after the current command's or click's ack has been sent.
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.turn();
+      try {
+        do {
+          this.again.delete(requestId);
+          await this.syncOnce(requestId);
+        } while (this.again.has(requestId));
+      } finally {
+        this.done();
+      }
     })().finally(() => this.running.delete(requestId));
     this.running.set(requestId, run);
     return run;
+  }
+
+  /** Wait for a free slot; a slot that is freed goes straight to the longest waiter. */
+  private async turn(): Promise<void> {
+    if (this.active < (this.options.concurrency ?? 8)) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private done(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
   }
 
   /** Wait for every sync under way (tests, shutdown). */

@@ -23,6 +23,8 @@ const OPEN = inList(OPEN_STATES);
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
+  /** `prepare` once per SQL text: preparing costs more than running most of these one-row queries. */
+  private readonly cached: { prepare(sql: string): Database.Statement };
 
   constructor(file: string) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -31,6 +33,17 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    const statements = new Map<string, Database.Statement>();
+    this.cached = {
+      prepare: (sql) => {
+        let statement = statements.get(sql);
+        if (!statement) {
+          statement = this.db.prepare(sql);
+          statements.set(sql, statement);
+        }
+        return statement;
+      },
+    };
   }
 
   async migrate(): Promise<void> {
@@ -54,7 +67,7 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.cached.prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {
@@ -62,23 +75,23 @@ export class SqliteStore implements Store {
   }
 
   private load(id: string): DeletionRequest | null {
-    const row = this.db.prepare('SELECT * FROM requests WHERE id = ?').get(id) as RequestRow | undefined;
+    const row = this.cached.prepare('SELECT * FROM requests WHERE id = ?').get(id) as RequestRow | undefined;
     return row ? this.hydrate(row) : null;
   }
 
   private hydrate(row: RequestRow): DeletionRequest {
-    const approvals = this.db
+    const approvals = this.cached
       .prepare('SELECT user_id, at FROM approvals WHERE request_id = ? ORDER BY at, user_id')
       .all(row.id) as { user_id: string; at: number }[];
     return toRequest(row, approvals.map(toApproval));
   }
 
   private many(sql: string, ...params: unknown[]): DeletionRequest[] {
-    return (this.db.prepare(sql).all(...params) as RequestRow[]).map((row) => this.hydrate(row));
+    return (this.cached.prepare(sql).all(...params) as RequestRow[]).map((row) => this.hydrate(row));
   }
 
   private insertEvent(requestId: string, event: NewEvent): void {
-    this.db
+    this.cached
       .prepare('INSERT INTO events (request_id, kind, actor_id, detail, at) VALUES (?, ?, ?, ?, ?)')
       .run(requestId, event.kind, event.actorId, event.detail, event.at);
   }
@@ -86,11 +99,11 @@ export class SqliteStore implements Store {
   async createRequest(input: NewRequest, event: NewEvent): Promise<CreateResult> {
     return this.db
       .transaction((): CreateResult => {
-        const existing = this.db
+        const existing = this.cached
           .prepare(`SELECT * FROM requests WHERE lower(customer_id) = lower(?) AND state IN (${OPEN})`)
           .get(input.customerId) as RequestRow | undefined;
         if (existing) return { created: false, existing: this.hydrate(existing) };
-        this.db
+        this.cached
           .prepare(
             `INSERT INTO requests (id, team_id, channel_id, customer_id, reason, requester_id, state, approvals_required,
              created_at, expires_at, dry_run)
@@ -135,14 +148,14 @@ export class SqliteStore implements Store {
   }
 
   async countOpenByRequester(requesterId: string): Promise<number> {
-    const row = this.db
+    const row = this.cached
       .prepare(`SELECT COUNT(*) AS n FROM requests WHERE requester_id = ? AND state IN (${OPEN})`)
       .get(requesterId) as { n: number };
     return row.n;
   }
 
   async countDeletionsSince(since: number): Promise<number> {
-    const row = this.db
+    const row = this.cached
       .prepare('SELECT COUNT(*) AS n FROM requests WHERE delete_started_at >= ? AND dry_run = 0')
       .get(since) as { n: number };
     return row.n;
@@ -151,24 +164,24 @@ export class SqliteStore implements Store {
   async addApproval(id: string, userId: string, at: number, executionDelayMs: number): Promise<ApprovalResult> {
     return this.db
       .transaction((): ApprovalResult => {
-        const row = this.db.prepare('SELECT * FROM requests WHERE id = ?').get(id) as RequestRow | undefined;
+        const row = this.cached.prepare('SELECT * FROM requests WHERE id = ?').get(id) as RequestRow | undefined;
         if (!row || row.state !== 'pending' || Number(row.expires_at) <= at) {
           return { result: 'not_pending', request: row ? this.hydrate(row) : null };
         }
-        const inserted = this.db
+        const inserted = this.cached
           .prepare('INSERT OR IGNORE INTO approvals (request_id, user_id, at) VALUES (?, ?, ?)')
           .run(id, userId, at);
         if (inserted.changes === 0) return { result: 'duplicate', request: this.hydrate(row) };
-        const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM approvals WHERE request_id = ?').get(id) as {
+        const { n } = this.cached.prepare('SELECT COUNT(*) AS n FROM approvals WHERE request_id = ?').get(id) as {
           n: number;
         };
         const reached = n >= row.approvals_required;
         if (reached) {
-          this.db
+          this.cached
             .prepare("UPDATE requests SET state = 'approved', execute_at = ?, version = version + 1 WHERE id = ?")
             .run(at + executionDelayMs, id);
         } else {
-          this.db.prepare('UPDATE requests SET version = version + 1 WHERE id = ?').run(id);
+          this.cached.prepare('UPDATE requests SET version = version + 1 WHERE id = ?').run(id);
         }
         this.insertEvent(id, { kind: 'approved', actorId: userId, detail: `${n} of ${row.approvals_required}`, at });
         return { result: reached ? 'approved' : 'recorded', request: this.load(id) as DeletionRequest };
@@ -187,7 +200,7 @@ export class SqliteStore implements Store {
       .transaction((): DeletionRequest | null => {
         const { sql, values } = patchAssignments(patch, () => '?', 0);
         const sets = ['state = ?', 'version = version + 1', ...sql].join(', ');
-        const result = this.db
+        const result = this.cached
           .prepare(`UPDATE requests SET ${sets} WHERE id = ? AND state IN (${inList(from)})`)
           .run(to, ...values, id);
         if (result.changes === 0) return null;
@@ -198,46 +211,48 @@ export class SqliteStore implements Store {
   }
 
   async renewLease(id: string, leaseUntil: number): Promise<boolean> {
-    const result = this.db
+    const result = this.cached
       .prepare("UPDATE requests SET lease_until = ? WHERE id = ? AND state = 'executing'")
       .run(leaseUntil, id);
     return result.changes > 0;
   }
 
   async setPreview(id: string, preview: CustomerPreview): Promise<void> {
-    this.db
+    this.cached
       .prepare('UPDATE requests SET preview = ?, version = version + 1 WHERE id = ?')
       .run(JSON.stringify(preview), id);
   }
 
   async setMessageTs(id: string, ts: string): Promise<void> {
-    this.db.prepare('UPDATE requests SET message_ts = ? WHERE id = ? AND message_ts IS NULL').run(ts, id);
+    this.cached.prepare('UPDATE requests SET message_ts = ? WHERE id = ? AND message_ts IS NULL').run(ts, id);
   }
 
   async claimSync(id: string, until: number, now: number): Promise<boolean> {
-    const result = this.db
+    const result = this.cached
       .prepare('UPDATE requests SET sync_until = ? WHERE id = ? AND (sync_until IS NULL OR sync_until < ?)')
       .run(until, id, now);
     return result.changes > 0;
   }
 
   async releaseSync(id: string): Promise<void> {
-    this.db.prepare('UPDATE requests SET sync_until = NULL WHERE id = ?').run(id);
+    this.cached.prepare('UPDATE requests SET sync_until = NULL WHERE id = ?').run(id);
   }
 
   async markMessageVersion(id: string, version: number): Promise<void> {
-    this.db
+    this.cached
       .prepare('UPDATE requests SET message_version = ? WHERE id = ? AND message_version < ?')
       .run(version, id, version);
   }
 
   async listEvents(requestId: string): Promise<RequestEvent[]> {
-    const rows = this.db.prepare('SELECT * FROM events WHERE request_id = ? ORDER BY id').all(requestId) as EventRow[];
+    const rows = this.cached
+      .prepare('SELECT * FROM events WHERE request_id = ? ORDER BY id')
+      .all(requestId) as EventRow[];
     return rows.map(toEvent);
   }
 
   async markEventPosted(eventId: number, at: number): Promise<void> {
-    this.db.prepare('UPDATE events SET posted_at = ? WHERE id = ? AND posted_at IS NULL').run(at, eventId);
+    this.cached.prepare('UPDATE events SET posted_at = ? WHERE id = ? AND posted_at IS NULL').run(at, eventId);
   }
 
   async listExpirable(now: number, limit: number): Promise<DeletionRequest[]> {

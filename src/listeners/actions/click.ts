@@ -48,7 +48,8 @@ export function clickListener(deps: ListenerDeps, handle: ClickHandler) {
     await args.ack();
     const actor = clickActor(args.body);
     try {
-      const result = await handle(args, args.action.value ?? '', actor);
+      const value: unknown = args.action.value;
+      const result = await handle(args, typeof value === 'string' ? value : '', actor);
       if (result) await refuseClick(deps, args, result);
     } catch (error) {
       deps.logger.error('click failed', { userId: actor.userId, action: args.action.action_id, ...errorFields(error) });

@@ -8,6 +8,15 @@ import type { ListenerDeps } from '../deps';
 
 export function bpDeleteCommand(deps: ListenerDeps) {
   return async ({ command, ack }: AllMiddlewareArgs & SlackCommandMiddlewareArgs): Promise<void> => {
+    // Slack always sends these; without them a request would be stored where nobody sees it (a half-write).
+    if (!isSlackId(command.user_id) || !isSlackId(command.channel_id) || !isOptionalText(command.text)) {
+      deps.logger.warn('refused a slash command without a user, a channel or a text', {});
+      await ack({
+        response_type: 'ephemeral',
+        text: ':warning: That command arrived incomplete, so nothing was done.',
+      });
+      return;
+    }
     const actor = { userId: command.user_id, teamId: command.team_id, channelId: command.channel_id };
     let text: string;
     try {
@@ -25,6 +34,9 @@ export function bpDeleteCommand(deps: ListenerDeps) {
     await ack({ response_type: 'ephemeral', text });
   };
 }
+
+const isSlackId = (value: unknown): value is string => typeof value === 'string' && /^[A-Z0-9]{2,64}$/i.test(value);
+const isOptionalText = (value: unknown) => value === undefined || typeof value === 'string';
 
 async function describe(deps: ListenerDeps, result: CommandResult): Promise<string> {
   switch (result.kind) {
