@@ -52,14 +52,6 @@ export class Executor {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
-  private gate: Promise<unknown> = Promise.resolve();
-
-  private oneAtATime<T>(work: () => Promise<T>): Promise<T> {
-    const turn = this.gate.then(work, work);
-    this.gate = turn.catch(() => undefined);
-    return turn;
-  }
-
   private track(work: Promise<void>): Promise<void> {
     this.inflight.add(work);
     return work.finally(() => this.inflight.delete(work));
@@ -71,26 +63,22 @@ export class Executor {
     const request = await store.getRequest(requestId);
     if (!request || request.state !== 'approved' || (request.executeAt ?? 0) > now()) return;
 
-    // Count and claim one at a time: concurrent approvals each passing the count would overrun the daily
-    // limit. This closes the race within a process; instances sharing PostgreSQL can still each claim one.
-    const claimed = await this.oneAtATime(async () => {
-      if (!request.dryRun && (await store.countDeletionsSince(startOfUtcDay(now()))) >= this.deps.maxDeletionsPerDay) {
-        await this.finish(request, ['approved'], {
-          ok: false,
-          kind: 'daily_limit',
-          message: `The daily limit of ${this.deps.maxDeletionsPerDay} deletions was reached before this one could run.`,
-        });
-        return null;
-      }
-      return store.transition(
-        requestId,
-        ['approved'],
-        'executing',
-        { leaseUntil: now() + this.deps.leaseMs, countDeleteStart: now() },
-        null,
-      );
+    const claim = await store.claimExecution(requestId, {
+      now: now(),
+      leaseUntil: now() + this.deps.leaseMs,
+      dayStart: startOfUtcDay(now()),
+      maxPerDay: this.deps.maxDeletionsPerDay,
     });
-    if (!claimed) return; // over the daily limit, or another click, timer or instance has it, or it was aborted
+    if (claim.result === 'daily_limit') {
+      await this.finish(request, ['approved'], {
+        ok: false,
+        kind: 'daily_limit',
+        message: `The daily limit of ${this.deps.maxDeletionsPerDay} deletions was reached before this one could run.`,
+      });
+      return;
+    }
+    const claimed = claim.result === 'claimed' ? claim.request : null;
+    if (!claimed) return; // another click, timer or instance has it, or it was aborted
     this.deps.onChange(requestId);
     await this.send(claimed);
   }
@@ -115,15 +103,13 @@ export class Executor {
       ) {
         return;
       }
-      const claimed = await store.transition(
-        request.id,
-        ['executing'],
-        'executing',
-        { leaseUntil: now() + this.deps.leaseMs, countDeleteStart: now() },
-        null,
-      );
-      // Instances recovering at once each add one to deleteStarts; only the one that counted first sends.
-      if (!claimed || claimed.deleteStarts !== current.deleteStarts + 1) return;
+      // Conditional on the lease having run out and on nobody having taken over since we looked.
+      const claimed = await store.takeOverExecution(request.id, {
+        now: now(),
+        leaseUntil: now() + this.deps.leaseMs,
+        seenDeleteStarts: current.deleteStarts,
+      });
+      if (!claimed) return;
       this.deps.logger.warn('resending a DELETE whose answer was never recorded', {
         requestId: request.id,
         customerId: request.customerId,

@@ -18,10 +18,5 @@ export function patchAssignments(
   if (patch.outcome !== undefined) set('outcome', patch.outcome === null ? null : JSON.stringify(patch.outcome));
   if (patch.leaseUntil !== undefined) set('lease_until', patch.leaseUntil);
   if (patch.finishedAt !== undefined) set('finished_at', patch.finishedAt);
-  if (patch.countDeleteStart !== undefined) {
-    sql.push('delete_starts = delete_starts + 1');
-    values.push(patch.countDeleteStart);
-    sql.push(`delete_started_at = COALESCE(delete_started_at, ${placeholder(firstIndex + values.length - 1)})`);
-  }
   return { sql, values };
 }

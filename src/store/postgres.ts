@@ -20,7 +20,9 @@ import { patchAssignments } from './patch';
 import { type EventRow, type RequestRow, toApproval, toEvent, toRequest } from './rows';
 import type {
   ApprovalResult,
+  ClaimResult,
   CreateResult,
+  ExecutionClaim,
   NewEvent,
   NewRequest,
   RequestFilter,
@@ -39,6 +41,8 @@ export interface PostgresStoreOptions {
 
 /** Any fixed 64-bit key; only this app's migrate() takes it ("bp-d"). */
 const MIGRATION_LOCK_KEY = 0x62702d64;
+/** Serialises execution claims across instances, so the daily deletion limit holds. */
+const DAILY_LIMIT_LOCK_KEY = 0x62702d65;
 const UNIQUE_VIOLATION = '23505';
 const ONE_OPEN_PER_CUSTOMER = 'requests_one_open_per_customer';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -334,6 +338,51 @@ export class PostgresStore implements Store {
       if (event) await this.insertEvent(client, id, event);
       return this.load(client, id);
     });
+  }
+
+  async claimExecution(id: string, claim: ExecutionClaim): Promise<ClaimResult> {
+    return this.tx(async (client): Promise<ClaimResult> => {
+      // Every instance's claims queue on one advisory lock, so the daily count and the claim are one step.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [DAILY_LIMIT_LOCK_KEY]);
+      const [row] = await this.rows<{ state: string; execute_at: string | null; dry_run: number }>(
+        client,
+        'SELECT state, execute_at, dry_run FROM requests WHERE id = $1 FOR UPDATE',
+        [id],
+      );
+      if (!row || row.state !== 'approved' || Number(row.execute_at ?? 0) > claim.now) {
+        return { result: 'not_due', request: row ? await this.load(client, id) : null };
+      }
+      if (row.dry_run === 0) {
+        const [{ n }] = await this.rows<{ n: string }>(
+          client,
+          'SELECT COUNT(*) AS n FROM requests WHERE delete_started_at >= $1 AND dry_run = 0',
+          [claim.dayStart],
+        );
+        if (Number(n) >= claim.maxPerDay) {
+          return { result: 'daily_limit', request: (await this.load(client, id)) as DeletionRequest };
+        }
+      }
+      await client.query(
+        `UPDATE requests SET state = 'executing', version = version + 1, lease_until = $1,
+           delete_starts = delete_starts + 1, delete_started_at = COALESCE(delete_started_at, $2)
+         WHERE id = $3 AND state = 'approved'`,
+        [claim.leaseUntil, claim.now, id],
+      );
+      return { result: 'claimed', request: (await this.load(client, id)) as DeletionRequest };
+    });
+  }
+
+  async takeOverExecution(
+    id: string,
+    takeOver: { now: number; leaseUntil: number; seenDeleteStarts: number },
+  ): Promise<DeletionRequest | null> {
+    const result = await this.pool.query(
+      `UPDATE requests SET lease_until = $1, delete_starts = delete_starts + 1,
+         delete_started_at = COALESCE(delete_started_at, $2)
+       WHERE id = $3 AND state = 'executing' AND (lease_until IS NULL OR lease_until < $2) AND delete_starts = $4`,
+      [takeOver.leaseUntil, takeOver.now, id, takeOver.seenDeleteStarts],
+    );
+    return (result.rowCount ?? 0) > 0 ? this.getRequest(id) : null;
   }
 
   async renewLease(id: string, leaseUntil: number): Promise<boolean> {

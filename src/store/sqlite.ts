@@ -9,7 +9,9 @@ import { patchAssignments } from './patch';
 import { type EventRow, type RequestRow, toApproval, toEvent, toRequest } from './rows';
 import type {
   ApprovalResult,
+  ClaimResult,
   CreateResult,
+  ExecutionClaim,
   NewEvent,
   NewRequest,
   RequestFilter,
@@ -208,6 +210,46 @@ export class SqliteStore implements Store {
         return this.load(id);
       })
       .immediate();
+  }
+
+  async claimExecution(id: string, claim: ExecutionClaim): Promise<ClaimResult> {
+    // IMMEDIATE: the write lock is taken first, so count and claim are one step for every process.
+    return this.db
+      .transaction((): ClaimResult => {
+        const row = this.cached.prepare('SELECT * FROM requests WHERE id = ?').get(id) as RequestRow | undefined;
+        if (!row || row.state !== 'approved' || Number(row.execute_at ?? 0) > claim.now) {
+          return { result: 'not_due', request: row ? this.hydrate(row) : null };
+        }
+        if (row.dry_run === 0) {
+          const { n } = this.cached
+            .prepare('SELECT COUNT(*) AS n FROM requests WHERE delete_started_at >= ? AND dry_run = 0')
+            .get(claim.dayStart) as { n: number };
+          if (n >= claim.maxPerDay) return { result: 'daily_limit', request: this.hydrate(row) };
+        }
+        this.cached
+          .prepare(
+            `UPDATE requests SET state = 'executing', version = version + 1, lease_until = ?,
+               delete_starts = delete_starts + 1, delete_started_at = COALESCE(delete_started_at, ?)
+             WHERE id = ? AND state = 'approved'`,
+          )
+          .run(claim.leaseUntil, claim.now, id);
+        return { result: 'claimed', request: this.load(id) as DeletionRequest };
+      })
+      .immediate();
+  }
+
+  async takeOverExecution(
+    id: string,
+    takeOver: { now: number; leaseUntil: number; seenDeleteStarts: number },
+  ): Promise<DeletionRequest | null> {
+    const result = this.cached
+      .prepare(
+        `UPDATE requests SET lease_until = ?, delete_starts = delete_starts + 1,
+           delete_started_at = COALESCE(delete_started_at, ?)
+         WHERE id = ? AND state = 'executing' AND (lease_until IS NULL OR lease_until < ?) AND delete_starts = ?`,
+      )
+      .run(takeOver.leaseUntil, takeOver.now, id, takeOver.now, takeOver.seenDeleteStarts);
+    return result.changes > 0 ? this.load(id) : null;
   }
 
   async renewLease(id: string, leaseUntil: number): Promise<boolean> {

@@ -38,8 +38,6 @@ export interface TransitionPatch {
   outcome?: DeletionOutcome | null;
   leaseUntil?: number | null;
   finishedAt?: number | null;
-  /** A DELETE is about to be sent at this time: add one to deleteStarts; the first start counts for the day. */
-  countDeleteStart?: number;
 }
 
 export type CreateResult = { created: true; request: DeletionRequest } | { created: false; existing: DeletionRequest };
@@ -49,6 +47,18 @@ export type ApprovalResult =
   | { result: 'approved'; request: DeletionRequest } // this approval reached the quorum
   | { result: 'duplicate'; request: DeletionRequest } // this person already approved
   | { result: 'not_pending'; request: DeletionRequest | null }; // decided, expired, or unknown
+
+export interface ExecutionClaim {
+  now: number;
+  leaseUntil: number;
+  dayStart: number;
+  maxPerDay: number;
+}
+
+export type ClaimResult =
+  | { result: 'claimed'; request: DeletionRequest }
+  | { result: 'daily_limit'; request: DeletionRequest }
+  | { result: 'not_due'; request: DeletionRequest | null }; // not approved (any more), or not yet due
 
 export interface RequestFilter {
   channelId?: string;
@@ -85,6 +95,20 @@ export interface Store {
     to: RequestState,
     patch: TransitionPatch,
     event: NewEvent | null,
+  ): Promise<DeletionRequest | null>;
+  /**
+   * approved → executing, if due at `now`: counts the start for the day and takes the lease. Unless the
+   * request is a dry run, refuses when `maxPerDay` deletions already started since `dayStart`. Count and
+   * claim are one step for every instance sharing the store, so the daily limit can't be overrun.
+   */
+  claimExecution(id: string, claim: ExecutionClaim): Promise<ClaimResult>;
+  /**
+   * Take over an executing request whose lease ran out at `now`, only if its deleteStarts is still
+   * `seenDeleteStarts` (nobody took it over meanwhile): counts a new start and takes the lease.
+   */
+  takeOverExecution(
+    id: string,
+    takeOver: { now: number; leaseUntil: number; seenDeleteStarts: number },
   ): Promise<DeletionRequest | null>;
   /** Extend the lease of an executing request (a retried DELETE can outlast the first lease). */
   renewLease(id: string, leaseUntil: number): Promise<boolean>;

@@ -477,50 +477,92 @@ function contract(makeHarness: () => Harness) {
       expect((await store.listEvents(r.id)).map((e) => e.kind)).toEqual(['requested']);
     });
 
-    test('countDeleteStart counts starts and the day counter; dry runs are not counted', async () => {
-      const before = T0 - 1000;
-      const real = await create(store);
-      const dry = await create(store, { dryRun: true });
-      expect(await store.countDeletionsSince(before)).toBe(0);
-      const started = await store.transition(
-        real.id,
-        ['pending'],
-        'executing',
-        { countDeleteStart: T0, leaseUntil: T0 + 1 },
-        null,
-      );
-      expect(started?.deleteStarts).toBe(1);
-      await store.transition(dry.id, ['pending'], 'executing', { countDeleteStart: T0 }, null);
-      expect((await store.getRequest(dry.id))?.deleteStarts).toBe(1);
-      expect(await store.countDeletionsSince(before)).toBe(1);
-      // A re-send after a crash counts another start but is still one deletion.
-      const again = await store.transition(real.id, ['executing'], 'executing', { countDeleteStart: T0 + 5 }, null);
-      expect(again?.deleteStarts).toBe(2);
-      expect(await store.countDeletionsSince(before)).toBe(1);
+    const claimOf = (now: number, maxPerDay = 50) => ({
+      now,
+      leaseUntil: now + 15_000,
+      dayStart: T0 - 1000,
+      maxPerDay,
+    });
+    const approve = async (over: Partial<NewRequest> = {}) => {
+      const r = await create(store, { approvalsRequired: 1, ...over });
+      await store.addApproval(r.id, 'UAPP', T0, 0);
+      return r;
+    };
+
+    test('claimExecution claims a due approved request once, counts it for the day; dry runs are not counted', async () => {
+      const real = await approve();
+      const dry = await approve({ dryRun: true });
+      expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
+      const claimed = await store.claimExecution(real.id, claimOf(T0));
+      expect(claimed.result).toBe('claimed');
+      expect(claimed.request).toMatchObject({ state: 'executing', deleteStarts: 1, leaseUntil: T0 + 15_000 });
+      expect((await store.claimExecution(real.id, claimOf(T0))).result).toBe('not_due');
+      expect((await store.claimExecution(dry.id, claimOf(T0))).result).toBe('claimed');
+      expect(await store.countDeletionsSince(T0 - 1000)).toBe(1);
       expect(await store.countDeletionsSince(T0 + 60_000)).toBe(0);
     });
 
-    test('10 concurrent approved → executing from several stores → exactly one wins', async () => {
-      const r = await create(store, { approvalsRequired: 1 });
-      await store.addApproval(r.id, 'U1', T0, 0);
+    test('claimExecution waits for executeAt and refuses requests that are not approved', async () => {
+      const later = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(later.id, 'UAPP', T0, 60_000);
+      expect((await store.claimExecution(later.id, claimOf(T0 + 59_999))).result).toBe('not_due');
+      expect((await store.claimExecution(later.id, claimOf(T0 + 60_000))).result).toBe('claimed');
+      const pending = await create(store);
+      expect((await store.claimExecution(pending.id, claimOf(T0))).result).toBe('not_due');
+      expect(await store.claimExecution('missing', claimOf(T0))).toEqual({ result: 'not_due', request: null });
+    });
+
+    test('claimExecution refuses past the daily limit, and dry runs pass it', async () => {
+      const first = await approve();
+      const second = await approve();
+      const dry = await approve({ dryRun: true });
+      expect((await store.claimExecution(first.id, claimOf(T0, 1))).result).toBe('claimed');
+      const refused = await store.claimExecution(second.id, claimOf(T0, 1));
+      expect(refused.result).toBe('daily_limit');
+      expect((await store.getRequest(second.id))?.state).toBe('approved');
+      expect((await store.claimExecution(dry.id, claimOf(T0, 1))).result).toBe('claimed');
+    });
+
+    test('10 concurrent claims of one request from several stores → exactly one wins', async () => {
+      const r = await approve();
       const stores = [store, h.another(), h.another()];
       const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) =>
-          stores[i % stores.length].transition(
-            r.id,
-            ['approved'],
-            'executing',
-            { leaseUntil: T0 + i, countDeleteStart: T0 },
-            event('executing', T0, `U${i}`),
-          ),
+        Array.from({ length: 10 }, (_, i) => stores[i % stores.length].claimExecution(r.id, claimOf(T0 + i))),
+      );
+      expect(results.filter((x) => x.result === 'claimed')).toHaveLength(1);
+      expect((await store.getRequest(r.id))?.deleteStarts).toBe(1);
+    });
+
+    test('concurrent claims of 6 requests from several stores never pass a daily limit of 2', async () => {
+      const requests = await Promise.all(Array.from({ length: 6 }, () => approve()));
+      const stores = [store, h.another(), h.another()];
+      const results = await Promise.all(
+        requests.map((r, i) => stores[i % stores.length].claimExecution(r.id, claimOf(T0, 2))),
+      );
+      expect(results.filter((x) => x.result === 'claimed')).toHaveLength(2);
+      expect(results.filter((x) => x.result === 'daily_limit')).toHaveLength(4);
+      expect(await store.countDeletionsSince(T0 - 1000)).toBe(2);
+    });
+
+    test('takeOverExecution only after the lease ran out, and only once for what was seen', async () => {
+      const r = await approve();
+      const claimed = await store.claimExecution(r.id, claimOf(T0));
+      const seen = claimed.request?.deleteStarts ?? 0;
+      const takeOver = (now: number, seenDeleteStarts = seen) =>
+        store.takeOverExecution(r.id, { now, leaseUntil: now + 15_000, seenDeleteStarts });
+      expect(await takeOver(T0 + 15_000)).toBeNull(); // lease still held
+      const stores = [store, h.another(), h.another()];
+      const racing = await Promise.all(
+        stores.map((s) =>
+          s.takeOverExecution(r.id, { now: T0 + 15_001, leaseUntil: T0 + 30_001, seenDeleteStarts: seen }),
         ),
       );
-      const winners = results.filter((x) => x !== null);
+      const winners = racing.filter((x) => x !== null);
       expect(winners).toHaveLength(1);
-      const after = await store.getRequest(r.id);
-      expect(after).toEqual(winners[0]);
-      expect(after?.deleteStarts).toBe(1);
-      expect((await store.listEvents(r.id)).filter((e) => e.kind === 'executing')).toHaveLength(1);
+      expect(winners[0]).toMatchObject({ deleteStarts: 2, leaseUntil: T0 + 30_001 });
+      expect(await store.countDeletionsSince(T0 - 1000)).toBe(1); // a re-send is still one deletion
+      expect(await takeOver(T0 + 40_000, seen)).toBeNull(); // stale view: somebody took over since
+      expect(await takeOver(T0 + 40_000, seen + 1)).toMatchObject({ deleteStarts: 3 });
     });
   });
 

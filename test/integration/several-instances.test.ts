@@ -124,13 +124,14 @@ describe.each(backends)('$name: several instances on one store', (backend) => {
     // Executions whose owner died mid-DELETE: executing, with a lease that will run out.
     const orphaned = await make(8);
     for (const r of orphaned) {
-      await a.store.transition(
-        r.requestId,
-        ['pending'],
-        'executing',
-        { leaseUntil: t + 1_000, countDeleteStart: t },
-        null,
-      );
+      await a.store.transition(r.requestId, ['pending'], 'approved', { executeAt: t }, null);
+      const claim = await a.store.claimExecution(r.requestId, {
+        now: t,
+        leaseUntil: t + 1_000,
+        dayStart: 0,
+        maxPerDay: 1000,
+      });
+      expect(claim.result).toBe('claimed');
     }
     await settle(a);
     a.bot.service.stopTimers(); // only the sweepers may run the approved ones
