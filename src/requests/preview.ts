@@ -4,7 +4,8 @@ import type { ListResult } from '../botpenguin/client';
 import type { CustomerPreview } from './types';
 
 export interface CustomerLister {
-  listCustomers(page: number, opts?: { signal?: AbortSignal }): Promise<ListResult>;
+  /** Must resolve (never reject), within its own timeout. */
+  listCustomers(page: number): Promise<ListResult>;
 }
 
 export interface PreviewOptions {
@@ -14,10 +15,13 @@ export interface PreviewOptions {
   now: () => number;
   /** Previews looked up at once (default 4); the rest wait. Fresh checks before a DELETE never wait. */
   concurrency?: number;
+  /** How long a fetched list page is reused by other lookups (default 15 s). */
+  pageCacheMs?: number;
 }
 
 export class Previewer {
   private readonly cache = new Map<string, { preview: CustomerPreview; until: number }>();
+  private readonly pages = new Map<number, { result: Promise<ListResult>; until: number }>();
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -36,7 +40,7 @@ export class Previewer {
     if (!fresh) await this.turn();
     let preview: CustomerPreview;
     try {
-      preview = await this.search(key);
+      preview = await this.search(key, fresh);
     } finally {
       if (!fresh) this.done();
     }
@@ -62,30 +66,51 @@ export class Previewer {
     else this.active--;
   }
 
-  private async search(key: string): Promise<CustomerPreview> {
-    const signal = AbortSignal.timeout(this.options.budgetMs);
-    let page = 1;
-    for (; page <= this.options.maxPages; page++) {
-      if (signal.aborted) break;
-      const result = await this.lister.listCustomers(page, { signal });
-      if (!result.ok) return { status: 'unavailable', checkedAt: this.options.now() };
-      const hit = result.customers.find((c) => c.id.toLowerCase() === key);
-      if (hit) {
-        return {
-          status: 'found',
-          name: hit.name,
-          email: hit.email,
-          customerStatus: hit.status,
-          pagesSearched: page,
-          checkedAt: this.options.now(),
-        };
+  /**
+   * One page of the customer list. Lookups share pages fetched in the last `pageCacheMs` (and pages being
+   * fetched), so a burst of requests walks the list once, not once per request. A fresh walk refetches.
+   */
+  private page(n: number, fresh: boolean): Promise<ListResult> {
+    const now = this.options.now();
+    const hit = this.pages.get(n);
+    if (!fresh && hit && hit.until > now) return hit.result;
+    const result = this.lister.listCustomers(n);
+    const entry = { result, until: now + (this.options.pageCacheMs ?? 15_000) };
+    this.pages.set(n, entry);
+    void result.then((r) => {
+      if (!r.ok && this.pages.get(n) === entry) this.pages.delete(n);
+    });
+    return result;
+  }
+
+  private async search(key: string, fresh: boolean): Promise<CustomerPreview> {
+    const unavailable = (): CustomerPreview => ({ status: 'unavailable', checkedAt: this.options.now() });
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.options.budgetMs);
+    });
+    try {
+      let page = 1;
+      for (; page <= this.options.maxPages; page++) {
+        const result = await Promise.race([this.page(page, fresh), budget]);
+        if (result === null || !result.ok) return unavailable();
+        const hit = result.customers.find((c) => c.id.toLowerCase() === key);
+        if (hit) {
+          return {
+            status: 'found',
+            name: hit.name,
+            email: hit.email,
+            customerStatus: hit.status,
+            pagesSearched: page,
+            checkedAt: this.options.now(),
+          };
+        }
+        if (result.customers.length === 0) break;
       }
-      if (result.customers.length === 0) break;
+      return { status: 'not_found', pagesSearched: Math.min(page, this.options.maxPages), checkedAt: this.options.now() };
+    } finally {
+      clearTimeout(timer);
     }
-    if (signal.aborted && page <= this.options.maxPages) {
-      return { status: 'unavailable', checkedAt: this.options.now() };
-    }
-    return { status: 'not_found', pagesSearched: Math.min(page, this.options.maxPages), checkedAt: this.options.now() };
   }
 }
 

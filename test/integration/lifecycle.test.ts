@@ -149,11 +149,24 @@ describe('the customer preview', () => {
   });
 
   it('says when the customer was not found, and when BotPenguin could not be asked', async () => {
-    const { message } = await requestDeletion(sb);
-    await sb.slack.waitFor(() => messageText(message).includes('Not found in the first'), 5000, 'not found');
     sb.botpenguin.answerNext('GET', { status: 500, body: {} });
+    const { message } = await requestDeletion(sb);
+    await sb.slack.waitFor(() => messageText(message).includes('preview unavailable'), 5000, 'unavailable');
+    // A failed page is not reused: the next lookup asks again.
     const other = await requestDeletion(sb, '64b7f0c2e4b0a1b2c3d4ffff');
-    await sb.slack.waitFor(() => messageText(other.message).includes('preview unavailable'), 5000, 'unavailable');
+    await sb.slack.waitFor(() => messageText(other.message).includes('Not found in the first'), 5000, 'not found');
+  });
+
+  it('a burst of requests walks the customer list once, not once per request', async () => {
+    for (let i = 0; i < 25; i++) sb.botpenguin.addCustomer(`64b7f0c2e4b0a1b2c3d4e${String(i).padStart(3, '0')}`);
+    const targets = ['64b7f0c2e4b0a1b2c3d4e020', '64b7f0c2e4b0a1b2c3d4e021', '64b7f0c2e4b0a1b2c3d4e022'];
+    const made = [];
+    for (const id of targets) made.push(await requestDeletion(sb, id));
+    for (const { message } of made) {
+      await sb.slack.waitFor(() => messageText(message).includes('@example.com'), 5000, 'the preview');
+    }
+    const pageCalls = sb.botpenguin.calls.filter((c) => c.method === 'GET').map((c) => c.path);
+    expect(new Set(pageCalls).size).toBe(pageCalls.length);
   });
 
   it('does not delete when the customer’s name or email changed since it was shown', async () => {

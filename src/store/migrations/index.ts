@@ -66,4 +66,10 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_unposted ON events (request_id) WHERE posted_at IS NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'index for the daily deletion count',
+    // countDeletionsSince / claimExecution count by delete_started_at on every final approval.
+    sql: () => 'CREATE INDEX requests_delete_started ON requests (delete_started_at)',
+  },
 ];
