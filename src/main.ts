@@ -3,6 +3,7 @@ import 'dotenv/config';
 import { createApp } from './app';
 import { loadConfig, SECRET_VARIABLES } from './config';
 import { createLogger, errorFields } from './logger';
+import { verifyBotToken } from './slack/verify-token';
 import { createStore } from './store';
 import { testTimings } from './test-hooks';
 
@@ -23,15 +24,29 @@ async function main(): Promise<void> {
     secrets: [...SECRET_VARIABLES.map((name) => process.env[name]), config.slack.signingSecret],
   });
 
-  let store: Awaited<ReturnType<typeof createStore>>;
-  try {
-    store = await createStore(config.store);
-  } catch (error) {
+  // Opening the store and asking Slack about the token don't depend on each other: do both at once.
+  const [opened, token] = await Promise.all([
+    createStore(config.store).then(
+      (store) => ({ store }),
+      (error: unknown) => ({ error }),
+    ),
+    verifyBotToken(config.slack.botToken, config.slack.apiUrl),
+  ]);
+  if ('error' in opened) {
     logger.error('could not open the store', {
       store: config.store.databaseUrl ? 'postgres' : 'sqlite',
-      ...errorFields(error),
+      ...errorFields(opened.error),
     });
     process.exit(1);
+  }
+  const { store } = opened;
+  if (!token.ok && token.fatal) {
+    logger.error('Slack refused SLACK_BOT_TOKEN; check the token', { error: token.error });
+    await store.close();
+    process.exit(1);
+  }
+  if (!token.ok) {
+    logger.warn('could not verify the bot token with Slack (auth.test); starting anyway', { error: token.error });
   }
 
   const timings = testTimings(process.env);
@@ -42,20 +57,6 @@ async function main(): Promise<void> {
     });
   }
   const bot = createApp({ config, store, logger, ...timings });
-  const auth = await bot.app.client.auth.test().catch((error: unknown) => ({
-    ok: false,
-    error: String((error as { data?: { error?: string } })?.data?.error ?? error),
-  }));
-  if (!auth.ok && /invalid_auth|not_authed|account_inactive|token_revoked|token_expired/.test(String(auth.error))) {
-    logger.error('Slack refused SLACK_BOT_TOKEN; check the token', { error: String(auth.error) });
-    await store.close();
-    process.exit(1);
-  }
-  if (!auth.ok)
-    logger.warn('could not verify the bot token with Slack (auth.test); starting anyway', {
-      error: String(auth.error),
-    });
-
   const { port } = await bot.start();
   logger.info('bp-delete is running', {
     mode: config.slack.appToken ? 'socket' : 'http',
