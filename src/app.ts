@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CustomRoute } from '@slack/bolt';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
+import { cannotPostReason } from './blocks/replies';
 import { BotPenguinClient } from './botpenguin/client';
 import type { Config } from './config';
 import { guardSlackEvents } from './http-guard';
@@ -132,7 +133,13 @@ export function createApp(deps: AppDeps): BotApp {
     },
   });
   const previewer = new Previewer(botpenguin, { maxPages: 5, budgetMs: 8_000, cacheMs: 60_000, now });
-  const sync = new MessageSync(client, store, logger, { claimMs: deps.syncClaimMs ?? 60_000, now });
+  // Late-bound: the service needs onChange, and the sync tells the service when a message can't be posted.
+  let withdraw: (requestId: string, slackError: string) => Promise<void> = async () => undefined;
+  const sync = new MessageSync(client, store, logger, {
+    claimMs: deps.syncClaimMs ?? 60_000,
+    now,
+    onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
+  });
   const onChange = (requestId: string) => {
     void sync.request(requestId);
   };
@@ -161,6 +168,9 @@ export function createApp(deps: AppDeps): BotApp {
     onChange,
     logger,
   });
+  withdraw = async (requestId, slackError) => {
+    await service.withdraw(requestId, cannotPostReason(slackError));
+  };
   const sweeper = new Sweeper({
     store,
     service,
@@ -173,6 +183,7 @@ export function createApp(deps: AppDeps): BotApp {
 
   const listenerDeps: ListenerDeps = {
     service,
+    posted: (requestId) => sync.request(requestId),
     settings: config.policy,
     permalinks: new Permalinks(client, 1_500),
     logger,

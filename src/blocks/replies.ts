@@ -52,6 +52,15 @@ export function renderRefusal(refusal: Refusal, permalink: string | null = null)
   }
 }
 
+/** Why a request was withdrawn when Slack would not let the bot post its message. */
+export function cannotPostReason(slackError: string): string {
+  const hint =
+    slackError === 'not_in_channel' || slackError === 'channel_not_found'
+      ? 'Invite the bot to this channel (`/invite @bp-delete`) and ask again.'
+      : 'Ask again in a channel where the bot can post.';
+  return `The approval message could not be posted in this channel (Slack said \`${safeMrkdwn(slackError, 60)}\`), so the request was withdrawn and nothing will be deleted. ${hint}`;
+}
+
 export function renderHelp(settings: PolicyConfig): string {
   const approvers = [
     ...settings.approverUserIds.map(mention),

@@ -24,7 +24,7 @@ const STATE_LINES: Record<DeletionRequest['state'], string> = {
   succeeded: ':wastebasket: Deleted',
   failed: ':x: Deletion failed',
   denied: ':no_entry: Denied, nothing was deleted',
-  cancelled: ':leftwards_arrow_with_hook: Cancelled by the requester, nothing was deleted',
+  cancelled: ':leftwards_arrow_with_hook: Cancelled, nothing was deleted',
   expired: ':alarm_clock: Expired, nothing was deleted',
   aborted: ':octagonal_sign: Aborted before the DELETE, nothing was deleted',
 };
@@ -74,9 +74,11 @@ function statusLine(request: DeletionRequest, now: number): string {
   if (request.state === 'approved' && request.executeAt !== null && request.executeAt > now) {
     line = `:stopwatch: Approved. Deleting at ${utcTime(request.executeAt)} (${slackDate(request.executeAt, '{time_secs}')}) unless someone aborts`;
   }
-  if (request.closedBy && ['denied', 'cancelled', 'aborted'].includes(request.state)) {
-    const verb = request.state === 'denied' ? 'Denied' : request.state === 'cancelled' ? 'Cancelled' : 'Aborted';
-    line = `${line.split(' ')[0]} ${verb} by ${mention(request.closedBy)}, nothing was deleted`;
+  if (['denied', 'cancelled', 'aborted'].includes(request.state)) {
+    if (request.closedBy) {
+      const verb = request.state === 'denied' ? 'Denied' : request.state === 'cancelled' ? 'Cancelled' : 'Aborted';
+      line = `${line.split(' ')[0]} ${verb} by ${mention(request.closedBy)}, nothing was deleted`;
+    }
     if (request.closeReason) line += `\n${safeQuote(request.closeReason, 1000)}`;
   }
   const outcome = outcomeLine(request);

@@ -107,7 +107,11 @@ export class Previewer {
         }
         if (result.customers.length === 0) break;
       }
-      return { status: 'not_found', pagesSearched: Math.min(page, this.options.maxPages), checkedAt: this.options.now() };
+      return {
+        status: 'not_found',
+        pagesSearched: Math.min(page, this.options.maxPages),
+        checkedAt: this.options.now(),
+      };
     } finally {
       clearTimeout(timer);
     }

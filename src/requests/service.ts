@@ -260,6 +260,28 @@ export class RequestService {
     return closed;
   }
 
+  /** A request as stored (for the Slack layer to check what became of it). */
+  find(requestId: string): Promise<DeletionRequest | null> {
+    return this.deps.store.getRequest(requestId);
+  }
+
+  /** End a pending request that can't go on (its message can't be posted), saying why; deletes nothing. */
+  async withdraw(requestId: string, reason: string): Promise<boolean> {
+    const at = this.deps.now();
+    const done = await this.deps.store.transition(
+      requestId,
+      ['pending'],
+      'cancelled',
+      { closedBy: null, closeReason: reason, finishedAt: at },
+      { kind: 'cancelled', actorId: null, detail: reason, at },
+    );
+    if (done) {
+      this.deps.logger.warn('request withdrawn', { requestId, customerId: done.customerId, state: done.state, reason });
+      this.deps.onChange(requestId);
+    }
+    return done !== null;
+  }
+
   /** Mark a pending request whose time ran out (the sweeper calls this). */
   async expire(request: DeletionRequest): Promise<boolean> {
     const at = this.deps.now();

@@ -51,6 +51,9 @@ export interface DeletionOutcome {
   attempts?: number;
 }
 
+/** messageTs of a request whose message Slack would not let the bot post: there is nothing to update. */
+export const NO_MESSAGE_TS = 'none';
+
 export interface DeletionRequest {
   id: string;
   teamId: string;

@@ -3,7 +3,26 @@
 import type { webApi } from '@slack/bolt';
 import { renderRequestMessage, renderThreadReply } from '../blocks/request-message';
 import { errorFields, type Logger } from '../logger';
+import { NO_MESSAGE_TS } from '../requests/types';
 import type { Store } from '../store/types';
+
+/** Slack errors that mean the bot can't post in that channel at all; trying again won't help. */
+const CANNOT_POST = new Set([
+  'not_in_channel',
+  'channel_not_found',
+  'is_archived',
+  'restricted_action',
+  'restricted_action_read_only_channel',
+  'restricted_action_thread_only_channel',
+  'ekm_access_denied',
+  'team_access_not_granted',
+  'no_permission',
+]);
+
+function slackErrorCode(error: unknown): string | undefined {
+  const code = (error as { data?: { error?: unknown } } | null)?.data?.error;
+  return typeof code === 'string' ? code : undefined;
+}
 
 export interface MessageSyncOptions {
   /** How long one sync may hold a request before another instance may take over. */
@@ -11,6 +30,8 @@ export interface MessageSyncOptions {
   now: () => number;
   /** Requests synced at once (default 8); the rest wait their turn, so a burst of commands can't starve the acks. */
   concurrency?: number;
+  /** Slack refused to post a request's message for good (e.g. not_in_channel): end the request. */
+  onCannotPost?: (requestId: string, slackError: string) => Promise<void>;
 }
 
 export class MessageSync {
@@ -81,16 +102,36 @@ export class MessageSync {
         if (!request) return;
         const events = (await store.listEvents(requestId)).filter((e) => e.postedAt === null);
         if (request.messageTs !== null && request.messageVersion >= request.version && events.length === 0) return;
+        if (request.messageTs === NO_MESSAGE_TS) {
+          // Never posted and never will be: nothing in Slack to bring up to date.
+          await store.markMessageVersion(requestId, request.version);
+          for (const event of events) await store.markEventPosted(event.id, options.now());
+          return;
+        }
         let ts = request.messageTs;
         const rendered = renderRequestMessage(request, options.now());
         if (ts === null) {
-          const posted = await this.client.chat.postMessage({
-            channel: request.channelId,
-            text: rendered.text,
-            blocks: rendered.blocks,
-            unfurl_links: false,
-            unfurl_media: false,
-          });
+          let posted: Awaited<ReturnType<typeof this.client.chat.postMessage>>;
+          try {
+            posted = await this.client.chat.postMessage({
+              channel: request.channelId,
+              text: rendered.text,
+              blocks: rendered.blocks,
+              unfurl_links: false,
+              unfurl_media: false,
+            });
+          } catch (error) {
+            const code = slackErrorCode(error);
+            if (!code || !CANNOT_POST.has(code) || !options.onCannotPost) throw error;
+            this.logger.warn('Slack will not let the bot post the approval message', {
+              requestId,
+              channelId: request.channelId,
+              error: code,
+            });
+            await store.setMessageTs(requestId, NO_MESSAGE_TS);
+            await options.onCannotPost(requestId, code);
+            continue;
+          }
           ts = typeof posted.ts === 'string' ? posted.ts : null;
           if (ts === null) throw new Error('chat.postMessage answered without a ts');
           await store.setMessageTs(requestId, ts);

@@ -256,3 +256,28 @@ describe('requests that do not come from Slack', () => {
     expect(await res.json()).toEqual({ ok: true, store: 'sqlite' });
   });
 });
+
+describe('a channel the bot cannot post in', () => {
+  it('the request is withdrawn and the requester is told why, privately, through the command’s response_url', async () => {
+    const sb = await startSandbox();
+    try {
+      sb.slack.failNext('chat.postMessage', { status: 200, error: 'not_in_channel' });
+      const res = await sb.sender.command(REQUESTER, `${CUSTOMER} closing`);
+      expect(res.status).toBe(200);
+      await sb.slack.waitFor(() => sb.slack.callsTo('response_url').length === 1, 5000, 'the follow-up');
+      expect(String(sb.slack.callsTo('response_url')[0]?.args.text)).toMatch(
+        /could not be posted in this channel.*not_in_channel.*\/invite @bp-delete/s,
+      );
+      await settle(sb);
+      const [request] = await sb.store.listRequests({ limit: 1 });
+      expect(request?.state).toBe('cancelled');
+      // Nothing keeps trying: a sweep posts nothing, and the customer can be asked for again.
+      await sb.bot.sweeper.sweep();
+      await settle(sb);
+      expect(sb.slack.callsTo('chat.postMessage')).toHaveLength(1);
+      await requestDeletion(sb);
+    } finally {
+      await sb.stop({ fakes: true });
+    }
+  });
+});

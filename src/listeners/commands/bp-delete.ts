@@ -1,13 +1,14 @@
 // `/bp-delete …`: validate and store first, answer ephemerally (the 3-second HTTP answer), and leave
 // posting the approval message to the sync that the service starts.
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../blocks/replies';
 import { errorFields } from '../../logger';
 import type { CommandResult } from '../../requests/service';
+import { NO_MESSAGE_TS } from '../../requests/types';
 import type { ListenerDeps } from '../deps';
 
 export function bpDeleteCommand(deps: ListenerDeps) {
-  return async ({ command, ack }: AllMiddlewareArgs & SlackCommandMiddlewareArgs): Promise<void> => {
+  return async ({ command, ack, respond }: AllMiddlewareArgs & SlackCommandMiddlewareArgs): Promise<void> => {
     // Slack always sends these; without them a request would be stored where nobody sees it (a half-write).
     if (!isSlackId(command.user_id) || !isSlackId(command.channel_id) || !isOptionalText(command.text)) {
       deps.logger.warn('refused a slash command without a user, a channel or a text', {});
@@ -19,8 +20,10 @@ export function bpDeleteCommand(deps: ListenerDeps) {
     }
     const actor = { userId: command.user_id, teamId: command.team_id, channelId: command.channel_id };
     let text: string;
+    let created: string | null = null;
     try {
       const result = await deps.service.command(actor, command.text ?? '');
+      if (result.kind === 'created') created = result.request.id;
       text = await describe(deps, result);
     } catch (error) {
       deps.logger.error('slash command failed', {
@@ -32,7 +35,27 @@ export function bpDeleteCommand(deps: ListenerDeps) {
         ':warning: Something went wrong on our side and nothing was changed. Please try again; if it keeps happening, tell the bot’s operators.';
     }
     await ack({ response_type: 'ephemeral', text });
+    if (created) await tellIfNotPosted(deps, created, respond);
   };
+}
+
+/**
+ * The answer said the request is posted; if Slack then refused the message (the bot is not in the
+ * channel, say), the request was withdrawn: tell the requester through the command's response_url,
+ * which works where the bot can't post.
+ */
+async function tellIfNotPosted(deps: ListenerDeps, requestId: string, respond: RespondFn): Promise<void> {
+  try {
+    await deps.posted(requestId);
+    const request = await deps.service.find(requestId);
+    if (request?.messageTs !== NO_MESSAGE_TS || !request.closeReason) return;
+    await respond({ response_type: 'ephemeral', text: `:warning: ${request.closeReason}` });
+  } catch (error) {
+    deps.logger.warn('could not tell the requester that the message was not posted', {
+      requestId,
+      ...errorFields(error),
+    });
+  }
 }
 
 const isSlackId = (value: unknown): value is string => typeof value === 'string' && /^[A-Z0-9]{2,64}$/i.test(value);
