@@ -132,7 +132,7 @@ const schema = z
       z
         .string()
         .trim()
-        .regex(/^[TE][A-Z0-9]{2,}$/, 'must be a Slack team id like T0123ABCD'),
+        .regex(/^[TE][A-Z0-9]{2,}$/, 'must be a Slack team id like T0123ABCD (or an Enterprise Grid id, E…)'),
     ),
     BOTPENGUIN_API_TOKEN: required(
       z

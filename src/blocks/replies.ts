@@ -18,7 +18,7 @@ export function renderRefusal(refusal: Refusal, permalink: string | null = null)
     case 'channel_not_allowed':
       return `:no_entry_sign: \`/bp-delete\` can't be used in this channel. It works in: ${refusal.allowedChannelIds.map((c) => `<#${c}>`).join(', ')}.`;
     case 'invalid_customer_id':
-      return `:warning: \`${safeMrkdwn(refusal.given, 80).replace(/`/g, "'")}\` is not a BotPenguin customer id (it must match \`${safeMrkdwn(refusal.pattern, 100)}\`). Nothing was posted.\nUsage: \`/bp-delete <customer_id> [reason]\`, or \`/bp-delete help\`.`;
+      return `:warning: \`${safeMrkdwn(refusal.given, 80).replace(/`/g, "'")}\` is not a BotPenguin customer id (it must match \`${safeMrkdwn(refusal.pattern, 100)}\`). Nothing was posted.\nUsage: \`/bp-delete &lt;customer_id&gt; [reason]\`, or \`/bp-delete help\`.`;
     case 'requester_not_allowed':
       return ':no_entry_sign: You are not allowed to ask for customer deletions. Ask one of the people listed in the bot’s requester settings.';
     case 'directory_unavailable':
@@ -45,8 +45,10 @@ export function renderRefusal(refusal: Refusal, permalink: string | null = null)
       return ':no_entry_sign: Only the requester or an authorized approver can abort this deletion.';
     case 'daily_limit':
       return `:no_entry_sign: The daily limit of ${refusal.max} deletions has been reached. Approvals are refused until ${slackDate(refusal.resetsAt)} (00:00 UTC).`;
+    case 'status_elsewhere':
+      return `:information_source: That request belongs to <#${refusal.channelId}>; ask for its status there.`;
     case 'status_needs_target':
-      return ':warning: Usage: `/bp-delete status <request-id|customer-id>`.';
+      return ':warning: Usage: `/bp-delete status &lt;request-id|customer-id&gt;`.';
     case 'status_not_found':
       return `:grey_question: No request found for \`${safeMrkdwn(refusal.target, 80).replace(/`/g, "'")}\`.`;
   }
@@ -68,8 +70,8 @@ export function renderHelp(settings: PolicyConfig): string {
   ].join(', ');
   const lines = [
     '*`/bp-delete` deletes a BotPenguin customer, but only after a second person approves.*',
-    '• `/bp-delete <customer_id> [reason]`: ask for a deletion; an approval message is posted here.',
-    '• `/bp-delete status <request-id|customer-id>`: the state and history of a request.',
+    '• `/bp-delete &lt;customer_id&gt; [reason]`: ask for a deletion; an approval message is posted here.',
+    '• `/bp-delete status &lt;request-id|customer-id&gt;`: the state and history of a request.',
     '• `/bp-delete list`: the open requests in this channel.',
     '• `/bp-delete help`: this text.',
     '',

@@ -1,4 +1,5 @@
 // With SLACK_TEAM_ID set, payloads from any other workspace are refused before any listener runs.
+// An Enterprise Grid id (E…) there admits every workspace of that organisation.
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { Logger } from '../logger';
 
@@ -8,9 +9,16 @@ function teamOf(body: AnyMiddlewareArgs['body']): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+function enterpriseOf(body: AnyMiddlewareArgs['body']): string | undefined {
+  const b = body as { enterprise_id?: unknown; enterprise?: { id?: unknown } | null };
+  const id = b.enterprise_id ?? b.enterprise?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
 export function teamGuard(teamId: string | undefined, logger: Logger): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
-    if (!teamId || teamOf(args.body) === teamId) {
+    const allowed = teamId?.startsWith('E') ? enterpriseOf(args.body) === teamId : teamOf(args.body) === teamId;
+    if (!teamId || allowed) {
       await args.next();
       return;
     }

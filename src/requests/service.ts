@@ -38,7 +38,8 @@ export type Refusal =
   | { code: 'not_allowed_to_abort' }
   | { code: 'daily_limit'; max: number; resetsAt: number }
   | { code: 'status_needs_target' }
-  | { code: 'status_not_found'; target: string };
+  | { code: 'status_not_found'; target: string }
+  | { code: 'status_elsewhere'; channelId: string };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
 
@@ -77,7 +78,7 @@ export class RequestService {
       case 'list':
         return this.list(actor);
       case 'status':
-        return this.status(parsed.target);
+        return this.status(actor, parsed.target);
       case 'request': {
         const result = await this.create(actor, parsed.customerId, parsed.reason);
         return result.ok ? { kind: 'created', request: result.value } : { kind: 'refused', refusal: result.refusal };
@@ -94,13 +95,17 @@ export class RequestService {
     return { kind: 'list', requests };
   }
 
-  private async status(target: string | null): Promise<CommandResult> {
+  /** A request's history is shown in its own channel only: a private channel's reasons stay there. */
+  private async status(actor: Actor, target: string | null): Promise<CommandResult> {
     if (!target) return { kind: 'refused', refusal: { code: 'status_needs_target' } };
     const { store } = this.deps;
     const request = isRequestId(target)
       ? await store.getRequest(target.toUpperCase())
-      : ((await store.listRequests({ customerId: target, limit: 1 }))[0] ?? null);
+      : ((await store.listRequests({ customerId: target, channelId: actor.channelId, limit: 1 }))[0] ?? null);
     if (!request) return { kind: 'refused', refusal: { code: 'status_not_found', target } };
+    if (request.channelId !== actor.channelId) {
+      return { kind: 'refused', refusal: { code: 'status_elsewhere', channelId: request.channelId } };
+    }
     return { kind: 'status', request, events: await store.listEvents(request.id) };
   }
 

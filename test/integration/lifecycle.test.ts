@@ -194,7 +194,7 @@ describe('help, status and list', () => {
       const res = await sb.sender.command(REQUESTER, text);
       const reply = ackText(res.json);
       expect(res.json).toMatchObject({ response_type: 'ephemeral' });
-      expect(reply).toContain('/bp-delete <customer_id> [reason]');
+      expect(reply).toContain('/bp-delete &lt;customer_id&gt; [reason]');
       expect(reply).toContain('<@UAPPROVER1>');
       expect(reply).toContain('*Approvals needed:* 2');
       expect(reply).toContain('1h');
@@ -215,6 +215,16 @@ describe('help, status and list', () => {
       expect(reply).toMatch(/https:\/\/example\.slack\.com\/archives\//);
     }
     expect(ackText((await sb.sender.command(OUTSIDER, 'status R000000000')).json)).toMatch(/No request found/);
+    // Another channel learns where the request lives, not its reason or history.
+    const elsewhere = ackText(
+      (await sb.sender.command(OUTSIDER, `status ${requestId}`, { channel: 'C0ELSEWHERE' })).json,
+    );
+    expect(elsewhere).toContain(`belongs to <#${SANDBOX_CHANNEL}>`);
+    expect(elsewhere).not.toContain('asked to delete');
+    const byCustomer = ackText(
+      (await sb.sender.command(OUTSIDER, `status ${CUSTOMER}`, { channel: 'C0ELSEWHERE' })).json,
+    );
+    expect(byCustomer).toMatch(/No request found/);
   });
 
   it('list shows the open requests of this channel with links', async () => {

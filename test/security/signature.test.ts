@@ -219,6 +219,22 @@ describe('SLACK_TEAM_ID set: payloads from another workspace are refused before 
   });
 });
 
+describe('SLACK_TEAM_ID set to an Enterprise Grid id: its workspaces are served, others refused', () => {
+  it('a command from the organisation is served; one from another organisation is refused', async () => {
+    const sb = await startSandbox({ env: { SLACK_TEAM_ID: 'E0GRID001' } });
+    try {
+      const ours = await sb.sender.signed(`${sb.sender.commandBody(REQUESTER, 'help')}&enterprise_id=E0GRID001`);
+      expect(ours.json).toMatchObject({ text: expect.stringMatching(/deletes a BotPenguin customer/) });
+      const theirs = await sb.sender.signed(`${sb.sender.commandBody(REQUESTER, 'help')}&enterprise_id=E0OTHER01`);
+      expect(theirs.json).toMatchObject({ text: expect.stringMatching(/does not serve/) });
+      const none = await sb.sender.command(REQUESTER, 'help');
+      expect(none.json).toMatchObject({ text: expect.stringMatching(/does not serve/) });
+    } finally {
+      await sb.stop({ fakes: true });
+    }
+  });
+});
+
 describe('without SLACK_TEAM_ID, a click from another workspace still cannot act on our request', () => {
   let sb: Sandbox;
   beforeAll(async () => {

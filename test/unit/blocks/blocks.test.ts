@@ -513,6 +513,7 @@ describe('every refusal is explained in a sentence', () => {
     daily_limit: { code: 'daily_limit', max: 50, resetsAt: Date.UTC(2025, 0, 16) },
     status_needs_target: { code: 'status_needs_target' },
     status_not_found: { code: 'status_not_found', target: 'R0000000AB' },
+    status_elsewhere: { code: 'status_elsewhere', channelId: 'C0ELSEWHERE' },
   };
 
   it.each(Object.entries(REFUSALS))('%s', (_code, refusal) => {
@@ -567,7 +568,7 @@ describe('help, created, list and status answers', () => {
 
   it('help explains usage, who approves, how many, the expiry, the delay and DRY RUN', () => {
     const text = renderHelp(settings);
-    expect(text).toContain('/bp-delete <customer_id> [reason]');
+    expect(text).toContain('/bp-delete &lt;customer_id&gt; [reason]');
     expect(text).toContain('status');
     expect(text).toContain('list');
     expect(text).toContain(`<@${APPROVER}>`);
