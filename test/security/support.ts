@@ -109,7 +109,7 @@ export function postInPieces(port: number, body: Buffer, headers: Record<string,
 
 /**
  * The markup the bot itself puts in messages: mentions of known users, Slack dates (with our UTC
- * fallback), permalinks from the fake Slack and its usage lines. Any other `<` came from user text.
+ * fallback) and permalinks from the fake Slack. Any other `<` came from user text.
  */
 export function withoutBotMarkup(text: string, knownUsers: readonly string[]): string {
   const users = knownUsers.map((u) => u.replace(/[^A-Z0-9]/g, '')).join('|');
@@ -118,8 +118,6 @@ export function withoutBotMarkup(text: string, knownUsers: readonly string[]): s
       .replace(new RegExp(`<@(?:${users})>`, 'g'), '')
       .replace(/<!date\^\d+\^\{[a-z_]+\}(?: at \{time\}| \{time_secs\})?\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>/g, '')
       .replace(/<https:\/\/example\.slack\.com\/archives\/[A-Z0-9]+\/p\d+\|[^<>|]*>/g, '')
-      // The bot's own usage lines (not user text; see docs/SECURITY.md, "open items").
-      .replace(/\/bp-delete (?:status )?<(?:customer_id|request-id\|customer-id)>/g, '')
   );
 }
 
