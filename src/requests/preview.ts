@@ -1,6 +1,7 @@
 // Best-effort customer preview: BotPenguin has no get-by-id, so page through the customer list,
 // bounded in pages and time, and cache what was found. Never throws.
 import type { ListResult } from '../botpenguin/client';
+import { Limiter } from '../limiter';
 import type { CustomerPreview } from './types';
 
 export interface CustomerLister {
@@ -22,13 +23,15 @@ export interface PreviewOptions {
 export class Previewer {
   private readonly cache = new Map<string, { preview: CustomerPreview; until: number }>();
   private readonly pages = new Map<number, { result: Promise<ListResult>; until: number }>();
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
+
+  private readonly limiter: Limiter;
 
   constructor(
     private readonly lister: CustomerLister,
     private readonly options: PreviewOptions,
-  ) {}
+  ) {
+    this.limiter = new Limiter(options.concurrency ?? 4);
+  }
 
   /** Look a customer up; `fresh` skips the cache (the check right before a DELETE). */
   async lookup(customerId: string, fresh = false): Promise<CustomerPreview> {
@@ -37,33 +40,12 @@ export class Previewer {
     const now = this.options.now();
     if (!fresh && cached && cached.until > now) return cached.preview;
     // A burst of requests must not become hundreds of page walks at once (memory, and CPU the acks need).
-    if (!fresh) await this.turn();
-    let preview: CustomerPreview;
-    try {
-      preview = await this.search(key, fresh);
-    } finally {
-      if (!fresh) this.done();
-    }
+    const preview = fresh ? await this.search(key, true) : await this.limiter.run(() => this.search(key, false));
     if (preview.status !== 'unavailable') {
       if (this.cache.size > 1000) this.cache.clear();
       this.cache.set(key, { preview, until: now + this.options.cacheMs });
     }
     return preview;
-  }
-
-  /** Wait for a free slot; a slot that is freed goes straight to the longest waiter. */
-  private async turn(): Promise<void> {
-    if (this.active < (this.options.concurrency ?? 4)) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  private done(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active--;
   }
 
   /**

@@ -1,9 +1,9 @@
 // A local stand-in for BotPenguin's Partner API: DELETE /customer/:id and GET /customer/list, recording
 // every request. Customers it knows are deleted for real (a second DELETE gets 404); it can be told to
 // fail, slow down or answer `success:false`.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { preciseNow } from './fake-slack';
+import { RecordingServer } from './recording-server';
 
 export interface BotPenguinCall {
   method: string;
@@ -32,39 +32,13 @@ export interface ScriptedAnswer {
   destroy?: boolean;
 }
 
-export class FakeBotPenguin {
+export class FakeBotPenguin extends RecordingServer<BotPenguinCall> {
   readonly calls: BotPenguinCall[] = [];
   readonly customers: FakeCustomer[] = [];
   readonly pageSize = 10;
   /** Delay every answer by this much (a slow BotPenguin). */
   latencyMs = 0;
   private readonly scripted: { method: string; answer: ScriptedAnswer }[] = [];
-  private readonly waiters: { check: () => boolean; resolve: () => void }[] = [];
-  private readonly observers = new Set<(call: BotPenguinCall) => void>();
-  private server: http.Server | null = null;
-  /** How long the server keeps an idle connection open (set before start). */
-  keepAliveMs = 5_000;
-  url = '';
-
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    // Node's default (5 s), as real servers keep connections at least that long. Much shorter and undici
-    // (which keeps a 2 s safety margin under the server's advertised timeout) closes every connection
-    // after one request, and every call pays for a new TCP connection.
-    this.server.keepAliveTimeout = this.keepAliveMs;
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
-    return this.url;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 
   addCustomer(
     id: string,
@@ -77,12 +51,6 @@ export class FakeBotPenguin {
     if (options.first) this.customers.unshift(customer);
     else this.customers.push(customer);
     return customer;
-  }
-
-  /** Call `fn` when a request arrives (before it is answered); returns a function that stops it. */
-  observe(fn: (call: BotPenguinCall) => void): () => void {
-    this.observers.add(fn);
-    return () => this.observers.delete(fn);
   }
 
   /** Drop the recorded calls (customers and scripted answers stay). */
@@ -99,35 +67,7 @@ export class FakeBotPenguin {
     return this.calls.filter((c) => c.method === 'DELETE');
   }
 
-  waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-    if (check()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        check,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`timed out waiting for ${what}`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  private notify(call?: BotPenguinCall): void {
-    if (call) for (const observer of this.observers) observer(call);
-    for (const waiter of [...this.waiters]) {
-      if (waiter.check()) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     for await (const _ of req) {
       // drain the body; the API takes none
     }

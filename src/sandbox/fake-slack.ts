@@ -1,8 +1,8 @@
 // A local stand-in for the Slack Web API: records every call, keeps each channel's messages and
 // threads as Slack would (updates replace, replies thread), and can be told to fail. Used by the
 // integration tests, `npm run demo` and `npm run bench`; never by the bot itself.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { RecordingServer } from './recording-server';
 
 export interface RecordedCall {
   method: string;
@@ -44,7 +44,7 @@ export interface Failure {
   delayMs?: number;
 }
 
-export class FakeSlack {
+export class FakeSlack extends RecordingServer<RecordedCall> {
   readonly calls: RecordedCall[] = [];
   readonly messages: SlackMessage[] = [];
   readonly ephemerals: Ephemeral[] = [];
@@ -59,27 +59,9 @@ export class FakeSlack {
   /** Slack's own answer time, added to every call (a slow Slack); per-method failures can add more. */
   latencyMs = 0;
   private readonly byTs = new Map<string, SlackMessage>();
-  private readonly observers = new Set<(call: RecordedCall) => void>();
   private order = 0;
   private readonly failures = new Map<string, Failure[]>();
-  private readonly waiters: { check: () => boolean; resolve: () => void }[] = [];
-  private server: http.Server | null = null;
-  /** How long the server keeps an idle connection open (set before start). */
-  keepAliveMs = 5_000;
   private seq = 0;
-  url = '';
-
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    // Node's default (5 s), as real servers keep connections at least that long. Much shorter and undici
-    // (which keeps a 2 s safety margin under the server's advertised timeout) closes every connection
-    // after one request, and every call pays for a new TCP connection.
-    this.server.keepAliveTimeout = this.keepAliveMs;
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
-    return this.url;
-  }
 
   /** Base URL for SLACK_API_URL. */
   get apiUrl(): string {
@@ -89,14 +71,6 @@ export class FakeSlack {
   /** A response_url that records what the bot posts to it. */
   responseUrl(id = 'r1'): string {
     return `${this.url}/response/${id}`;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   /** Make the next `times` calls of `method` fail as described. */
@@ -147,12 +121,6 @@ export class FakeSlack {
     return [...this.ephemerals, ...this.commandAnswers].sort((a, b) => a.order - b.order);
   }
 
-  /** Call `fn` after every recorded call (after the fake has applied it); returns a function that stops it. */
-  observe(fn: (call: RecordedCall) => void): () => void {
-    this.observers.add(fn);
-    return () => this.observers.delete(fn);
-  }
-
   /** Drop what was recorded (calls, messages, ephemerals, views); failures and usergroups stay. */
   forget(): void {
     this.calls.length = 0;
@@ -163,36 +131,7 @@ export class FakeSlack {
     this.byTs.clear();
   }
 
-  /** Resolve once `check` holds (checked after every call), or reject after `timeoutMs`. */
-  waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-    if (check()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        check,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`timed out waiting for ${what}`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  private notify(call?: RecordedCall): void {
-    if (call) for (const observer of this.observers) observer(call);
-    for (const waiter of [...this.waiters]) {
-      if (waiter.check()) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');

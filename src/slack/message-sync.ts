@@ -2,6 +2,7 @@
 // Any failure leaves the store marked out of sync, and the sweeper tries again later.
 import type { webApi } from '@slack/bolt';
 import { renderRequestMessage, renderThreadReply } from '../blocks/request-message';
+import { Limiter } from '../limiter';
 import { errorFields, type Logger } from '../logger';
 import { NO_MESSAGE_TS } from '../requests/types';
 import type { Store } from '../store/types';
@@ -38,15 +39,16 @@ export class MessageSync {
   /** One sync at a time per request in this process; later calls chain behind it. */
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly limiter: Limiter;
 
   constructor(
     private readonly client: webApi.WebClient,
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly options: MessageSyncOptions,
-  ) {}
+  ) {
+    this.limiter = new Limiter(options.concurrency ?? 8);
+  }
 
   /** Ask for a sync; never throws. The returned promise settles when this request is in step (or gave up). */
   request(requestId: string): Promise<void> {
@@ -58,33 +60,15 @@ export class MessageSync {
     const run = (async () => {
       // Never on the way to an answer: start after the current command's or click's ack has been sent.
       await new Promise((resolve) => setImmediate(resolve));
-      await this.turn();
-      try {
+      await this.limiter.run(async () => {
         do {
           this.again.delete(requestId);
           await this.syncOnce(requestId);
         } while (this.again.has(requestId));
-      } finally {
-        this.done();
-      }
+      });
     })().finally(() => this.running.delete(requestId));
     this.running.set(requestId, run);
     return run;
-  }
-
-  /** Wait for a free slot; a slot that is freed goes straight to the longest waiter. */
-  private async turn(): Promise<void> {
-    if (this.active < (this.options.concurrency ?? 8)) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  private done(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active--;
   }
 
   /** Wait for every sync under way (tests, shutdown). */
