@@ -113,12 +113,10 @@ export function postInPieces(port: number, body: Buffer, headers: Record<string,
  */
 export function withoutBotMarkup(text: string, knownUsers: readonly string[]): string {
   const users = knownUsers.map((u) => u.replace(/[^A-Z0-9]/g, '')).join('|');
-  return (
-    text
-      .replace(new RegExp(`<@(?:${users})>`, 'g'), '')
-      .replace(/<!date\^\d+\^\{[a-z_]+\}(?: at \{time\}| \{time_secs\})?\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>/g, '')
-      .replace(/<https:\/\/example\.slack\.com\/archives\/[A-Z0-9]+\/p\d+\|[^<>|]*>/g, '')
-  );
+  return text
+    .replace(new RegExp(`<@(?:${users})>`, 'g'), '')
+    .replace(/<!date\^\d+\^\{[a-z_]+\}(?: at \{time\}| \{time_secs\})?\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>/g, '')
+    .replace(/<https:\/\/example\.slack\.com\/archives\/[A-Z0-9]+\/p\d+\|[^<>|]*>/g, '');
 }
 
 /**
