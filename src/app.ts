@@ -185,7 +185,7 @@ export function createApp(deps: AppDeps): BotApp {
     service,
     posted: (requestId) => sync.request(requestId),
     settings: config.policy,
-    permalinks: new Permalinks(client, 1_500),
+    permalinks: new Permalinks(client, 1_000),
     logger,
   };
   app.use(teamGuard(config.slack.teamId, logger));

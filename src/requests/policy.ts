@@ -33,14 +33,9 @@ export class Policy {
 
   private async membership(userId: string, userIds: string[], groupIds: string[]): Promise<Membership> {
     if (userIds.includes(userId)) return 'member';
-    let unknown = false;
-    for (const groupId of groupIds) {
-      try {
-        if ((await this.directory.usergroupMembers(groupId)).has(userId)) return 'member';
-      } catch {
-        unknown = true;
-      }
-    }
-    return unknown ? 'unknown' : 'not_member';
+    // All groups at once: a slash command waits for this before its 3-second answer.
+    const answers = await Promise.allSettled(groupIds.map((groupId) => this.directory.usergroupMembers(groupId)));
+    if (answers.some((a) => a.status === 'fulfilled' && a.value.has(userId))) return 'member';
+    return answers.some((a) => a.status === 'rejected') ? 'unknown' : 'not_member';
   }
 }
