@@ -13,11 +13,9 @@ import type { ListenerDeps } from './listeners/deps';
 import { teamGuard } from './listeners/team-guard';
 import * as views from './listeners/views';
 import { errorFields, type Logger } from './logger';
-import { Executor } from './requests/executor';
-import { newRequestId } from './requests/ids';
-import { Policy } from './requests/policy';
+import { createRules } from './requests';
 import { Previewer } from './requests/preview';
-import { RequestService } from './requests/service';
+import type { RequestService } from './requests/service';
 import { MessageSync } from './slack/message-sync';
 import { Permalinks } from './slack/permalinks';
 import { SlackUsergroupDirectory } from './slack/usergroups';
@@ -143,28 +141,14 @@ export function createApp(deps: AppDeps): BotApp {
   const onChange = (requestId: string) => {
     void sync.request(requestId);
   };
-  const executor = new Executor({
+  const { service, executor } = createRules({
     store,
+    settings: config.policy,
+    directory: new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 }),
     deleter: botpenguin,
     previewer,
     now,
     leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
-    maxDeletionsPerDay: config.policy.maxDeletionsPerDay,
-    onChange,
-    logger,
-  });
-  const policy = new Policy(
-    config.policy,
-    new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 }),
-  );
-  const service = new RequestService({
-    store,
-    policy,
-    settings: config.policy,
-    now,
-    newId: newRequestId,
-    executor,
-    previewer,
     onChange,
     logger,
   });

@@ -10,11 +10,9 @@ import type { DeleteResult } from '../../src/botpenguin/client';
 import type { PolicyConfig } from '../../src/config';
 import { ACTION_APPROVE, ACTION_DENY, VIEW_DENY_REASON } from '../../src/constants';
 import { silentLogger } from '../../src/logger';
+import { createRules } from '../../src/requests';
 import { isValidCustomerId, MAX_REASON_LENGTH, parseCommand } from '../../src/requests/command';
-import { Executor } from '../../src/requests/executor';
-import { newRequestId } from '../../src/requests/ids';
-import { Policy } from '../../src/requests/policy';
-import { type Actor, RequestService } from '../../src/requests/service';
+import type { Actor } from '../../src/requests/service';
 import { FINAL_STATES } from '../../src/requests/types';
 import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import { SqliteStore } from '../../src/store/sqlite';
@@ -102,24 +100,14 @@ async function serviceWorld(overrides: Partial<PolicyConfig> = {}) {
   await store.migrate();
   const deleter = new RecordingDeleter();
   const now = () => Date.UTC(2025, 5, 1, 12);
-  const executor = new Executor({
+  const { service, executor } = createRules({
     store,
+    settings,
+    directory: NO_GROUPS,
     deleter,
     previewer: null,
     now,
     leaseMs: 60_000,
-    maxDeletionsPerDay: settings.maxDeletionsPerDay,
-    onChange: () => {},
-    logger: silentLogger,
-  });
-  const service = new RequestService({
-    store,
-    policy: new Policy(settings, NO_GROUPS),
-    settings,
-    now,
-    newId: newRequestId,
-    executor,
-    previewer: null,
     onChange: () => {},
     logger: silentLogger,
   });

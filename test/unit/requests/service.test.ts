@@ -3,10 +3,10 @@
 import type { DeleteResult } from '../../../src/botpenguin/client';
 import type { PolicyConfig } from '../../../src/config';
 import { silentLogger } from '../../../src/logger';
-import { Executor } from '../../../src/requests/executor';
-import { newRequestId } from '../../../src/requests/ids';
-import { type Directory, Policy } from '../../../src/requests/policy';
-import { type Actor, type Refusal, RequestService, type Result } from '../../../src/requests/service';
+import { createRules } from '../../../src/requests';
+import type { Executor } from '../../../src/requests/executor';
+import type { Directory } from '../../../src/requests/policy';
+import type { Actor, Refusal, RequestService, Result } from '../../../src/requests/service';
 import type { DeletionRequest } from '../../../src/requests/types';
 import { SqliteStore } from '../../../src/store/sqlite';
 
@@ -100,24 +100,14 @@ async function world(overrides: Partial<PolicyConfig> = {}): Promise<World> {
   const onChange = (id: string) => {
     changes.push(id);
   };
-  const executor = new Executor({
+  const { service, executor } = createRules({
     store,
+    settings,
+    directory,
     deleter,
     previewer: null,
     now,
     leaseMs: 60_000,
-    maxDeletionsPerDay: settings.maxDeletionsPerDay,
-    onChange,
-    logger: silentLogger,
-  });
-  const service = new RequestService({
-    store,
-    policy: new Policy(settings, directory),
-    settings,
-    now,
-    newId: newRequestId,
-    executor,
-    previewer: null,
     onChange,
     logger: silentLogger,
   });
