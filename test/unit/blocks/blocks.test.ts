@@ -8,6 +8,7 @@ import type { PolicyConfig } from '../../../src/config';
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../../../src/constants';
 import type { Refusal } from '../../../src/requests/service';
 import type { DeletionRequest, EventKind, RequestEvent, RequestState } from '../../../src/requests/types';
+import { aRequest } from '../../helpers/fixtures';
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 const HOUR = 3_600_000;
@@ -16,32 +17,7 @@ const REQUESTER = 'U0REQUESTER';
 const APPROVER = 'U0APPROVER1';
 
 function request(overrides: Partial<DeletionRequest> = {}): DeletionRequest {
-  return {
-    id: 'R7K2M9QXAB',
-    teamId: 'T0TEAM',
-    channelId: 'C0OPS',
-    customerId: CUSTOMER,
-    reason: 'customer asked to close the account',
-    requesterId: REQUESTER,
-    state: 'pending',
-    approvalsRequired: 1,
-    approvals: [],
-    createdAt: NOW - HOUR,
-    expiresAt: NOW + 23 * HOUR,
-    executeAt: null,
-    closedBy: null,
-    closeReason: null,
-    outcome: null,
-    deleteStarts: 0,
-    leaseUntil: null,
-    dryRun: false,
-    preview: null,
-    messageTs: '1736942400.000100',
-    version: 1,
-    messageVersion: 0,
-    finishedAt: null,
-    ...overrides,
-  };
+  return aRequest(NOW - HOUR, { customerId: CUSTOMER, requesterId: REQUESTER, ...overrides });
 }
 
 function event(kind: EventKind, overrides: Partial<RequestEvent> = {}): RequestEvent {

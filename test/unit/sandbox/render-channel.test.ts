@@ -8,37 +8,22 @@ import {
   renderPrivateAnswers,
   visibleLength,
 } from '../../../src/sandbox/render-channel';
+import { aRequest } from '../../helpers/fixtures';
 
 const NAMES = { URITA: 'rita', UALEX: 'alex' };
 const AT = Date.UTC(2025, 0, 15, 9, 30);
 
 function request(overrides: Partial<DeletionRequest> = {}): DeletionRequest {
-  return {
+  return aRequest(AT, {
     id: 'R0ABCDEFGH',
     teamId: 'T1',
-    channelId: 'C0OPS',
-    customerId: '64b7f0c2e4b0a1b2c3d4e5f6',
     reason: 'asked to <!channel> close & leave',
     requesterId: 'URITA',
-    state: 'pending',
-    approvalsRequired: 1,
-    approvals: [],
-    createdAt: AT,
-    expiresAt: AT + 86_400_000,
-    executeAt: null,
-    closedBy: null,
-    closeReason: null,
-    outcome: null,
-    deleteStarts: 0,
-    leaseUntil: null,
-    dryRun: false,
     preview: { status: 'found', name: 'Acme Ltd', email: 'ops@acme.test', customerStatus: 'active', checkedAt: AT },
     messageTs: '1.000001',
-    version: 1,
     messageVersion: 1,
-    finishedAt: null,
     ...overrides,
-  };
+  });
 }
 
 function message(text: string, blocks: unknown[], ts: string, threadTs: string | null = null): SlackMessage {

@@ -1,0 +1,32 @@
+// A stored deletion request as the renderers see it, for tests of pure functions.
+import type { DeletionRequest } from '../../src/requests/types';
+
+/** A pending request created at `at`, expiring a day later; override any field. */
+export function aRequest(at: number, overrides: Partial<DeletionRequest> = {}): DeletionRequest {
+  return {
+    id: 'R7K2M9QXAB',
+    teamId: 'T0TEAM',
+    channelId: 'C0OPS',
+    customerId: '64b7f0c2e4b0a1b2c3d4e5f6',
+    reason: 'customer asked to close the account',
+    requesterId: 'U0REQUESTER',
+    state: 'pending',
+    approvalsRequired: 1,
+    approvals: [],
+    createdAt: at,
+    expiresAt: at + 86_400_000,
+    executeAt: null,
+    closedBy: null,
+    closeReason: null,
+    outcome: null,
+    deleteStarts: 0,
+    leaseUntil: null,
+    dryRun: false,
+    preview: null,
+    messageTs: '1736942400.000100',
+    version: 1,
+    messageVersion: 0,
+    finishedAt: null,
+    ...overrides,
+  };
+}
