@@ -192,6 +192,8 @@ export class RequestService {
     const notApprover = await this.mayApprove(actor.userId);
     if (notApprover) return refuse(notApprover);
     if (request.approvals.some((a) => a.userId === actor.userId)) return refuse({ code: 'already_approved' });
+    // Refuse the last approval up front when the day's limit is already spent, so the approver is told
+    // why; Store.claimExecution is what guarantees the limit when approvals race.
     const last = request.approvals.length + 1 >= request.approvalsRequired;
     if (last && !request.dryRun) {
       const dayStart = startOfUtcDay(now());
