@@ -78,7 +78,7 @@ function answer(req: IncomingMessage, res: ServerResponse, status: number): void
 function isObjectBody(rawBody: Buffer, contentType: string | undefined): boolean {
   const text = rawBody.toString();
   let json: string = text;
-  if (contentType === 'application/x-www-form-urlencoded') {
+  if (contentType?.split(';')[0]?.trim().toLowerCase() === 'application/x-www-form-urlencoded') {
     const { payload } = parseQuery(text);
     if (typeof payload !== 'string') return true;
     json = payload;

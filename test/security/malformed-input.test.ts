@@ -46,6 +46,10 @@ describe('bodies that are not a Slack payload at all get 400 (a `null` payload u
     await sendHarmless(body, 400);
   });
 
+  it('a `null` payload sent with a charset in its content type', async () => {
+    await sendHarmless(form({ payload: 'null' }), 400, 'application/x-www-form-urlencoded; charset=utf-8');
+  });
+
   it('a JSON body that is null', async () => {
     await sendHarmless('null', 400, 'application/json');
   });
