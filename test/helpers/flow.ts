@@ -50,6 +50,9 @@ export function messageText(message: SlackMessage): string {
   );
 }
 
+/** The text of a slash command's HTTP answer (its ephemeral reply). */
+export const ackText = (json: unknown) => String((json as { text?: string } | null)?.text ?? '');
+
 export async function settle(sb: Sandbox): Promise<void> {
   await sb.bot.idle();
 }

@@ -4,6 +4,7 @@ import { ACTION_ABORT, ACTION_APPROVE } from '../../src/constants';
 import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import {
   APPROVER,
+  ackText,
   actionIds,
   CUSTOMER,
   messageText,
@@ -12,8 +13,6 @@ import {
   requestDeletion,
   settle,
 } from '../helpers/flow';
-
-const ackText = (json: unknown) => String((json as { text?: string } | null)?.text ?? '');
 
 describe('requests expire', () => {
   it('after REQUEST_TTL the sweeper marks it expired, removes the buttons, and approval is refused', async () => {

@@ -4,6 +4,7 @@ import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/h
 import {
   APPROVER,
   APPROVER2,
+  ackText,
   actionIds,
   CUSTOMER,
   messageText,
@@ -12,8 +13,6 @@ import {
   requestDeletion,
   settle,
 } from '../helpers/flow';
-
-const ackText = (json: unknown) => String((json as { text?: string } | null)?.text ?? '');
 
 describe('two approvals required', () => {
   let sb: Sandbox;

@@ -6,6 +6,7 @@ import type { Failure } from '../../src/sandbox/fake-slack';
 import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import {
   APPROVER,
+  ackText,
   actionIds,
   buttonValue,
   CUSTOMER,
@@ -14,8 +15,6 @@ import {
   requestDeletion,
   settle,
 } from '../helpers/flow';
-
-const ackText = (json: unknown) => String((json as { text?: string } | null)?.text ?? '');
 
 let sb: Sandbox;
 beforeEach(async () => {

@@ -2,10 +2,9 @@
 // BotPenguin or the Slack Web API are doing. (The 3-second Slack limit is the only timing asserted.)
 import { ACTION_APPROVE } from '../../src/constants';
 import { type Sandbox, startSandbox } from '../../src/sandbox/harness';
-import { APPROVER, CUSTOMER, REQUESTER, requestDeletion, settle } from '../helpers/flow';
+import { APPROVER, ackText, CUSTOMER, REQUESTER, requestDeletion, settle } from '../helpers/flow';
 
 const SLACK_LIMIT_MS = 3000;
-const ackText = (json: unknown) => String((json as { text?: string } | null)?.text ?? '');
 
 describe('answers within Slack’s 3 seconds', () => {
   let sb: Sandbox;
