@@ -4,7 +4,7 @@ import type { types } from '@slack/bolt';
 type KnownBlock = types.KnownBlock;
 
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../constants';
-import type { DeletionRequest, RequestEvent } from '../requests/types';
+import { type DeletionRequest, isAbortable, isDecidable, type RequestEvent } from '../requests/types';
 import { mention, plain, safeMrkdwn, safeQuote, slackDate, utcTime } from './text';
 
 export interface RenderedMessage {
@@ -71,7 +71,7 @@ export function outcomeLine(request: DeletionRequest): string | null {
 
 function statusLine(request: DeletionRequest, now: number): string {
   let line = STATE_LINES[request.state];
-  if (request.state === 'approved' && request.executeAt !== null && request.executeAt > now) {
+  if (isAbortable(request, now) && request.executeAt !== null) {
     line = `:stopwatch: Approved. Deleting at ${utcTime(request.executeAt)} (${slackDate(request.executeAt, '{time_secs}')}) unless someone aborts`;
   }
   if (['denied', 'cancelled', 'aborted'].includes(request.state)) {
@@ -150,7 +150,7 @@ function truncateMrkdwn(text: string): string {
 }
 
 function renderButtons(request: DeletionRequest, now: number): KnownBlock | null {
-  if (request.state === 'pending' && request.expiresAt > now) {
+  if (isDecidable(request, now)) {
     return {
       type: 'actions',
       block_id: 'decide',
@@ -184,7 +184,7 @@ function renderButtons(request: DeletionRequest, now: number): KnownBlock | null
       ],
     };
   }
-  if (request.state === 'approved' && request.executeAt !== null && request.executeAt > now) {
+  if (isAbortable(request, now)) {
     return {
       type: 'actions',
       block_id: 'abort',

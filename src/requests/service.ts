@@ -9,7 +9,7 @@ import { type Executor, startOfUtcDay } from './executor';
 import type { Policy } from './policy';
 import type { Previewer } from './preview';
 import type { DeletionRequest, RequestEvent } from './types';
-import { OPEN_STATES } from './types';
+import { isAbortable, isDecidable, OPEN_STATES } from './types';
 
 /** Who did something, and where the click or command came from. */
 export interface Actor {
@@ -187,7 +187,7 @@ export class RequestService {
     const found = await this.locate(requestId, actor);
     if (!found.ok) return found;
     const request = found.value;
-    if (request.state !== 'pending' || request.expiresAt <= now()) return refuse(this.stateRefusal(request));
+    if (!isDecidable(request, now())) return refuse(this.stateRefusal(request));
     if (request.requesterId === actor.userId) return refuse({ code: 'self_approval' });
     const notApprover = await this.mayApprove(actor.userId);
     if (notApprover) return refuse(notApprover);
@@ -229,7 +229,7 @@ export class RequestService {
     const found = await this.locate(requestId, actor);
     if (!found.ok) return found;
     const request = found.value;
-    if (request.state !== 'pending' || request.expiresAt <= this.deps.now()) return refuse(this.stateRefusal(request));
+    if (!isDecidable(request, this.deps.now())) return refuse(this.stateRefusal(request));
     const notApprover = await this.mayApprove(actor.userId);
     if (notApprover) return refuse(notApprover);
     return found;
@@ -246,7 +246,7 @@ export class RequestService {
     if (!found.ok) return found;
     const request = found.value;
     if (request.requesterId !== actor.userId) return refuse({ code: 'only_requester_cancels' });
-    if (request.state !== 'pending' || request.expiresAt <= this.deps.now()) return refuse(this.stateRefusal(request));
+    if (!isDecidable(request, this.deps.now())) return refuse(this.stateRefusal(request));
     return this.close(request, ['pending'], 'cancelled', actor.userId, null);
   }
 
@@ -254,7 +254,7 @@ export class RequestService {
     const found = await this.locate(requestId, actor);
     if (!found.ok) return found;
     const request = found.value;
-    if (request.state !== 'approved' || (request.executeAt ?? 0) <= this.deps.now()) {
+    if (!isAbortable(request, this.deps.now())) {
       return refuse({ code: 'not_abortable', request });
     }
     if (request.requesterId !== actor.userId) {

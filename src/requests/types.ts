@@ -51,6 +51,16 @@ export interface DeletionOutcome {
   attempts?: number;
 }
 
+/** Pending and not yet expired at `now`: it can still be approved, denied or cancelled. */
+export function isDecidable(request: DeletionRequest, now: number): boolean {
+  return request.state === 'pending' && request.expiresAt > now;
+}
+
+/** Approved and waiting out EXECUTION_DELAY at `now`: its DELETE can still be aborted. */
+export function isAbortable(request: DeletionRequest, now: number): boolean {
+  return request.state === 'approved' && request.executeAt !== null && request.executeAt > now;
+}
+
 /** messageTs of a request whose message Slack would not let the bot post: there is nothing to update. */
 export const NO_MESSAGE_TS = 'none';
 
