@@ -60,17 +60,15 @@ export class Executor {
   private async runNow(requestId: string): Promise<void> {
     const { store, now } = this.deps;
     if (!this.accepting) return;
-    const request = await store.getRequest(requestId);
-    if (!request || request.state !== 'approved' || (request.executeAt ?? 0) > now()) return;
-
     const claim = await store.claimExecution(requestId, {
       now: now(),
       leaseUntil: now() + this.deps.leaseMs,
       dayStart: startOfUtcDay(now()),
       maxPerDay: this.deps.maxDeletionsPerDay,
     });
+    // The store decides whether it is approved and due, so this is the only check.
     if (claim.result === 'daily_limit') {
-      await this.finish(request, ['approved'], {
+      await this.finish(claim.request, ['approved'], {
         ok: false,
         kind: 'daily_limit',
         message: `The daily limit of ${this.deps.maxDeletionsPerDay} deletions was reached before this one could run.`,
