@@ -272,8 +272,12 @@ export class PostgresStore implements Store {
   }
 
   async countDeletionsSince(since: number): Promise<number> {
+    return this.deletionsSince(this.pool, since);
+  }
+
+  private async deletionsSince(db: Queryable, since: number): Promise<number> {
     const [row] = await this.rows<{ n: number }>(
-      this.pool,
+      db,
       'SELECT COUNT(*)::int AS n FROM requests WHERE delete_started_at >= $1 AND dry_run = 0',
       [since],
     );
@@ -352,15 +356,8 @@ export class PostgresStore implements Store {
       if (!row || row.state !== 'approved' || Number(row.execute_at ?? 0) > claim.now) {
         return { result: 'not_due', request: row ? await this.load(client, id) : null };
       }
-      if (row.dry_run === 0) {
-        const [{ n }] = await this.rows<{ n: string }>(
-          client,
-          'SELECT COUNT(*) AS n FROM requests WHERE delete_started_at >= $1 AND dry_run = 0',
-          [claim.dayStart],
-        );
-        if (Number(n) >= claim.maxPerDay) {
-          return { result: 'daily_limit', request: (await this.load(client, id)) as DeletionRequest };
-        }
+      if (row.dry_run === 0 && (await this.deletionsSince(client, claim.dayStart)) >= claim.maxPerDay) {
+        return { result: 'daily_limit', request: (await this.load(client, id)) as DeletionRequest };
       }
       await client.query(
         `UPDATE requests SET state = 'executing', version = version + 1, lease_until = $1,

@@ -157,6 +157,10 @@ export class SqliteStore implements Store {
   }
 
   async countDeletionsSince(since: number): Promise<number> {
+    return this.deletionsSince(since);
+  }
+
+  private deletionsSince(since: number): number {
     const row = this.cached
       .prepare('SELECT COUNT(*) AS n FROM requests WHERE delete_started_at >= ? AND dry_run = 0')
       .get(since) as { n: number };
@@ -220,11 +224,8 @@ export class SqliteStore implements Store {
         if (!row || row.state !== 'approved' || Number(row.execute_at ?? 0) > claim.now) {
           return { result: 'not_due', request: row ? this.hydrate(row) : null };
         }
-        if (row.dry_run === 0) {
-          const { n } = this.cached
-            .prepare('SELECT COUNT(*) AS n FROM requests WHERE delete_started_at >= ? AND dry_run = 0')
-            .get(claim.dayStart) as { n: number };
-          if (n >= claim.maxPerDay) return { result: 'daily_limit', request: this.hydrate(row) };
+        if (row.dry_run === 0 && this.deletionsSince(claim.dayStart) >= claim.maxPerDay) {
+          return { result: 'daily_limit', request: this.hydrate(row) };
         }
         this.cached
           .prepare(
