@@ -56,7 +56,6 @@ export interface BotApp {
 }
 
 /** Slack sends a few hundred KB at most; anything larger is refused with 413 before parsing. */
-export const BODY_LIMIT = '512kb';
 const BODY_LIMIT_BYTES = 512 * 1024;
 
 export function createApp(deps: AppDeps): BotApp {
@@ -86,7 +85,7 @@ export function createApp(deps: AppDeps): BotApp {
         signingSecret: config.slack.signingSecret ?? '',
         endpoints: '/slack/events',
         customRoutes: [healthz],
-        bodyLimit: BODY_LIMIT,
+        bodyLimit: BODY_LIMIT_BYTES,
         logger: boltLogger,
         port: config.port,
       });

@@ -10,7 +10,7 @@ import type { ListenerDeps } from '../deps';
 
 export type ClickArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 
-export function clickActor(body: BlockAction): Actor {
+function clickActor(body: BlockAction): Actor {
   return {
     userId: body.user.id,
     teamId: body.team?.id ?? body.user.team_id,
@@ -18,7 +18,7 @@ export function clickActor(body: BlockAction): Actor {
   };
 }
 
-export async function refuseClick(deps: ListenerDeps, args: ClickArgs, result: Result<DeletionRequest>): Promise<void> {
+async function refuseClick(deps: ListenerDeps, args: ClickArgs, result: Result<DeletionRequest>): Promise<void> {
   if (result.ok) return;
   const actor = clickActor(args.body);
   deps.logger.info('click refused', {
