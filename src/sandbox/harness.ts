@@ -115,3 +115,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   };
 }
+
+/** Stop the bot and start it again on the same store file and fakes, as after a restart (new options allowed). */
+export async function restartSandbox(
+  sb: Sandbox,
+  options: Omit<SandboxOptions, 'slack' | 'botpenguin' | 'sqlitePath'> = {},
+): Promise<Sandbox> {
+  await sb.stop();
+  return startSandbox({ ...options, slack: sb.slack, botpenguin: sb.botpenguin, sqlitePath: sb.sqlitePath });
+}

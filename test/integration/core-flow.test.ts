@@ -1,5 +1,5 @@
 import { ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../../src/constants';
-import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
+import { restartSandbox, SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import {
   APPROVER,
   actionIds,
@@ -167,9 +167,8 @@ describe('a restart between the request and the approval', () => {
     let sb = await startSandbox();
     sb.botpenguin.addCustomer(CUSTOMER);
     const { requestId, message } = await requestDeletion(sb);
-    const { slack, botpenguin, sqlitePath } = sb;
-    await sb.stop();
-    sb = await startSandbox({ slack, botpenguin, sqlitePath });
+    const { slack, botpenguin } = sb;
+    sb = await restartSandbox(sb);
     try {
       await sb.sender.click(APPROVER, ACTION_APPROVE, requestId);
       await botpenguin.waitFor(() => botpenguin.deletes().length === 1);

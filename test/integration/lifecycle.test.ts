@@ -1,7 +1,7 @@
 // A request's life over signed HTTP: expiry, dry run, the execution delay with abort, the customer
 // preview, and the help / status / list commands.
 import { ACTION_ABORT, ACTION_APPROVE } from '../../src/constants';
-import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
+import { restartSandbox, SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import {
   APPROVER,
   ackText,
@@ -39,10 +39,9 @@ describe('requests expire', () => {
     let t = Date.now();
     let sb = await startSandbox({ env: { REQUEST_TTL: '90s' }, now: () => t });
     const { message } = await requestDeletion(sb);
-    const { slack, botpenguin, sqlitePath } = sb;
-    await sb.stop();
+    const { slack } = sb;
     t += 10 * 60_000;
-    sb = await startSandbox({ env: { REQUEST_TTL: '90s' }, now: () => t, slack, botpenguin, sqlitePath });
+    sb = await restartSandbox(sb, { env: { REQUEST_TTL: '90s' }, now: () => t });
     try {
       await slack.waitFor(() => actionIds(message).length === 0, 5000, 'the sweep at start');
       await settle(sb);
@@ -121,10 +120,9 @@ describe('EXECUTION_DELAY', () => {
     await sb.sender.click(APPROVER, ACTION_APPROVE, requestId);
     await sb.slack.waitFor(() => actionIds(message).join() === ACTION_ABORT);
     await settle(sb);
-    const { slack, botpenguin, sqlitePath } = sb;
-    await sb.stop();
+    const { botpenguin } = sb;
     t += 3 * 60_000;
-    sb = await startSandbox({ env: { EXECUTION_DELAY: '2m' }, now: () => t, slack, botpenguin, sqlitePath });
+    sb = await restartSandbox(sb, { env: { EXECUTION_DELAY: '2m' }, now: () => t });
     await botpenguin.waitFor(() => botpenguin.deletes().length === 1, 5000, 'the DELETE after restart');
     await settle(sb);
     expect(messageText(message)).toContain('was deleted');

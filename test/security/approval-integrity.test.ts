@@ -1,7 +1,7 @@
 // Nothing deletes without a second person, the wrong customer, or a person who lost the right:
 // self-approval by every route, removed approvers, an edited approval message, path injection in the id.
 import { ACTION_APPROVE } from '../../src/constants';
-import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
+import { restartSandbox, SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import { APPROVER, APPROVER2, actionIds, messageText, OUTSIDER, REQUESTER, requestDeletion } from '../helpers/flow';
 import { expectNothingChanged, footprint, freshCustomerId } from './support';
 
@@ -46,14 +46,12 @@ describe('an approver removed from APPROVER_USER_IDS loses the right at the rest
   it('their click on a message posted before the change is refused', async () => {
     let sb = await startSandbox();
     const { requestId, message } = await requestDeletion(sb, freshCustomerId(), 'before the change');
-    const { slack, botpenguin, sqlitePath } = sb;
-    await sb.stop();
-    sb = await startSandbox({ slack, botpenguin, sqlitePath, env: { APPROVER_USER_IDS: APPROVER } });
+    sb = await restartSandbox(sb, { env: { APPROVER_USER_IDS: APPROVER } });
     try {
       expect(await clickAndHear(sb, APPROVER2, requestId)).toMatch(/not an authorized approver/);
       expect(await sb.store.getRequest(requestId)).toMatchObject({ state: 'pending', approvals: [] });
       expect(actionIds(message)).toContain(ACTION_APPROVE);
-      expect(botpenguin.deletes()).toHaveLength(0);
+      expect(sb.botpenguin.deletes()).toHaveLength(0);
     } finally {
       await sb.stop({ fakes: true });
     }
