@@ -13,11 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import ts from 'typescript';
+import type { FakeBotPenguin } from '../../sandbox/fake-botpenguin';
+import type { FakeSlack, SlackMessage } from '../../sandbox/fake-slack';
+import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM } from '../../sandbox/harness';
+import { SlackSender } from '../../sandbox/slack-sender';
 import { ACTION_APPROVE } from '../../src/constants';
-import type { FakeBotPenguin } from '../../src/sandbox/fake-botpenguin';
-import type { FakeSlack, SlackMessage } from '../../src/sandbox/fake-slack';
-import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM } from '../../src/sandbox/harness';
-import { SlackSender } from '../../src/sandbox/slack-sender';
 import { buttonValue } from './flow';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -2,10 +2,10 @@
 // again on the same store (an SQLite file): no request is lost, the message catches up, and the DELETE
 // is sent again only when its first answer was never recorded (CONTRACT §5). Also: SIGTERM.
 import fs from 'node:fs';
+import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
+import { FakeSlack, type SlackMessage } from '../../../sandbox/fake-slack';
+import { SANDBOX_CHANNEL, tempSqlitePath } from '../../../sandbox/harness';
 import { ACTION_APPROVE } from '../../../src/constants';
-import { FakeBotPenguin } from '../../../src/sandbox/fake-botpenguin';
-import { FakeSlack, type SlackMessage } from '../../../src/sandbox/fake-slack';
-import { SANDBOX_CHANNEL, tempSqlitePath } from '../../../src/sandbox/harness';
 import { SqliteStore } from '../../../src/store/sqlite';
 import type { CrashPoint } from '../../../src/test-hooks';
 import { APPROVER, actionIds, buttonValue, CUSTOMER, messageText, REQUESTER } from '../../helpers/flow';
