@@ -5,6 +5,7 @@ import type { CustomRoute } from '@slack/bolt';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
 import { cannotPostReason } from './blocks/replies';
 import { BotPenguinClient } from './botpenguin/client';
+import type { CheckpointHook } from './checkpoints';
 import type { Config } from './config';
 import { guardSlackEvents } from './http-guard';
 import * as actions from './listeners/actions';
@@ -37,6 +38,8 @@ export interface AppDeps {
   slackTimeoutMs?: number;
   /** Retries of a failed Slack Web API call before the sync gives up and leaves it to the sweeper (default 3). */
   slackRetries?: number;
+  /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
+  checkpoint?: CheckpointHook;
 }
 
 /** Short, because the owner renews it: after a crash, another instance takes over within about this long. */
@@ -150,6 +153,7 @@ export function createApp(deps: AppDeps): BotApp {
     leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
     onChange,
     logger,
+    checkpoint: deps.checkpoint,
   });
   withdraw = async (requestId, slackError) => {
     await service.withdraw(requestId, cannotPostReason(slackError));

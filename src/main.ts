@@ -1,16 +1,29 @@
-// Entry point: configuration → store → app → start; SIGTERM/SIGINT stop it gracefully.
+// Entry point: configuration → store → app → start; SIGTERM/SIGINT stop it gracefully. Runs itself when it
+// is the entry (`node dist/main.js`); the process tests call main() through an entry of their own.
 import 'dotenv/config';
 import { createApp } from './app';
+import type { CheckpointHook } from './checkpoints';
 import { loadConfig, SECRET_VARIABLES } from './config';
 import { createLogger, errorFields } from './logger';
 import { verifyBotToken } from './slack/verify-token';
 import { createStore } from './store';
-import { testTimings } from './test-hooks';
 
 /** Heroku sends SIGKILL 30 s after SIGTERM; what is still in flight after this is left to recovery. */
 const SHUTDOWN_GRACE_MS = 20_000;
 
-async function main(): Promise<void> {
+/** Only the process tests pass any of these; `npm start` passes none. */
+export interface MainOptions {
+  /** Execution lease instead of 15 s, so recovery after a kill takes about this long. */
+  leaseMs?: number;
+  /** Sweeper period instead of 5 s. */
+  sweepIntervalMs?: number;
+  /** How long a message sync may hold a request, instead of 60 s. */
+  syncClaimMs?: number;
+  /** Called at each checkpoint (see checkpoints.ts). */
+  checkpoint?: CheckpointHook;
+}
+
+export async function main(options: MainOptions = {}): Promise<void> {
   const loaded = loadConfig(process.env);
   if (!loaded.ok) {
     process.stderr.write(`bp-delete: the configuration has ${loaded.errors.length} problem(s):\n`);
@@ -49,14 +62,14 @@ async function main(): Promise<void> {
     logger.warn('could not verify the bot token with Slack (auth.test); starting anyway', { error: token.error });
   }
 
-  const timings = testTimings(process.env);
-  if (Object.keys(timings).length > 0 || process.env.BP_DELETE_TEST_CRASH_AT) {
-    logger.warn('test-only BP_DELETE_TEST_* settings are in effect; never set them in production', {
+  const { checkpoint, ...timings } = options;
+  if (Object.keys(timings).length > 0 || checkpoint) {
+    logger.warn('test-only settings are in effect; production never sets them', {
       ...timings,
-      crashAt: process.env.BP_DELETE_TEST_CRASH_AT,
+      checkpointHook: checkpoint !== undefined,
     });
   }
-  const bot = createApp({ config, store, logger, ...timings });
+  const bot = createApp({ config, store, logger, ...timings, checkpoint });
   const { port } = await bot.start();
   logger.info('bp-delete is running', {
     mode: config.slack.appToken ? 'socket' : 'http',
@@ -82,7 +95,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bp-delete failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bp-delete failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

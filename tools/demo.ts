@@ -3,10 +3,10 @@
 //
 //   npm run demo                 colour when stdout is a terminal
 //   npm run demo -- --no-color   plain text (also NO_COLOR=1); --color forces colour
+import type { SlackMessage } from '../sandbox/fake-slack';
+import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../sandbox/harness';
+import { type RenderOptions, renderChannel, renderPrivateAnswers } from '../sandbox/render-channel';
 import { ACTION_APPROVE, ACTION_DENY } from '../src/constants';
-import type { SlackMessage } from '../src/sandbox/fake-slack';
-import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../src/sandbox/harness';
-import { type RenderOptions, renderChannel, renderPrivateAnswers } from '../src/sandbox/render-channel';
 
 const RITA = 'U0RITA'; // support lead: asks for deletions
 const ALEX = 'U0ALEX'; // approver

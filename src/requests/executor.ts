@@ -1,9 +1,9 @@
 // Sends the DELETE for an approved request, exactly once: the approved → executing claim is a
 // conditional update, so only one click, timer, sweeper or instance ever wins it.
 import type { DeleteResult } from '../botpenguin/client';
+import type { CheckpointHook } from '../checkpoints';
 import { errorFields, type Logger } from '../logger';
 import type { Store } from '../store/types';
-import { crashPoint } from '../test-hooks';
 import { customerChanged, type Previewer } from './preview';
 import type { DeletionOutcome, DeletionRequest } from './types';
 
@@ -25,6 +25,8 @@ export interface ExecutorDeps {
   maxDeletionsPerDay: number;
   onChange: (requestId: string) => void;
   logger: Logger;
+  /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
+  checkpoint?: CheckpointHook;
 }
 
 export const startOfUtcDay = (ms: number) => ms - (ms % 86_400_000);
@@ -183,7 +185,7 @@ export class Executor {
       attempt: request.deleteStarts,
     });
     const result = await deps.deleter.deleteCustomer(request.customerId);
-    crashPoint('after-delete-answered');
+    this.deps.checkpoint?.('after-delete-answered');
     await this.finish(request, ['executing'], toOutcome(result, request.deleteStarts > 1));
   }
 
@@ -203,7 +205,7 @@ export class Executor {
       outcome: outcome.kind,
       httpStatus: outcome.httpStatus,
     });
-    crashPoint('after-delete-recorded');
+    this.deps.checkpoint?.('after-delete-recorded');
     this.deps.onChange(request.id);
   }
 }

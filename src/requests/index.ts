@@ -1,5 +1,6 @@
 // The rules wired together: policy, executor and service from plain dependencies. app.ts and the
 // tests build them the same way, through this one function.
+import type { CheckpointHook } from '../checkpoints';
 import type { PolicyConfig } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
@@ -21,6 +22,8 @@ export interface RulesDeps {
   onChange: (requestId: string) => void;
   logger: Logger;
   newId?: () => string;
+  /** Called at each checkpoint (see checkpoints.ts). */
+  checkpoint?: CheckpointHook;
 }
 
 export function createRules(deps: RulesDeps): { service: RequestService; executor: Executor } {
@@ -33,6 +36,7 @@ export function createRules(deps: RulesDeps): { service: RequestService; executo
     maxDeletionsPerDay: deps.settings.maxDeletionsPerDay,
     onChange: deps.onChange,
     logger: deps.logger,
+    checkpoint: deps.checkpoint,
   });
   const service = new RequestService({
     store: deps.store,
@@ -44,6 +48,7 @@ export function createRules(deps: RulesDeps): { service: RequestService; executo
     previewer: deps.previewer,
     onChange: deps.onChange,
     logger: deps.logger,
+    checkpoint: deps.checkpoint,
   });
   return { service, executor };
 }

@@ -1,9 +1,9 @@
 // The rules of a deletion request: who may ask, approve, deny, cancel or abort, and in which state.
 // Knows nothing of Slack: it gets plain ids, returns plain results, and reports changes through onChange.
+import type { CheckpointHook } from '../checkpoints';
 import type { PolicyConfig } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
-import { crashPoint } from '../test-hooks';
 import { isRequestId, isValidCustomerId, parseCommand } from './command';
 import { type Executor, startOfUtcDay } from './executor';
 import type { Policy } from './policy';
@@ -61,6 +61,8 @@ export interface ServiceDeps {
   /** Called after every change the channel should see; must not throw. */
   onChange: (requestId: string) => void;
   logger: Logger;
+  /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
+  checkpoint?: CheckpointHook;
 }
 
 const refuse = (refusal: Refusal) => ({ ok: false as const, refusal });
@@ -141,7 +143,7 @@ export class RequestService {
       { kind: 'requested', actorId: actor.userId, detail: reason || null, at },
     );
     if (!created.created) return refuse({ code: 'already_open', existing: created.existing });
-    crashPoint('after-request-stored');
+    this.deps.checkpoint?.('after-request-stored');
     const request = created.request;
     this.deps.logger.info('request created', {
       requestId: request.id,
@@ -212,7 +214,7 @@ export class RequestService {
       case 'approved':
         break;
     }
-    if (result.result === 'approved') crashPoint('after-approval');
+    if (result.result === 'approved') this.deps.checkpoint?.('after-approval');
     this.deps.logger.info('approval recorded', {
       requestId: request.id,
       approverId: actor.userId,

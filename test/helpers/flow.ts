@@ -1,7 +1,7 @@
 // Shortcuts for integration tests: ask for a deletion and find its approval message in the fake Slack.
+import type { SlackMessage } from '../../sandbox/fake-slack';
+import { SANDBOX_CHANNEL, type Sandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';
-import type { SlackMessage } from '../../src/sandbox/fake-slack';
-import { SANDBOX_CHANNEL, type Sandbox } from '../../src/sandbox/harness';
 
 export const CUSTOMER = '64b7f0c2e4b0a1b2c3d4e5f6';
 export const REQUESTER = 'UREQUESTER';

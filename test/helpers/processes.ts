@@ -1,10 +1,12 @@
-// Real bot processes for the process-level tests: the compiled bot (`main.js`) started with `node`, its
-// environment pointing at a FakeSlack and a FakeBotPenguin that run in the test process, and a store of
-// its own (an SQLite file, or a PostgreSQL schema when TEST_DATABASE_URL is set).
+// Real bot processes for the process-level tests: the compiled bot started with `node`, its environment
+// pointing at a FakeSlack and a FakeBotPenguin that run in the test process, and a store of its own (an
+// SQLite file, or a PostgreSQL schema when TEST_DATABASE_URL is set). Two entries: the shipped one
+// (src/main.ts) and the test one (sandbox/test-main.ts: the same main() with test timings and crash points).
 //
-// The bot is compiled once per version of src/ into node_modules/.cache/bp-delete-process-tests/<hash>/
-// (transpiled file by file, which isolatedModules makes safe; `tsc` type-checks elsewhere). A private
-// directory rather than dist/, so these tests never race `npm run build` or another jest worker.
+// Both are compiled once per version of src/ and the test entry into
+// node_modules/.cache/bp-delete-process-tests/<hash>/{src,sandbox}/ (transpiled file by file, which
+// isolatedModules makes safe; `tsc` type-checks elsewhere). A private directory rather than dist/, so these
+// tests never race `npm run build` or another jest worker.
 import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -13,11 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import ts from 'typescript';
+import type { FakeBotPenguin } from '../../sandbox/fake-botpenguin';
+import type { FakeSlack, SlackMessage } from '../../sandbox/fake-slack';
+import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM } from '../../sandbox/harness';
+import { SlackSender } from '../../sandbox/slack-sender';
 import { ACTION_APPROVE } from '../../src/constants';
-import type { FakeBotPenguin } from '../../src/sandbox/fake-botpenguin';
-import type { FakeSlack, SlackMessage } from '../../src/sandbox/fake-slack';
-import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM } from '../../src/sandbox/harness';
-import { SlackSender } from '../../src/sandbox/slack-sender';
 import { buttonValue } from './flow';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -31,17 +33,26 @@ function sourceFiles(dir: string): string[] {
     .sort();
 }
 
-/** The compiled bot's entry point, compiling src/ first when this version of it has not been compiled. */
+/** The shipped entry point, compiled (see compile()): reads no test setting. */
 export function buildBot(): string {
-  const src = path.join(ROOT, 'src');
-  const files = sourceFiles(src);
+  return path.join(compile(), 'src', 'main.js');
+}
+
+/** The test entry point, compiled (see compile()): the real main() with BP_DELETE_TEST_* timings and crash point. */
+export function buildTestBot(): string {
+  return path.join(compile(), 'sandbox', 'test-main.js');
+}
+
+/** The directory of the compiled bot, compiling src/ and the test entry when this version is not compiled yet. */
+function compile(): string {
+  const testMain = path.join(ROOT, 'sandbox', 'test-main.ts');
+  const files = [...sourceFiles(path.join(ROOT, 'src')), testMain];
   const hash = crypto.createHash('sha256');
   for (const file of [path.join(ROOT, 'tsconfig.json'), path.join(ROOT, 'tsconfig.build.json'), ...files]) {
     hash.update(path.relative(ROOT, file)).update('\0').update(fs.readFileSync(file)).update('\0');
   }
   const dir = path.join(CACHE, hash.digest('hex').slice(0, 16));
-  const main = path.join(dir, 'main.js');
-  if (fs.existsSync(main)) return main;
+  if (fs.existsSync(dir)) return dir;
 
   const configPath = path.join(ROOT, 'tsconfig.build.json');
   const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, ROOT);
@@ -49,7 +60,7 @@ export function buildBot(): string {
   const tmp = fs.mkdtempSync(path.join(CACHE, 'tmp-'));
   for (const file of files) {
     const out = ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions: parsed.options, fileName: file });
-    const target = path.join(tmp, path.relative(src, file).replace(/\.ts$/, '.js'));
+    const target = path.join(tmp, path.relative(ROOT, file).replace(/\.ts$/, '.js'));
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, out.outputText);
   }
@@ -64,10 +75,11 @@ export function buildBot(): string {
     if (full !== dir && Date.now() - fs.statSync(full).mtimeMs > 10 * 60_000)
       fs.rmSync(full, { recursive: true, force: true });
   }
-  return main;
+  return dir;
 }
 
-/** The environment of a bot process: the sandbox secrets and fakes, fast test timings, no crash point. */
+/** The environment of a bot process: the sandbox secrets and fakes, fast test timings (the test entry reads
+ * them; the shipped one ignores them), no crash point. */
 export function botEnv(slack: FakeSlack, botpenguin: FakeBotPenguin, store: Record<string, string>) {
   return {
     ...SANDBOX_SECRETS,
@@ -110,7 +122,7 @@ export function killLeftovers(): void {
   running.clear();
 }
 
-/** Start `node main.js` with this environment (and nothing else from ours); resolves once it listens. */
+/** Start `node <entry>.js` with this environment (and nothing else from ours); resolves once it listens. */
 export async function startBot(main: string, env: Record<string, string>, slack: FakeSlack): Promise<BotProcess> {
   // A directory of its own, so no .env of the developer's is read.
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-delete-proc-'));

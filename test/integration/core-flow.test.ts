@@ -1,5 +1,5 @@
+import { restartSandbox, SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../../src/constants';
-import { restartSandbox, SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import {
   APPROVER,
   actionIds,

@@ -1,7 +1,7 @@
 // A request's life over signed HTTP: expiry, dry run, the execution delay with abort, the customer
 // preview, and the help / status / list commands.
+import { restartSandbox, SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_ABORT, ACTION_APPROVE } from '../../src/constants';
-import { restartSandbox, SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import {
   APPROVER,
   ackText,

@@ -1,6 +1,6 @@
 // Approval policy over signed HTTP: quorum, user groups, requesters, channels, one open request per customer.
+import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';
-import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import {
   APPROVER,
   APPROVER2,

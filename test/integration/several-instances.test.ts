@@ -2,16 +2,16 @@
 // TEST_DATABASE_URL is set) a PostgreSQL schema. The execution lease is held by renewal while a DELETE is
 // under way, so no other instance re-sends it; and sweepers running at once on every instance each do a
 // piece of work once: one wins, the others skip.
-import { ACTION_APPROVE } from '../../src/constants';
-import { FakeBotPenguin } from '../../src/sandbox/fake-botpenguin';
-import { FakeSlack } from '../../src/sandbox/fake-slack';
+import { FakeBotPenguin } from '../../sandbox/fake-botpenguin';
+import { FakeSlack } from '../../sandbox/fake-slack';
 import {
   SANDBOX_CHANNEL,
   type Sandbox,
   type SandboxOptions,
   startSandbox,
   tempSqlitePath,
-} from '../../src/sandbox/harness';
+} from '../../sandbox/harness';
+import { ACTION_APPROVE } from '../../src/constants';
 import { APPROVER, actionIds, CUSTOMER, messageText, requestDeletion, settle } from '../helpers/flow';
 import { postgresSchema } from '../helpers/processes';
 

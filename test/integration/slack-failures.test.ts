@@ -1,9 +1,9 @@
 // The Slack Web API failing (429 with Retry-After, 500, timing out) never loses state: the store is the
 // truth, the DELETE goes on, and the message and its thread are brought up to date, once, when Slack
 // answers again (the sweeper). The sweeper only runs when a test says so here.
+import type { Failure } from '../../sandbox/fake-slack';
+import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';
-import type { Failure } from '../../src/sandbox/fake-slack';
-import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import {
   APPROVER,
   ackText,

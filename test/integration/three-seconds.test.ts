@@ -1,7 +1,7 @@
 // CONTRACT §4: the HTTP answer to every slash command and click arrives within 3 seconds, whatever
 // BotPenguin or the Slack Web API are doing. (The 3-second Slack limit is the only timing asserted.)
+import { type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';
-import { type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import { APPROVER, ackText, CUSTOMER, REQUESTER, requestDeletion, settle } from '../helpers/flow';
 
 const SLACK_LIMIT_MS = 3000;

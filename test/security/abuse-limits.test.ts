@@ -1,5 +1,6 @@
 // Flooding and a compromised pair of accounts: at most MAX_PENDING_PER_REQUESTER open requests per person,
 // and at most MAX_DELETIONS_PER_DAY executed deletions per UTC day, even when approvals arrive all at once.
+import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import type { DeleteResult } from '../../src/botpenguin/client';
 import { ACTION_APPROVE, ACTION_CANCEL } from '../../src/constants';
 import { silentLogger } from '../../src/logger';
@@ -7,7 +8,6 @@ import { Executor } from '../../src/requests/executor';
 import { newRequestId } from '../../src/requests/ids';
 import { Policy } from '../../src/requests/policy';
 import { RequestService } from '../../src/requests/service';
-import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import { SqliteStore } from '../../src/store/sqlite';
 import { APPROVER, APPROVER2, actionIds, OUTSIDER, REQUESTER, requestDeletion } from '../helpers/flow';
 import { expectNothingChanged, footprint, freshCustomerId } from './support';

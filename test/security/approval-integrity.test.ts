@@ -1,7 +1,7 @@
 // Nothing deletes without a second person, the wrong customer, or a person who lost the right:
 // self-approval by every route, removed approvers, an edited approval message, path injection in the id.
+import { restartSandbox, SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';
-import { restartSandbox, SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import { APPROVER, APPROVER2, actionIds, messageText, OUTSIDER, REQUESTER, requestDeletion } from '../helpers/flow';
 import { expectNothingChanged, footprint, freshCustomerId } from './support';
 

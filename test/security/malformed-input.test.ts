@@ -1,8 +1,8 @@
 // Malformed and tampered input, correctly signed (so it reaches Bolt and our listeners): every one gets an
 // answer, nothing is half-written, and the bot still serves a normal request afterwards.
+import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM, type Sandbox, startSandbox } from '../../sandbox/harness';
+import { signSlackRequest } from '../../sandbox/slack-sender';
 import { ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY, VIEW_DENY_REASON } from '../../src/constants';
-import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM, type Sandbox, startSandbox } from '../../src/sandbox/harness';
-import { signSlackRequest } from '../../src/sandbox/slack-sender';
 import { APPROVER, OUTSIDER, REQUESTER, requestDeletion } from '../helpers/flow';
 import { expectNothingChanged, expectStillServes, footprint, freshCustomerId, postInPieces } from './support';
 

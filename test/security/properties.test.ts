@@ -2,6 +2,7 @@
 // never throws, an invalid id never reaches the store or BotPenguin, the DELETE path is exactly the
 // validated id URL-encoded, and no mrkdwn from user text survives into anything the bot renders.
 import fc from 'fast-check';
+import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { renderDenyModal } from '../../src/blocks/deny-modal';
 import { renderCreated, renderList, renderRefusal, renderStatus } from '../../src/blocks/replies';
 import { renderRequestMessage, renderThreadReply } from '../../src/blocks/request-message';
@@ -14,7 +15,6 @@ import { createRules } from '../../src/requests';
 import { isValidCustomerId, MAX_REASON_LENGTH, parseCommand } from '../../src/requests/command';
 import type { Actor } from '../../src/requests/service';
 import { FINAL_STATES } from '../../src/requests/types';
-import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import { SqliteStore } from '../../src/store/sqlite';
 import { APPROVER, APPROVER2, OUTSIDER, REQUESTER } from '../helpers/flow';
 import { expectSafeMrkdwn, HOSTILE_FRAGMENTS, pause, stringsIn } from './support';

@@ -1,9 +1,9 @@
 // Forged and replayed requests (CONTRACT §3) and payloads from another workspace (SLACK_TEAM_ID):
 // over signed HTTP to the real app, checking the answer AND that nothing was stored, posted or sent.
 import { createHmac } from 'node:crypto';
+import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM, type Sandbox, startSandbox } from '../../sandbox/harness';
+import { signSlackRequest } from '../../sandbox/slack-sender';
 import { ACTION_APPROVE, ACTION_DENY, VIEW_DENY_REASON } from '../../src/constants';
-import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM, type Sandbox, startSandbox } from '../../src/sandbox/harness';
-import { signSlackRequest } from '../../src/sandbox/slack-sender';
 import { APPROVER, REQUESTER, requestDeletion } from '../helpers/flow';
 import { expectNothingChanged, expectStillServes, footprint, freshCustomerId } from './support';
 

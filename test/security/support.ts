@@ -1,9 +1,9 @@
 // Shared by the security tests: "nothing changed" snapshots, a normal request that must still work after
 // an attack, a body sender that reads the answer while still sending, and the dangerous mrkdwn test.
 import http from 'node:http';
+import type { Sandbox } from '../../sandbox/harness';
+import type { SentResponse } from '../../sandbox/slack-sender';
 import { ACTION_APPROVE } from '../../src/constants';
-import type { Sandbox } from '../../src/sandbox/harness';
-import type { SentResponse } from '../../src/sandbox/slack-sender';
 import { APPROVER, REQUESTER, requestDeletion } from '../helpers/flow';
 
 let counter = 0;

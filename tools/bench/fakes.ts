@@ -1,7 +1,7 @@
 // The bench's fake Slack Web API and fake BotPenguin, in a process of their own (forked by run.ts) so
 // their work never shares an event loop with the load generator. Answers the driver over IPC.
-import { type BotPenguinCall, FakeBotPenguin } from '../../src/sandbox/fake-botpenguin';
-import { FakeSlack, type SlackMessage } from '../../src/sandbox/fake-slack';
+import { type BotPenguinCall, FakeBotPenguin } from '../../sandbox/fake-botpenguin';
+import { FakeSlack, type SlackMessage } from '../../sandbox/fake-slack';
 import type { ApprovalMessage, Counts, FakesMessage, FakesRequest, FlowResult, VerifyResult } from './protocol';
 
 const slack = new FakeSlack();

@@ -1,7 +1,7 @@
 // The load generator: signed slash commands, as Slack sends them, at a fixed concurrency over kept-alive
 // connections; latency is from sending the request to reading the whole answer.
 import { Pool } from 'undici';
-import { signSlackRequest } from '../../src/sandbox/slack-sender';
+import { signSlackRequest } from '../../sandbox/slack-sender';
 
 export interface SignedRequest {
   body: string;

@@ -18,9 +18,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'undici';
-import { preciseNow } from '../../src/sandbox/fake-slack';
-import { SANDBOX_SECRETS } from '../../src/sandbox/harness';
-import { SlackSender } from '../../src/sandbox/slack-sender';
+import { preciseNow } from '../../sandbox/fake-slack';
+import { SANDBOX_SECRETS } from '../../sandbox/harness';
+import { SlackSender } from '../../sandbox/slack-sender';
 import { Loader, type LoadResult, type SignedRequest, sign } from './load';
 import { summarizeProfile } from './profile-summary';
 import type {

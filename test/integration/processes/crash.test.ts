@@ -2,17 +2,17 @@
 // again on the same store (an SQLite file): no request is lost, the message catches up, and the DELETE
 // is sent again only when its first answer was never recorded (CONTRACT §5). Also: SIGTERM.
 import fs from 'node:fs';
+import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
+import { FakeSlack, type SlackMessage } from '../../../sandbox/fake-slack';
+import { SANDBOX_CHANNEL, tempSqlitePath } from '../../../sandbox/harness';
+import type { Checkpoint } from '../../../src/checkpoints';
 import { ACTION_APPROVE } from '../../../src/constants';
-import { FakeBotPenguin } from '../../../src/sandbox/fake-botpenguin';
-import { FakeSlack, type SlackMessage } from '../../../src/sandbox/fake-slack';
-import { SANDBOX_CHANNEL, tempSqlitePath } from '../../../src/sandbox/harness';
 import { SqliteStore } from '../../../src/store/sqlite';
-import type { CrashPoint } from '../../../src/test-hooks';
 import { APPROVER, actionIds, buttonValue, CUSTOMER, messageText, REQUESTER } from '../../helpers/flow';
 import {
   type BotProcess,
   botEnv,
-  buildBot,
+  buildTestBot,
   eventually,
   killLeftovers,
   parseLine,
@@ -29,7 +29,7 @@ let botpenguin: FakeBotPenguin;
 let sqlitePath: string;
 
 beforeAll(() => {
-  main = buildBot();
+  main = buildTestBot();
 });
 
 beforeEach(async () => {
@@ -46,11 +46,11 @@ afterEach(async () => {
   fs.rmSync(sqlitePath.replace(/\/[^/]+$/, ''), { recursive: true, force: true });
 });
 
-const env = (crashAt?: CrashPoint) => ({
+const env = (crashAt?: Checkpoint) => ({
   ...botEnv(slack, botpenguin, { SQLITE_PATH: sqlitePath }),
   ...(crashAt ? { BP_DELETE_TEST_CRASH_AT: crashAt } : {}),
 });
-const start = (crashAt?: CrashPoint) => startBot(main, env(crashAt), slack);
+const start = (crashAt?: Checkpoint) => startBot(main, env(crashAt), slack);
 
 const thread = (message: SlackMessage) => slack.thread(SANDBOX_CHANNEL, message.ts).map((m) => m.text);
 const outcomeReplies = (message: SlackMessage) => thread(message).filter((t) => /:wastebasket:|:x:/.test(t));
@@ -68,7 +68,7 @@ async function stored(requestId: string) {
 }
 
 /** Killed by its crash point, as a crash or the OOM killer would: SIGKILL, nothing cleaned up. */
-async function expectKilled(bot: BotProcess, point: CrashPoint) {
+async function expectKilled(bot: BotProcess, point: Checkpoint) {
   expect(await bot.exited).toEqual({ code: null, signal: 'SIGKILL' });
   expect(bot.lines.join('\n')).toContain(`BP_DELETE_TEST_CRASH_AT=${point} reached`);
 }

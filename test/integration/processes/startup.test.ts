@@ -1,8 +1,8 @@
 // Starting the real process: a token Slack refuses stops it before it listens; a Slack that can't be
 // reached does not; either way no secret is printed.
-import { FakeBotPenguin } from '../../../src/sandbox/fake-botpenguin';
-import { FakeSlack } from '../../../src/sandbox/fake-slack';
-import { SANDBOX_SECRETS, tempSqlitePath } from '../../../src/sandbox/harness';
+import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
+import { FakeSlack } from '../../../sandbox/fake-slack';
+import { SANDBOX_SECRETS, tempSqlitePath } from '../../../sandbox/harness';
 import { botEnv, buildBot, killLeftovers, startBot } from '../../helpers/processes';
 
 jest.setTimeout(30_000);

@@ -1,13 +1,13 @@
 // Two real bot processes on one PostgreSQL database (a schema of this test's own): a request through one,
 // then 40 approve clicks spread over both at once. Exactly one DELETE reaches BotPenguin, and the message
 // ends in one consistent final state (CONTRACT §5, §6). Needs TEST_DATABASE_URL; skipped, visibly, without.
+import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
+import { FakeSlack } from '../../../sandbox/fake-slack';
+import { SANDBOX_CHANNEL } from '../../../sandbox/harness';
 import { ACTION_APPROVE } from '../../../src/constants';
-import { FakeBotPenguin } from '../../../src/sandbox/fake-botpenguin';
-import { FakeSlack } from '../../../src/sandbox/fake-slack';
-import { SANDBOX_CHANNEL } from '../../../src/sandbox/harness';
 import { PostgresStore } from '../../../src/store/postgres';
 import { actionIds, CUSTOMER, messageText } from '../../helpers/flow';
-import { botEnv, buildBot, killLeftovers, postgresSchema, requestThrough, startBot } from '../../helpers/processes';
+import { botEnv, buildTestBot, killLeftovers, postgresSchema, requestThrough, startBot } from '../../helpers/processes';
 
 const PG_URL = process.env.TEST_DATABASE_URL;
 const APPROVERS = Array.from({ length: 40 }, (_, i) => `UAPPR${String(i + 1).padStart(4, '0')}`);
@@ -38,7 +38,7 @@ if (!PG_URL) {
   });
 
   it('PostgreSQL: 40 approve clicks over both processes at once → one DELETE, one final message, one outcome reply', async () => {
-    const main = buildBot();
+    const main = buildTestBot();
     const env = {
       ...botEnv(slack, botpenguin, { DATABASE_URL: schema.databaseUrl, DATABASE_POOL_MAX: '5' }),
       APPROVER_USER_IDS: APPROVERS.join(','),

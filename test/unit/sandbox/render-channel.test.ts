@@ -1,13 +1,13 @@
-import { renderRequestMessage, renderThreadReply } from '../../../src/blocks/request-message';
-import type { DeletionRequest } from '../../../src/requests/types';
-import type { Ephemeral, SlackMessage } from '../../../src/sandbox/fake-slack';
+import type { Ephemeral, SlackMessage } from '../../../sandbox/fake-slack';
 import {
   mrkdwnToText,
   renderBlocks,
   renderChannel,
   renderPrivateAnswers,
   visibleLength,
-} from '../../../src/sandbox/render-channel';
+} from '../../../sandbox/render-channel';
+import { renderRequestMessage, renderThreadReply } from '../../../src/blocks/request-message';
+import type { DeletionRequest } from '../../../src/requests/types';
 import { aRequest } from '../../helpers/fixtures';
 
 const NAMES = { URITA: 'rita', UALEX: 'alex' };

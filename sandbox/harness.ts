@@ -3,11 +3,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type AppDeps, type BotApp, createApp } from '../app';
-import { type Config, loadConfig, SECRET_VARIABLES } from '../config';
-import { createLogger } from '../logger';
-import { createStore } from '../store';
-import type { Store } from '../store/types';
+import { type AppDeps, type BotApp, createApp } from '../src/app';
+import { type Config, loadConfig, SECRET_VARIABLES } from '../src/config';
+import { createLogger } from '../src/logger';
+import { createStore } from '../src/store';
+import type { Store } from '../src/store/types';
 import { FakeBotPenguin } from './fake-botpenguin';
 import { FakeSlack } from './fake-slack';
 import { SlackSender } from './slack-sender';
