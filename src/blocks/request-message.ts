@@ -224,7 +224,9 @@ export function renderFallbackText(request: DeletionRequest, now: number): strin
     `${request.dryRun ? 'DRY RUN, nothing will really be deleted. ' : ''}Request ${request.id} to delete BotPenguin customer ${safeMrkdwn(request.customerId, 200)}, asked by ${mention(request.requesterId)}.`,
     fallbackStatus(request, now),
     fallbackApprovals(request, now),
-    request.reason ? `Reason: ${quoted(request.reason, 1200)}.` : 'No reason was given.',
+    request.reason
+      ? `Reason for the request: ${quoted(request.reason, 1200)}.`
+      : 'No reason was given for the request.',
     fallbackPreview(request),
   ];
   return fitMrkdwn(sentences.filter((s) => s !== '').join(' '), TEXT_LIMIT);
@@ -243,7 +245,8 @@ function fallbackApprovals(request: DeletionRequest, now: number): string {
 
 function fallbackStatus(request: DeletionRequest, now: number): string {
   const by = request.closedBy ? ` by ${mention(request.closedBy)}` : '';
-  const why = request.closeReason ? ` Reason given: ${quoted(request.closeReason, 600)}.` : '';
+  const verb = request.state === 'denied' ? 'denied' : request.state === 'cancelled' ? 'cancelled' : 'aborted';
+  const why = request.closeReason ? ` Why it was ${verb}: ${quoted(request.closeReason, 600)}.` : '';
   const finished = request.finishedAt ? ` (${slackDate(request.finishedAt)})` : '';
   switch (request.state) {
     case 'pending':
@@ -258,7 +261,7 @@ function fallbackStatus(request: DeletionRequest, now: number): string {
       return 'Status: Approved. Deleting now: the DELETE is being sent to BotPenguin.';
     case 'succeeded':
     case 'failed':
-      return `Status: ${fallbackOutcome(request)}${finished}`;
+      return `Status: ${fallbackOutcome(request)}${request.finishedAt ? ` Finished ${slackDate(request.finishedAt)}.` : ''}`;
     case 'denied':
       return `Status: Denied${by}${finished}. Nothing was deleted.${why}`;
     case 'cancelled':
