@@ -97,7 +97,7 @@ function statusLine(request: DeletionRequest, now: number): string {
  * version goes up with every change shown, so each chat.update carries fresh ids. Nothing routes by them:
  * the action listeners match on action_id only.
  */
-export const blockId = (name: string, request: DeletionRequest) => `${name}.v${request.version}`;
+const blockId = (name: string, request: DeletionRequest) => `${name}.v${request.version}`;
 
 export function renderRequestMessage(request: DeletionRequest, now: number): RenderedMessage {
   const dry = request.dryRun ? 'DRY RUN: ' : '';
@@ -251,11 +251,11 @@ function fallbackStatus(request: DeletionRequest, now: number): string {
   switch (request.state) {
     case 'pending':
       return isDecidable(request, now)
-        ? `Status: Waiting for approval. It expires ${slackDate(request.expiresAt)}; approvers can use the Approve or Deny button, and the requester can Cancel.`
-        : `Status: Expired: its time ran out ${slackDate(request.expiresAt)}, so it can no longer be approved. Nothing was deleted.`;
+        ? `Status: Waiting for approval. It expires ${slackDate(request.expiresAt)}; approvers can use the Approve or Deny button, and the requester can withdraw it with Cancel request.`
+        : `Status: Expired. Its time ran out ${slackDate(request.expiresAt)}, so it can no longer be approved. Nothing was deleted.`;
     case 'approved':
       return isAbortable(request, now) && request.executeAt !== null
-        ? `Status: Approved. BotPenguin's DELETE is sent at ${utcTime(request.executeAt)} (${slackDate(request.executeAt, '{time_secs}')}) unless someone aborts it first: the requester or an approver can press the Abort deletion button on this message until then.`
+        ? `Status: Approved. The DELETE is sent to BotPenguin at ${utcTime(request.executeAt)} (${slackDate(request.executeAt, '{time_secs}')}) unless someone aborts it first: the requester or an approver can press the Abort deletion button on this message until then.`
         : 'Status: Approved. The DELETE is about to be sent to BotPenguin.';
     case 'executing':
       return 'Status: Approved. Deleting now: the DELETE is being sent to BotPenguin.';
