@@ -4,7 +4,7 @@ import { formatDuration } from '../duration';
 import type { Refusal } from '../requests/service';
 import type { DeletionRequest, RequestEvent } from '../requests/types';
 import { renderThreadReply } from './request-message';
-import { mention, safeMrkdwn, slackDate } from './text';
+import { fitLines, mention, safeMrkdwn, slackDate } from './text';
 
 const link = (url: string | null, label: string) => (url ? `<${url}|${label}>` : label);
 const stateWord = (r: DeletionRequest) => (r.state === 'succeeded' ? 'deleted' : r.state);
@@ -90,23 +90,36 @@ export function renderCreated(request: DeletionRequest): string {
   return `:white_check_mark: Request \`${request.id}\` to delete customer \`${safeMrkdwn(request.customerId, 80)}\` is posted in this channel${request.dryRun ? ' (DRY RUN)' : ''}. It needs ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'} from an authorized approver other than you, and expires ${slackDate(request.expiresAt)}.`;
 }
 
+/** Ephemeral answers keep to the 4,000 characters Slack advises for a message's text. */
+const REPLY_LIMIT = 4000;
+
 export function renderList(requests: DeletionRequest[], permalinks: Map<string, string | null>): string {
   if (requests.length === 0) return ':information_source: No open deletion requests in this channel.';
   const lines = requests.map((r) => {
     const label = `\`${r.id}\``;
     return `• ${link(permalinks.get(r.id) ?? null, label)} customer \`${safeMrkdwn(r.customerId, 80)}\`, ${stateWord(r)}, by ${mention(r.requesterId)}, ${r.approvals.length} of ${r.approvalsRequired} approvals, expires ${slackDate(r.expiresAt)}`;
   });
-  return [`*Open deletion requests in this channel (${requests.length}):*`, ...lines].join('\n');
+  return fitLines(
+    [`*Open deletion requests in this channel (${requests.length}):*`, ...lines],
+    REPLY_LIMIT,
+    (left) => `…and ${left} more`,
+  );
 }
 
+/**
+ * A request's state and history, one entry per event. An event's quoted detail (a reason) stays a block
+ * quote on the lines under its entry, instead of being flattened into stray `>`.
+ */
 export function renderStatus(request: DeletionRequest, events: RequestEvent[], permalink: string | null): string {
   const history = events.map(
-    (e) => `• ${slackDate(e.at, '{date_short} {time_secs}')} ${renderThreadReply(e, request).replace(/\n/g, ' ')}`,
+    (e) => `• ${slackDate(e.at, '{date_short} {time_secs}')} ${renderThreadReply(e, request)}`,
   );
-  return [
-    `*Request ${link(permalink, request.id)}*: customer \`${safeMrkdwn(request.customerId, 80)}\`, *${stateWord(request)}*${request.dryRun ? ' (DRY RUN)' : ''}`,
-    ...history,
-  ]
-    .join('\n')
-    .slice(0, 3900);
+  return fitLines(
+    [
+      `*Request ${link(permalink, request.id)}*: customer \`${safeMrkdwn(request.customerId, 80)}\`, *${stateWord(request)}*${request.dryRun ? ' (DRY RUN)' : ''}`,
+      ...history,
+    ],
+    REPLY_LIMIT,
+    (left) => `…and ${left} more event${left === 1 ? '' : 's'}: the request's thread has them all.`,
+  );
 }

@@ -5,7 +5,7 @@ type KnownBlock = types.KnownBlock;
 
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../constants';
 import { type DeletionRequest, isAbortable, isDecidable, type RequestEvent } from '../requests/types';
-import { mention, plain, safeMrkdwn, safeQuote, slackDate, utcTime } from './text';
+import { fitMrkdwn, mention, plain, safeMrkdwn, safeQuote, slackDate, utcTime } from './text';
 
 export interface RenderedMessage {
   text: string;
@@ -14,6 +14,8 @@ export interface RenderedMessage {
 
 const SECTION_LIMIT = 3000;
 const REASON_LIMIT = 2500;
+/** Slack advises keeping a message's text within 4,000 characters (chat.postMessage, "Truncating content"). */
+export const TEXT_LIMIT = 4000;
 
 const code = (text: string) => `\`${safeMrkdwn(text, 200).replace(/`/g, "'")}\``;
 
@@ -89,17 +91,26 @@ function statusLine(request: DeletionRequest, now: number): string {
   return line;
 }
 
+/**
+ * A block_id for this version of the message. Slack's Block Kit reference: "block_id should be unique for
+ * each message and each iteration of a message. If a message is updated, use a new block_id." The request's
+ * version goes up with every change shown, so each chat.update carries fresh ids. Nothing routes by them:
+ * the action listeners match on action_id only.
+ */
+const blockId = (name: string, request: DeletionRequest) => `${name}.v${request.version}`;
+
 export function renderRequestMessage(request: DeletionRequest, now: number): RenderedMessage {
   const dry = request.dryRun ? 'DRY RUN: ' : '';
+  const id = (name: string) => blockId(name, request);
   const blocks: KnownBlock[] = [
     {
       type: 'header',
-      block_id: 'title',
+      block_id: id('title'),
       text: { type: 'plain_text', text: plain(`${dry}Delete a BotPenguin customer?`, 150), emoji: true },
     },
     {
       type: 'section',
-      block_id: 'facts',
+      block_id: id('facts'),
       fields: [
         { type: 'mrkdwn', text: `*Customer*\n${code(request.customerId)}` },
         { type: 'mrkdwn', text: `*Requested by*\n${mention(request.requesterId)}` },
@@ -115,25 +126,25 @@ export function renderRequestMessage(request: DeletionRequest, now: number): Ren
     },
     {
       type: 'section',
-      block_id: 'reason',
+      block_id: id('reason'),
       text: {
         type: 'mrkdwn',
         text: `*Reason*\n${request.reason ? safeQuote(request.reason, REASON_LIMIT) : '_none given_'}`,
       },
     },
-    { type: 'context', block_id: 'preview', elements: [{ type: 'mrkdwn', text: previewLine(request) }] },
-    { type: 'divider', block_id: 'rule' },
+    { type: 'context', block_id: id('preview'), elements: [{ type: 'mrkdwn', text: previewLine(request) }] },
+    { type: 'divider', block_id: id('rule') },
     {
       type: 'section',
-      block_id: 'status',
-      text: { type: 'mrkdwn', text: truncateMrkdwn(`*Status:* ${statusLine(request, now)}`) },
+      block_id: id('status'),
+      text: { type: 'mrkdwn', text: fitMrkdwn(`*Status:* ${statusLine(request, now)}`, SECTION_LIMIT) },
     },
   ];
   const buttons = renderButtons(request, now);
   if (buttons) blocks.push(buttons);
   blocks.push({
     type: 'context',
-    block_id: 'meta',
+    block_id: id('meta'),
     elements: [
       {
         type: 'mrkdwn',
@@ -141,19 +152,14 @@ export function renderRequestMessage(request: DeletionRequest, now: number): Ren
       },
     ],
   });
-  const text = `${dry}Deletion of BotPenguin customer ${safeMrkdwn(request.customerId, 200)} requested by ${mention(request.requesterId)}: ${STATE_LINES[request.state].replace(/^:[a-z_]+: /, '')}`;
-  return { text, blocks };
-}
-
-function truncateMrkdwn(text: string): string {
-  return text.length <= SECTION_LIMIT ? text : `${text.slice(0, SECTION_LIMIT - 1)}…`;
+  return { text: renderFallbackText(request, now), blocks };
 }
 
 function renderButtons(request: DeletionRequest, now: number): KnownBlock | null {
   if (isDecidable(request, now)) {
     return {
       type: 'actions',
-      block_id: 'decide',
+      block_id: blockId('decide', request),
       elements: [
         {
           type: 'button',
@@ -187,7 +193,7 @@ function renderButtons(request: DeletionRequest, now: number): KnownBlock | null
   if (isAbortable(request, now)) {
     return {
       type: 'actions',
-      block_id: 'abort',
+      block_id: blockId('abort', request),
       elements: [
         {
           type: 'button',
@@ -202,8 +208,108 @@ function renderButtons(request: DeletionRequest, now: number): KnownBlock | null
   return null;
 }
 
+/** Our own outcome words (not BotPenguin's): these kinds carry a message the bot wrote. */
+const OWN_OUTCOME_MESSAGES = new Set(['dry_run', 'customer_changed', 'daily_limit']);
+
+/** Quoted text from someone else (a person, BotPenguin), escaped and cut visibly. */
+const quoted = (text: string, max: number) => `“${safeMrkdwn(text, max)}”`;
+
+/**
+ * The message's top-level `text`: the whole message in plain words. chat.postMessage's reference: with
+ * blocks, `text` is the fallback shown in notifications, and screen readers read it instead of the blocks,
+ * so it must carry all the necessary content. Mentions and date tokens render; user text is escaped.
+ */
+export function renderFallbackText(request: DeletionRequest, now: number): string {
+  const sentences = [
+    `${request.dryRun ? 'DRY RUN, nothing will really be deleted. ' : ''}Request ${request.id} to delete BotPenguin customer ${safeMrkdwn(request.customerId, 200)}, asked by ${mention(request.requesterId)}.`,
+    fallbackStatus(request, now),
+    fallbackApprovals(request, now),
+    request.reason
+      ? `Reason for the request: ${quoted(request.reason, 1200)}.`
+      : 'No reason was given for the request.',
+    fallbackPreview(request),
+  ];
+  return fitMrkdwn(sentences.filter((s) => s !== '').join(' '), TEXT_LIMIT);
+}
+
+function fallbackApprovals(request: DeletionRequest, now: number): string {
+  const who = request.approvals.map((a) => mention(a.userId)).join(', ');
+  const needed = `${request.approvals.length} of ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'}`;
+  const left = request.approvalsRequired - request.approvals.length;
+  const more =
+    isDecidable(request, now) && left > 0
+      ? ` It needs ${left} more, from an authorized approver other than the requester.`
+      : '';
+  return `Approvals so far: ${needed}${who ? `, by ${who}` : ''}.${more}`;
+}
+
+function fallbackStatus(request: DeletionRequest, now: number): string {
+  const by = request.closedBy ? ` by ${mention(request.closedBy)}` : '';
+  const verb = request.state === 'denied' ? 'denied' : request.state === 'cancelled' ? 'cancelled' : 'aborted';
+  const why = request.closeReason ? ` Why it was ${verb}: ${quoted(request.closeReason, 600)}.` : '';
+  const finished = request.finishedAt ? ` (${slackDate(request.finishedAt)})` : '';
+  switch (request.state) {
+    case 'pending':
+      return isDecidable(request, now)
+        ? `Status: Waiting for approval. It expires ${slackDate(request.expiresAt)}; approvers can use the Approve or Deny button, and the requester can withdraw it with Cancel request.`
+        : `Status: Expired. Its time ran out ${slackDate(request.expiresAt)}, so it can no longer be approved. Nothing was deleted.`;
+    case 'approved':
+      return isAbortable(request, now) && request.executeAt !== null
+        ? `Status: Approved. The DELETE is sent to BotPenguin at ${utcTime(request.executeAt)} (${slackDate(request.executeAt, '{time_secs}')}) unless someone aborts it first: the requester or an approver can press the Abort deletion button on this message until then.`
+        : 'Status: Approved. The DELETE is about to be sent to BotPenguin.';
+    case 'executing':
+      return 'Status: Approved. Deleting now: the DELETE is being sent to BotPenguin.';
+    case 'succeeded':
+    case 'failed':
+      return `Status: ${fallbackOutcome(request)}${request.finishedAt ? ` Finished ${slackDate(request.finishedAt)}.` : ''}`;
+    case 'denied':
+      return `Status: Denied${by}${finished}. Nothing was deleted.${why}`;
+    case 'cancelled':
+      return `Status: Cancelled${by}${finished}. Nothing was deleted.${why}`;
+    case 'expired':
+      return `Status: Expired without enough approvals${finished}. Nothing was deleted.`;
+    case 'aborted':
+      return `Status: Aborted${by} before the DELETE was sent${finished}. Nothing was deleted.${why}`;
+  }
+}
+
+/** What BotPenguin did, in our words, then what BotPenguin said, quoted and kept apart. */
+function fallbackOutcome(request: DeletionRequest): string {
+  const o = request.outcome;
+  const customer = safeMrkdwn(request.customerId, 200);
+  if (!o) return request.state === 'succeeded' ? 'Deleted.' : 'Deletion failed.';
+  const http = o.httpStatus ? ` (HTTP ${o.httpStatus})` : '';
+  if (OWN_OUTCOME_MESSAGES.has(o.kind)) {
+    const ours = o.kind === 'dry_run' ? 'DRY RUN finished: the request was approved, but no DELETE was sent.' : '';
+    return `${request.state === 'succeeded' ? '' : 'Not deleted. '}${ours || safeMrkdwn(o.message, 600)}`;
+  }
+  const said = o.message ? ` BotPenguin said: ${quoted(o.message, 600)}.` : '';
+  switch (o.kind) {
+    case 'deleted':
+      return `Deleted. BotPenguin deleted customer ${customer}${http}.${said}`;
+    case 'already_gone':
+      return `Deleted. Customer ${customer} is already gone: BotPenguin no longer knows it (an earlier DELETE went through, but its answer was lost).${said}`;
+    default:
+      return `Deletion failed. BotPenguin did not delete customer ${customer}${http}.${said}`;
+  }
+}
+
+function fallbackPreview(request: DeletionRequest): string {
+  const p = request.preview;
+  if (!p) return '';
+  if (p.status === 'unavailable') return 'BotPenguin could not be asked for a preview of this customer.';
+  if (p.status === 'not_found') {
+    return `BotPenguin did not list this customer in the first ${p.pagesSearched ?? 0} page(s) of its customers.`;
+  }
+  return `BotPenguin lists this customer as name ${quoted(p.name ?? '—', 150)}, email ${quoted(p.email ?? '—', 150)}, status ${quoted(p.customerStatus ?? '—', 60)}.`;
+}
+
 /** One line in the message's thread per event: the audit trail. */
 export function renderThreadReply(event: RequestEvent, request: DeletionRequest): string {
+  return fitMrkdwn(threadReply(event, request), TEXT_LIMIT);
+}
+
+function threadReply(event: RequestEvent, request: DeletionRequest): string {
   const dry = request.dryRun ? '[DRY RUN] ' : '';
   const who = event.actorId ? mention(event.actorId) : 'The bot';
   const detail = event.detail ? `\n${safeQuote(event.detail, 2000)}` : '';

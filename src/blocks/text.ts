@@ -1,4 +1,40 @@
-// Making untrusted text safe and short for Slack mrkdwn and plain_text.
+// Text to and from Slack: decoding what Slack sends, escaping untrusted text for mrkdwn, and the one
+// helper that cuts mrkdwn to fit Slack's limits.
+
+/**
+ * A slash command's `text` as the person typed it. Slack sends `&`, `<` and `>` typed by a person as
+ * `&amp;`, `&lt;` and `&gt;` (its escaping for all text, docs: "Formatting text for app surfaces" →
+ * "Escaping text"), so a literal `<` or `>` in what arrives is a sequence Slack made: with the command's
+ * `should_escape: false` (our manifest) there are none; if an operator turns escaping on, mentions,
+ * channels and links arrive as `<@U123|name>`, `<#C123|name>`, `<https://…|typed>`, and become what was
+ * typed (`@name`, `#name`, the link's label or URL). One pass, so `&amp;lt;` becomes `&lt;`, not `<`.
+ */
+export function decodeSlackText(text: string): string {
+  return text.replace(
+    /<([^<>]*)>|&(amp|lt|gt);/g,
+    (_match, sequence: string | undefined, entity: string | undefined) => {
+      if (entity !== undefined) return ENTITIES[entity] ?? '';
+      return readableSequence(sequence ?? '').replace(/&(amp|lt|gt);/g, (_m, inner: string) => ENTITIES[inner] ?? '');
+    },
+  );
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>' };
+
+function readableSequence(sequence: string): string {
+  const bar = sequence.indexOf('|');
+  const target = bar === -1 ? sequence : sequence.slice(0, bar);
+  const label = bar === -1 ? '' : sequence.slice(bar + 1);
+  if (target.startsWith('@')) return label ? `@${label.replace(/^@/, '')}` : target;
+  if (target.startsWith('#')) return label ? `#${label.replace(/^#/, '')}` : target;
+  if (target.startsWith('!')) {
+    // <!here>, <!channel>, <!subteam^S123|@team>, <!date^…|fallback>
+    if (label) return label;
+    const word = target.slice(1).split('^')[0] ?? '';
+    return `@${word}`;
+  }
+  return label || target;
+}
 
 /**
  * Escape user or BotPenguin text for mrkdwn: `<`, `>` and `&` become entities, so no `<!channel>`,
@@ -23,23 +59,62 @@ export function truncate(text: string, max: number): string {
   return chars.slice(0, Math.max(0, max - note.length)).join('') + note;
 }
 
-/** Escape, then fit into `max` characters of mrkdwn (entities count as the characters they take). */
+/** Escape, then fit into `max` characters of mrkdwn, saying how long the original was if it had to be cut. */
 export function safeMrkdwn(text: string, max: number): string {
   const escaped = escapeMrkdwn(text);
   if (escaped.length <= max) return escaped;
-  const chars = Array.from(text);
-  const note = `${ELLIPSIS} (${chars.length} characters, cut)`;
-  // Count what each character becomes once escaped; one spare per character covers the
-  // zero-width joiner that an @channel may gain. Never splits an entity.
-  let budget = max - note.length;
+  return fitMrkdwn(escaped, max, `${ELLIPSIS} (${Array.from(text).length} characters, cut)`);
+}
+
+/**
+ * The pieces mrkdwn may be cut between: a control sequence `<…>` (mention, channel, user group, link, date
+ * token, `<!here>`), one of the three entities, or else one code point (so no surrogate pair is split).
+ */
+const MRKDWN_TOKEN = /<[^<>]*>|&(?:amp|lt|gt);|[\s\S]/gu;
+
+export const CUT_NOTE = `${ELLIPSIS} (cut)`;
+
+/**
+ * The one place that decides how mrkdwn is cut: at most `max` UTF-16 units (what `.length` and Slack's
+ * limits count), cut between tokens so no entity, link, mention or date token is ever split, and ending
+ * with `note` so the reader sees it was cut. Text that fits is returned as it is. When even the note
+ * does not fit, a bare `…` (or nothing, for `max` 0) is used instead.
+ */
+export function fitMrkdwn(text: string, max: number, note: string = CUT_NOTE): string {
+  if (text.length <= max) return text;
+  const ending = note.length <= max ? note : max >= ELLIPSIS.length ? ELLIPSIS : '';
+  const budget = max - ending.length;
+  let end = 0;
+  for (const token of text.matchAll(MRKDWN_TOKEN)) {
+    const next = token.index + token[0].length;
+    if (next > budget) break;
+    end = next;
+  }
+  return text.slice(0, end).trimEnd() + ending;
+}
+
+/**
+ * Whole lines (or multi-line entries) joined by newlines, within `max`: when they don't all fit, the last
+ * ones are left out and `more(n)` says how many. A first entry too long on its own is cut with fitMrkdwn.
+ */
+export function fitLines(entries: readonly string[], max: number, more: (left: number) => string): string {
+  const all = entries.join('\n');
+  if (all.length <= max) return all;
   let kept = 0;
-  for (const ch of chars) {
-    const cost = ch === '&' ? 5 : ch === '<' || ch === '>' ? 4 : ch === '@' ? ch.length + 1 : ch.length;
-    if (cost > budget) break;
-    budget -= cost;
+  let length = 0;
+  for (const entry of entries) {
+    const withEntry = length + (kept > 0 ? 1 : 0) + entry.length;
+    const left = entries.length - kept - 1;
+    if (withEntry + (left > 0 ? 1 + more(left).length : 0) > max) break;
+    length = withEntry;
     kept += 1;
   }
-  return escapeMrkdwn(chars.slice(0, kept).join('')) + note;
+  const left = entries.length - kept;
+  if (kept === 0) {
+    const tail = left > 1 ? `\n${more(left - 1)}` : '';
+    return fitMrkdwn(entries[0] ?? '', Math.max(0, max - tail.length)) + (tail.length <= max ? tail : '');
+  }
+  return [...entries.slice(0, kept), more(left)].join('\n');
 }
 
 /** Plain text for header/button/title fields (no mrkdwn parsing there, only a length limit). */

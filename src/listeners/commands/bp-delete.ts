@@ -2,6 +2,7 @@
 // posting the approval message to the sync that the service starts.
 import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../blocks/replies';
+import { decodeSlackText } from '../../blocks/text';
 import { errorFields } from '../../logger';
 import type { CommandResult } from '../../requests/service';
 import { NO_MESSAGE_TS } from '../../requests/types';
@@ -22,7 +23,8 @@ export function bpDeleteCommand(deps: ListenerDeps) {
     let text: string;
     let created: string | null = null;
     try {
-      const result = await deps.service.command(actor, command.text ?? '');
+      // Decoded once here: the reason is stored as the person typed it, and escaped once on output.
+      const result = await deps.service.command(actor, decodeSlackText(command.text ?? ''));
       if (result.kind === 'created') created = result.request.id;
       text = await describe(deps, result);
     } catch (error) {

@@ -131,8 +131,11 @@ function visibleTexts(r: DeletionRequest, now = NOW): string[] {
   return texts;
 }
 
+/** A block by its name: block ids carry the request's version (`status.v3`). */
 function sectionText(r: DeletionRequest, blockId: string): string {
-  const block = blocksOf(r).find((b) => b.block_id === blockId) as { text?: { text: string } } | undefined;
+  const block = blocksOf(r).find((b) => b.block_id === `${blockId}.v${r.version}`) as
+    | { text?: { text: string } }
+    | undefined;
   if (!block?.text) throw new Error(`no section ${blockId}`);
   return block.text.text;
 }
