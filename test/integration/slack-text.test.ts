@@ -1,9 +1,10 @@
 // Text as Slack really sends and shows it, through the real app over signed HTTP: command text is
 // decoded once and escaped once; every update of the message uses fresh block ids; clicks are routed by
 // action_id alone, whatever block they come from.
+
+import type { SlackMessage } from '../../sandbox/fake-slack';
+import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE, ACTION_CANCEL } from '../../src/constants';
-import type { SlackMessage } from '../../src/sandbox/fake-slack';
-import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import { APPROVER, actionIds, CUSTOMER, messageText, REQUESTER, requestDeletion, settle } from '../helpers/flow';
 
 /**
