@@ -1,9 +1,9 @@
 // `/bp-delete …`: validate and store first, answer ephemerally (the 3-second HTTP answer), and leave
-// posting the approval message to the sync that the service starts.
+// posting the approval message to the sync that the rules start.
 import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../blocks/replies';
 import { errorFields } from '../../logger';
-import type { CommandResult } from '../../requests/service';
+import type { CommandResult } from '../../requests/commands';
 import { NO_MESSAGE_TS } from '../../requests/types';
 import type { ListenerDeps } from '../deps';
 
@@ -22,7 +22,7 @@ export function bpDeleteCommand(deps: ListenerDeps) {
     let text: string;
     let created: string | null = null;
     try {
-      const result = await deps.service.command(actor, command.text ?? '');
+      const result = await deps.requests.command(actor, command.text ?? '');
       if (result.kind === 'created') created = result.request.id;
       text = await describe(deps, result);
     } catch (error) {
@@ -47,7 +47,7 @@ export function bpDeleteCommand(deps: ListenerDeps) {
 async function tellIfNotPosted(deps: ListenerDeps, requestId: string, respond: RespondFn): Promise<void> {
   try {
     await deps.posted(requestId);
-    const request = await deps.service.find(requestId);
+    const request = await deps.requests.find(requestId);
     if (request?.messageTs !== NO_MESSAGE_TS || !request.closeReason) return;
     await respond({ response_type: 'ephemeral', text: `:warning: ${request.closeReason}` });
   } catch (error) {
@@ -64,7 +64,7 @@ const isOptionalText = (value: unknown) => value === undefined || typeof value =
 async function describe(deps: ListenerDeps, result: CommandResult): Promise<string> {
   switch (result.kind) {
     case 'help':
-      return renderHelp(deps.settings);
+      return renderHelp(deps.policy);
     case 'created':
       return renderCreated(result.request);
     case 'list': {
@@ -82,7 +82,7 @@ async function describe(deps: ListenerDeps, result: CommandResult): Promise<stri
     case 'refused': {
       const r = result.refusal;
       const link =
-        r.code === 'already_open' ? await deps.permalinks.get(r.existing.channelId, r.existing.messageTs) : null;
+        r.kind === 'already_open' ? await deps.permalinks.get(r.existing.channelId, r.existing.messageTs) : null;
       return renderRefusal(r, link);
     }
   }
