@@ -4,7 +4,7 @@ import type { Policy } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { crashPoint } from '../test-hooks';
-import { isRequestId, isValidCustomerId, parseCommand } from './command';
+import { isRequestId, isValidCustomerId, parseCommand } from './command-text';
 import type { Permissions } from './permissions';
 import type { ChangeNotifier } from './ports';
 import type { Previewer } from './preview';

@@ -4,7 +4,7 @@ import type { Policy } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { crashPoint } from '../test-hooks';
-import { isRequestId } from './command';
+import { isRequestId } from './command-text';
 import { type Executor, startOfUtcDay } from './executor';
 import type { Permissions } from './permissions';
 import type { ChangeNotifier } from './ports';

@@ -10,7 +10,7 @@ import type { Policy } from '../../src/config';
 import { ACTION_APPROVE, ACTION_DENY, VIEW_DENY_REASON } from '../../src/constants';
 import { silentLogger } from '../../src/logger';
 import { createRequests } from '../../src/requests';
-import { isValidCustomerId, MAX_REASON_LENGTH, parseCommand } from '../../src/requests/command';
+import { isValidCustomerId, MAX_REASON_LENGTH, parseCommand } from '../../src/requests/command-text';
 import type { DeleteResult } from '../../src/requests/ports';
 import type { Actor } from '../../src/requests/types';
 import { FINAL_STATES } from '../../src/requests/types';
