@@ -14,9 +14,8 @@ import type { ListenerDeps } from './listeners/deps';
 import { teamGuard } from './listeners/team-guard';
 import * as views from './listeners/views';
 import { errorFields, type Logger } from './logger';
-import { createRules } from './requests';
+import { createRequests, type Requests } from './requests';
 import { Previewer } from './requests/preview';
-import type { RequestService } from './requests/service';
 import { MessageSync } from './slack/message-sync';
 import { Permalinks } from './slack/permalinks';
 import { SlackUsergroupDirectory } from './slack/usergroups';
@@ -47,7 +46,7 @@ export const DEFAULT_LEASE_MS = 15_000;
 
 export interface BotApp {
   app: App;
-  service: RequestService;
+  requests: Requests;
   sweeper: Sweeper;
   sync: MessageSync;
   /** Listen (HTTP) or connect (Socket Mode); resolves with the HTTP port in use. */
@@ -133,7 +132,7 @@ export function createApp(deps: AppDeps): BotApp {
     },
   });
   const previewer = new Previewer(botpenguin, { maxPages: 5, budgetMs: 8_000, cacheMs: 60_000, now });
-  // Late-bound: the service needs onChange, and the sync tells the service when a message can't be posted.
+  // Late-bound: the rules need onChange, and the sync tells the rules when a message can't be posted.
   let withdraw: (requestId: string, slackError: string) => Promise<void> = async () => undefined;
   const sync = new MessageSync(client, store, logger, {
     claimMs: deps.syncClaimMs ?? 60_000,
@@ -143,9 +142,9 @@ export function createApp(deps: AppDeps): BotApp {
   const onChange = (requestId: string) => {
     void sync.request(requestId);
   };
-  const { service, executor } = createRules({
+  const requests = createRequests({
     store,
-    settings: config.policy,
+    policy: config.policy,
     directory: new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 }),
     deleter: botpenguin,
     previewer,
@@ -155,12 +154,13 @@ export function createApp(deps: AppDeps): BotApp {
     logger,
     checkpoint: deps.checkpoint,
   });
+  const { executor } = requests;
   withdraw = async (requestId, slackError) => {
-    await service.withdraw(requestId, cannotPostReason(slackError));
+    await requests.withdraw(requestId, cannotPostReason(slackError));
   };
   const sweeper = new Sweeper({
     store,
-    service,
+    requests,
     executor,
     sync: (id) => sync.request(id),
     now,
@@ -169,9 +169,9 @@ export function createApp(deps: AppDeps): BotApp {
   });
 
   const listenerDeps: ListenerDeps = {
-    service,
+    requests,
     posted: (requestId) => sync.request(requestId),
-    settings: config.policy,
+    policy: config.policy,
     permalinks: new Permalinks(client, 1_000),
     logger,
   };
@@ -186,7 +186,7 @@ export function createApp(deps: AppDeps): BotApp {
   let server: Server | null = null;
   return {
     app,
-    service,
+    requests,
     sweeper,
     sync,
     async start() {
@@ -208,7 +208,7 @@ export function createApp(deps: AppDeps): BotApp {
       // New work first: no new DELETE (approved requests stay due in the store for any instance), no timers,
       // no sweeps, no new connections. Then what is under way, within the grace.
       executor.stopAccepting();
-      service.stopTimers();
+      executor.stopTimers();
       const closing = Promise.all([
         sweeper.stop(),
         receiver instanceof HTTPReceiver ? receiver.stop().catch(() => undefined) : app.stop().catch(() => undefined),

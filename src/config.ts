@@ -4,7 +4,7 @@ import { parseDuration } from './duration';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-export interface PolicyConfig {
+export interface Policy {
   approverUserIds: string[];
   approverUsergroupIds: string[];
   approvalsRequired: number;
@@ -28,7 +28,7 @@ export interface Config {
     teamId: string | undefined;
   };
   botpenguin: { token: string; apiUrl: string; timeoutMs: number };
-  policy: PolicyConfig;
+  policy: Policy;
   store: { databaseUrl: string | undefined; sqlitePath: string };
   port: number;
   logLevel: LogLevel;

@@ -2,13 +2,13 @@
 // DELETEs after a restart, recovery of a DELETE whose owner died, and Slack messages that fell behind.
 // Every step is a conditional update, so several instances sweeping at once is safe.
 import { errorFields, type Logger } from './logger';
+import type { Requests } from './requests';
 import type { Executor } from './requests/executor';
-import type { RequestService } from './requests/service';
 import type { Store } from './store/types';
 
 export interface SweeperDeps {
   store: Store;
-  service: RequestService;
+  requests: Requests;
   executor: Executor;
   sync: (requestId: string) => Promise<void>;
   now: () => number;
@@ -51,9 +51,9 @@ export class Sweeper {
   }
 
   private async pass(): Promise<void> {
-    const { store, service, executor, sync, now, logger } = this.deps;
+    const { store, requests, executor, sync, now, logger } = this.deps;
     try {
-      for (const request of await store.listExpirable(now(), BATCH)) await service.expire(request);
+      for (const request of await store.listExpirable(now(), BATCH)) await requests.expire(request);
       // DELETEs are started, not awaited: one slow BotPenguin call (retries and all) must not hold up expiry,
       // recovery or messages here. The executor tracks them (idle(), shutdown); a claimed one is not listed again.
       for (const request of await store.listDueForExecution(now(), BATCH)) this.started(executor.run(request.id));

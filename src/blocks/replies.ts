@@ -1,7 +1,7 @@
 // The words of every ephemeral answer: refusals, help, status and list.
-import type { PolicyConfig } from '../config';
+import type { Policy } from '../config';
 import { formatDuration } from '../duration';
-import type { Refusal } from '../requests/service';
+import type { Refusal } from '../requests/refusals';
 import type { DeletionRequest, RequestEvent } from '../requests/types';
 import { renderThreadReply } from './request-message';
 import { fitLines, mention, safeMrkdwn, slackDate } from './text';
@@ -10,7 +10,7 @@ const link = (url: string | null, label: string) => (url ? `<${url}|${label}>` :
 const stateWord = (r: DeletionRequest) => (r.state === 'succeeded' ? 'deleted' : r.state);
 
 export function renderRefusal(refusal: Refusal, permalink: string | null = null): string {
-  switch (refusal.code) {
+  switch (refusal.kind) {
     case 'unknown_request':
       return ':warning: That request no longer exists (or never did). Nothing was changed.';
     case 'wrong_place':
@@ -63,7 +63,7 @@ export function cannotPostReason(slackError: string): string {
   return `The approval message could not be posted in this channel (Slack said \`${safeMrkdwn(slackError, 60)}\`), so the request was withdrawn and nothing will be deleted. ${hint}`;
 }
 
-export function renderHelp(settings: PolicyConfig): string {
+export function renderHelp(settings: Policy): string {
   const approvers = [
     ...settings.approverUserIds.map(mention),
     ...settings.approverUsergroupIds.map((g) => `<!subteam^${g}>`),

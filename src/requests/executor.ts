@@ -1,15 +1,12 @@
 // Sends the DELETE for an approved request, exactly once: the approved → executing claim is a
 // conditional update, so only one click, timer, sweeper or instance ever wins it.
-import type { DeleteResult } from '../botpenguin/client';
 import type { CheckpointHook } from '../checkpoints';
 import { errorFields, type Logger } from '../logger';
 import type { Store } from '../store/types';
+import type { ChangeNotifier, DeleteResult, Deleter } from './ports';
 import { customerChanged, type Previewer } from './preview';
+import { Scheduler } from './scheduler';
 import type { DeletionOutcome, DeletionRequest } from './types';
-
-export interface Deleter {
-  deleteCustomer(customerId: string): Promise<DeleteResult>;
-}
 
 export interface ExecutorDeps {
   store: Store;
@@ -23,7 +20,7 @@ export interface ExecutorDeps {
    */
   leaseMs: number;
   maxDeletionsPerDay: number;
-  onChange: (requestId: string) => void;
+  onChange: ChangeNotifier;
   logger: Logger;
   /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
   checkpoint?: CheckpointHook;
@@ -36,12 +33,31 @@ export class Executor {
   /** Requests whose DELETE this process is sending: never "recovered" by our own sweeper. */
   private readonly sending = new Set<string>();
   private accepting = true;
+  /** The delay timers of requests approved in this process. */
+  private readonly scheduler: Scheduler;
 
-  constructor(private readonly deps: ExecutorDeps) {}
+  constructor(private readonly deps: ExecutorDeps) {
+    this.scheduler = new Scheduler({ run: (requestId) => this.run(requestId), now: deps.now, logger: deps.logger });
+  }
 
   /** Shutdown: start no new DELETE. Approved requests stay due in the store for any instance; those under way finish. */
   stopAccepting(): void {
     this.accepting = false;
+  }
+
+  /** Run a just-approved request now, or at its executeAt. */
+  schedule(request: DeletionRequest): void {
+    this.scheduler.schedule(request);
+  }
+
+  /** Forget an aborted request's timer. */
+  unschedule(requestId: string): void {
+    this.scheduler.unschedule(requestId);
+  }
+
+  /** Shutdown (and tests): drop every delay timer; the store still says what is due. */
+  stopTimers(): void {
+    this.scheduler.stop();
   }
 
   /** Run an approved request whose time has come. Resolves when it is decided (or not ours). */

@@ -1,54 +1,101 @@
-// The rules wired together: policy, executor and service from plain dependencies. app.ts and the
-// tests build them the same way, through this one function.
+// The rules of a deletion request, wired together from plain dependencies: createRequests() builds
+// the façade the listeners, the sweeper and app.ts call. app.ts and the tests build it the same way.
 import type { CheckpointHook } from '../checkpoints';
-import type { PolicyConfig } from '../config';
+import type { Policy } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
-import { type Deleter, Executor } from './executor';
+import { type CommandResult, Commands } from './commands';
+import { Decisions } from './decisions';
+import { Executor } from './executor';
 import { newRequestId } from './ids';
-import { type Directory, Policy } from './policy';
+import { Permissions } from './permissions';
+import type { ChangeNotifier, Deleter, Directory } from './ports';
 import type { Previewer } from './preview';
-import { RequestService } from './service';
+import type { Result } from './refusals';
+import type { Actor, DeletionRequest } from './types';
 
-export interface RulesDeps {
+export interface RequestsDeps {
   store: Store;
-  settings: PolicyConfig;
+  policy: Policy;
   directory: Directory;
   deleter: Deleter;
   previewer: Previewer | null;
   now: () => number;
   /** How long an execution's lease lasts without renewal (see Executor). */
   leaseMs: number;
-  onChange: (requestId: string) => void;
+  onChange: ChangeNotifier;
   logger: Logger;
   newId?: () => string;
-  /** Called at each checkpoint (see checkpoints.ts). */
+  /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
   checkpoint?: CheckpointHook;
 }
 
-export function createRules(deps: RulesDeps): { service: RequestService; executor: Executor } {
+/** Who may ask, approve, deny, cancel or abort, and in which state; plain ids in, plain results out. */
+export interface Requests {
+  /** `/bp-delete …`: help, list, status, or ask for a deletion. */
+  command(actor: Actor, text: string): Promise<CommandResult>;
+  create(actor: Actor, customerId: string, reason: string): Promise<Result<DeletionRequest>>;
+  approve(requestId: string, actor: Actor): Promise<Result<DeletionRequest>>;
+  /** Whether this person may deny the request now (checked before a reason is asked for). */
+  checkDeny(requestId: string, actor: Actor): Promise<Result<DeletionRequest>>;
+  deny(requestId: string, actor: Actor, reason: string | null): Promise<Result<DeletionRequest>>;
+  cancel(requestId: string, actor: Actor): Promise<Result<DeletionRequest>>;
+  abort(requestId: string, actor: Actor): Promise<Result<DeletionRequest>>;
+  /** A request as stored (for the Slack layer to check what became of it). */
+  find(requestId: string): Promise<DeletionRequest | null>;
+  /** End a pending request that can't go on (its message can't be posted), saying why; deletes nothing. */
+  withdraw(requestId: string, reason: string): Promise<boolean>;
+  /** Mark a pending request whose time ran out (the sweeper calls this). */
+  expire(request: DeletionRequest): Promise<boolean>;
+  /** Sends the DELETEs, holds the delay timers; app.ts drives its lifecycle, the sweeper its backstop. */
+  readonly executor: Executor;
+}
+
+export function createRequests(deps: RequestsDeps): Requests {
   const executor = new Executor({
     store: deps.store,
     deleter: deps.deleter,
     previewer: deps.previewer,
     now: deps.now,
     leaseMs: deps.leaseMs,
-    maxDeletionsPerDay: deps.settings.maxDeletionsPerDay,
+    maxDeletionsPerDay: deps.policy.maxDeletionsPerDay,
     onChange: deps.onChange,
     logger: deps.logger,
     checkpoint: deps.checkpoint,
   });
-  const service = new RequestService({
+  const permissions = new Permissions(deps.policy, deps.directory);
+  const commands = new Commands({
     store: deps.store,
-    policy: new Policy(deps.settings, deps.directory),
-    settings: deps.settings,
+    permissions,
+    policy: deps.policy,
     now: deps.now,
     newId: deps.newId ?? newRequestId,
-    executor,
     previewer: deps.previewer,
     onChange: deps.onChange,
     logger: deps.logger,
     checkpoint: deps.checkpoint,
   });
-  return { service, executor };
+  const decisions = new Decisions({
+    store: deps.store,
+    permissions,
+    policy: deps.policy,
+    now: deps.now,
+    executor,
+    onChange: deps.onChange,
+    logger: deps.logger,
+    checkpoint: deps.checkpoint,
+  });
+  return {
+    command: (actor, text) => commands.command(actor, text),
+    create: (actor, customerId, reason) => commands.create(actor, customerId, reason),
+    approve: (requestId, actor) => decisions.approve(requestId, actor),
+    checkDeny: (requestId, actor) => decisions.checkDeny(requestId, actor),
+    deny: (requestId, actor, reason) => decisions.deny(requestId, actor, reason),
+    cancel: (requestId, actor) => decisions.cancel(requestId, actor),
+    abort: (requestId, actor) => decisions.abort(requestId, actor),
+    find: (requestId) => decisions.find(requestId),
+    withdraw: (requestId, reason) => decisions.withdraw(requestId, reason),
+    expire: (request) => decisions.expire(request),
+    executor,
+  };
 }

@@ -1,13 +1,8 @@
 // Best-effort customer preview: BotPenguin has no get-by-id, so page through the customer list,
 // bounded in pages and time, and cache what was found. Never throws.
-import type { ListResult } from '../botpenguin/client';
 import { Limiter } from '../limiter';
+import type { CustomerLister, ListResult } from './ports';
 import type { CustomerPreview } from './types';
-
-export interface CustomerLister {
-  /** Must resolve (never reject), within its own timeout. */
-  listCustomers(page: number): Promise<ListResult>;
-}
 
 export interface PreviewOptions {
   maxPages: number;

@@ -115,3 +115,10 @@ export interface RequestEvent {
   at: number;
   postedAt: number | null;
 }
+
+/** Who did something, and where the click or command came from. */
+export interface Actor {
+  userId: string;
+  teamId: string | undefined;
+  channelId: string | undefined;
+}

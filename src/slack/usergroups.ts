@@ -2,7 +2,7 @@
 // from a group loses the right within a minute. A failed lookup rejects: callers fail closed.
 import type { webApi } from '@slack/bolt';
 import { z } from 'zod';
-import type { Directory } from '../requests/policy';
+import type { Directory } from '../requests/ports';
 
 const UsersListResponse = z.object({ ok: z.literal(true), users: z.array(z.string()) });
 

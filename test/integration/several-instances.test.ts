@@ -134,7 +134,7 @@ describe.each(backends)('$name: several instances on one store', (backend) => {
       expect(claim.result).toBe('claimed');
     }
     await settle(a);
-    a.bot.service.stopTimers(); // only the sweepers may run the approved ones
+    a.bot.requests.executor.stopTimers(); // only the sweepers may run the approved ones
     await slack.waitFor(
       () => approved.every((r) => messageText(r.message).includes('Deleting at')),
       5000,

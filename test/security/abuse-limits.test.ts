@@ -1,13 +1,11 @@
 // Flooding and a compromised pair of accounts: at most MAX_PENDING_PER_REQUESTER open requests per person,
 // and at most MAX_DELETIONS_PER_DAY executed deletions per UTC day, even when approvals arrive all at once.
+
 import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
-import type { DeleteResult } from '../../src/botpenguin/client';
 import { ACTION_APPROVE, ACTION_CANCEL } from '../../src/constants';
 import { silentLogger } from '../../src/logger';
-import { Executor } from '../../src/requests/executor';
-import { newRequestId } from '../../src/requests/ids';
-import { Policy } from '../../src/requests/policy';
-import { RequestService } from '../../src/requests/service';
+import { createRequests } from '../../src/requests';
+import type { DeleteResult } from '../../src/requests/ports';
 import { SqliteStore } from '../../src/store/sqlite';
 import { APPROVER, APPROVER2, actionIds, OUTSIDER, REQUESTER, requestDeletion } from '../helpers/flow';
 import { expectNothingChanged, footprint, freshCustomerId } from './support';
@@ -106,7 +104,7 @@ describe('the daily cap holds when many approvals arrive at the same moment', ()
         return { ok: true, status: 200, attempts: 1, message: 'deleted' };
       },
     };
-    const settings = {
+    const policy = {
       approverUserIds: [APPROVER],
       approverUsergroupIds: [],
       approvalsRequired: 1,
@@ -120,48 +118,39 @@ describe('the daily cap holds when many approvals arrive at the same moment', ()
       maxDeletionsPerDay: 1,
       dryRun: false,
     };
-    const executor = new Executor({
+    const requests = createRequests({
       store,
+      policy,
+      directory: { usergroupMembers: async () => new Set<string>() },
       deleter,
       previewer: null,
       now: Date.now,
       leaseMs: 60_000,
-      maxDeletionsPerDay: 1,
       onChange: () => {},
       logger: silentLogger,
     });
-    const service = new RequestService({
-      store,
-      policy: new Policy(settings, { usergroupMembers: async () => new Set<string>() }),
-      settings,
-      now: Date.now,
-      newId: newRequestId,
-      executor,
-      previewer: null,
-      onChange: () => {},
-      logger: silentLogger,
-    });
+    const { executor } = requests;
     const where = { teamId: 'T0TEAM', channelId: 'C0OPS' };
     try {
       const ids: string[] = [];
       for (let i = 0; i < 10; i++) {
-        const created = await service.create({ userId: REQUESTER, ...where }, freshCustomerId(), 'bulk');
-        if (!created.ok) throw new Error(created.refusal.code);
+        const created = await requests.create({ userId: REQUESTER, ...where }, freshCustomerId(), 'bulk');
+        if (!created.ok) throw new Error(created.refusal.kind);
         ids.push(created.value.id);
       }
-      await Promise.all(ids.map((id) => service.approve(id, { userId: APPROVER, ...where })));
+      await Promise.all(ids.map((id) => requests.approve(id, { userId: APPROVER, ...where })));
       await executor.idle();
       expect(sent).toHaveLength(1);
-      const requests = await Promise.all(ids.map((id) => store.getRequest(id)));
-      expect(requests.filter((r) => r?.state === 'succeeded')).toHaveLength(1);
-      const refused = requests.filter((r) => r?.state !== 'succeeded');
+      const stored = await Promise.all(ids.map((id) => store.getRequest(id)));
+      expect(stored.filter((r) => r?.state === 'succeeded')).toHaveLength(1);
+      const refused = stored.filter((r) => r?.state !== 'succeeded');
       expect(refused).toHaveLength(9);
       for (const r of refused) {
         expect(r).toMatchObject({ state: 'failed', outcome: { ok: false, kind: 'daily_limit' } });
         expect(r?.outcome?.message).toMatch(/daily limit of 1 deletions was reached/);
       }
     } finally {
-      service.stopTimers();
+      executor.stopTimers();
       await executor.idle();
       await store.close();
     }

@@ -7,13 +7,13 @@ import { renderDenyModal } from '../../src/blocks/deny-modal';
 import { renderCreated, renderList, renderRefusal, renderStatus } from '../../src/blocks/replies';
 import { renderRequestMessage, renderThreadReply } from '../../src/blocks/request-message';
 import { escapeMrkdwn, safeMrkdwn } from '../../src/blocks/text';
-import type { DeleteResult } from '../../src/botpenguin/client';
-import type { PolicyConfig } from '../../src/config';
+import type { Policy } from '../../src/config';
 import { ACTION_APPROVE, ACTION_DENY, VIEW_DENY_REASON } from '../../src/constants';
 import { silentLogger } from '../../src/logger';
-import { createRules } from '../../src/requests';
-import { isValidCustomerId, MAX_REASON_LENGTH, parseCommand } from '../../src/requests/command';
-import type { Actor } from '../../src/requests/service';
+import { createRequests } from '../../src/requests';
+import { isValidCustomerId, MAX_REASON_LENGTH, parseCommand } from '../../src/requests/command-text';
+import type { DeleteResult } from '../../src/requests/ports';
+import type { Actor } from '../../src/requests/types';
 import { FINAL_STATES } from '../../src/requests/types';
 import { SqliteStore } from '../../src/store/sqlite';
 import { APPROVER, APPROVER2, OUTSIDER, REQUESTER } from '../helpers/flow';
@@ -40,7 +40,7 @@ const commandText = fc.oneof(
 );
 
 describe('the command parser', () => {
-  it('never throws, and every result has the shape the service relies on', () => {
+  it('never throws, and every result has the shape the rules rely on', () => {
     fc.assert(
       fc.property(fc.oneof(commandText, fc.string({ unit: 'grapheme', maxLength: 5000 })), (text) => {
         const parsed = parseCommand(text);
@@ -67,7 +67,7 @@ describe('the command parser', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
-// The rules service with the real SQLite store (in memory) and a recording Deleter in place of BotPenguin.
+// The rules (createRequests) with the real SQLite store (in memory) and a recording Deleter in place of BotPenguin.
 
 class RecordingDeleter {
   readonly calls: string[] = [];
@@ -80,8 +80,8 @@ class RecordingDeleter {
 
 const NO_GROUPS = { usergroupMembers: async () => new Set<string>() };
 
-async function serviceWorld(overrides: Partial<PolicyConfig> = {}) {
-  const settings: PolicyConfig = {
+async function requestsWorld(overrides: Partial<Policy> = {}) {
+  const policy: Policy = {
     approverUserIds: [APPROVER, APPROVER2],
     approverUsergroupIds: [],
     approvalsRequired: 1,
@@ -100,9 +100,9 @@ async function serviceWorld(overrides: Partial<PolicyConfig> = {}) {
   await store.migrate();
   const deleter = new RecordingDeleter();
   const now = () => Date.UTC(2025, 5, 1, 12);
-  const { service, executor } = createRules({
+  const requests = createRequests({
     store,
-    settings,
+    policy,
     directory: NO_GROUPS,
     deleter,
     previewer: null,
@@ -111,33 +111,34 @@ async function serviceWorld(overrides: Partial<PolicyConfig> = {}) {
     onChange: () => {},
     logger: silentLogger,
   });
+  const { executor } = requests;
   const close = async () => {
-    service.stopTimers();
+    executor.stopTimers();
     await executor.idle();
     await store.close();
   };
-  return { settings, store, deleter, executor, service, close };
+  return { policy, store, deleter, executor, requests, close };
 }
 
 const actor = (userId: string): Actor => ({ userId, teamId: 'T0TEAM', channelId: 'C0OPS' });
 
-describe('an invalid customer id never reaches the store or BotPenguin (service level, real SQLite store)', () => {
+describe('an invalid customer id never reaches the store or BotPenguin (rules level, real SQLite store)', () => {
   it.each([
     ['the default 24-hex pattern', HEX24],
     ['a permissive pattern', new RegExp(PERMISSIVE)],
   ])('with %s, for any command text', async (_name, pattern) => {
     await fc.assert(
       fc.asyncProperty(commandText, async (text) => {
-        const w = await serviceWorld({ customerIdPattern: pattern });
+        const w = await requestsWorld({ customerIdPattern: pattern });
         try {
-          const result = await w.service.command(actor(REQUESTER), text);
+          const result = await w.requests.command(actor(REQUESTER), text);
           const stored = await w.store.listRequests({ limit: 10 });
           for (const request of stored) expect(isValidCustomerId(request.customerId, pattern)).toBe(true);
           if (result.kind === 'created') {
             expect(stored.map((r) => r.customerId)).toEqual([result.request.customerId]);
             const parsed = parseCommand(text);
             expect(parsed.kind === 'request' && parsed.customerId).toBe(result.request.customerId);
-            await w.service.approve(result.request.id, actor(APPROVER));
+            await w.requests.approve(result.request.id, actor(APPROVER));
             await w.executor.idle();
             expect(w.deleter.calls).toEqual([result.request.customerId]);
           } else {
@@ -154,7 +155,7 @@ describe('an invalid customer id never reaches the store or BotPenguin (service 
 });
 
 // ---------------------------------------------------------------------------------------------------
-// Escaping: every renderer, fed requests made by the service from hostile text.
+// Escaping: every renderer, fed requests made by the rules from hostile text.
 
 describe('escaping: no mrkdwn from user text survives into what the bot renders', () => {
   it('escapeMrkdwn leaves no `<` or `>` and no live @channel/@here/@everyone, applied once or twice', () => {
@@ -192,19 +193,19 @@ describe('escaping: no mrkdwn from user text survives into what the bot renders'
         hostileText(20),
         fc.boolean(),
         async (customerId, reason, denyReason, botpenguinMessage, deny) => {
-          const w = await serviceWorld({ customerIdPattern: /^[^\s]+$/ });
+          const w = await requestsWorld({ customerIdPattern: /^[^\s]+$/ });
           try {
             w.deleter.answer = { ok: false, kind: 'rejected', status: 400, attempts: 1, message: botpenguinMessage };
-            const created = await w.service.command(actor(REQUESTER), `${customerId} ${reason}`);
+            const created = await w.requests.command(actor(REQUESTER), `${customerId} ${reason}`);
             if (created.kind !== 'created') throw new Error(`not created: ${JSON.stringify(created)}`);
             const id = created.request.id;
-            if (deny) await w.service.deny(id, actor(APPROVER), denyReason);
-            else await w.service.approve(id, actor(APPROVER));
+            if (deny) await w.requests.deny(id, actor(APPROVER), denyReason);
+            else await w.requests.approve(id, actor(APPROVER));
             await w.executor.idle();
             const request = await w.store.getRequest(id);
             if (!request) throw new Error('request vanished');
             const events = await w.store.listEvents(id);
-            const again = await w.service.command(actor(APPROVER2), `${customerId} again`);
+            const again = await w.requests.command(actor(APPROVER2), `${customerId} again`);
             const rendered: [string, unknown][] = [
               ['created answer', renderCreated(created.request)],
               ['pending message', renderRequestMessage(created.request, Date.UTC(2025, 5, 1, 12))],
@@ -214,9 +215,9 @@ describe('escaping: no mrkdwn from user text survives into what the bot renders'
               ['list answer', renderList([request], new Map())],
               [
                 'invalid id refusal',
-                renderRefusal({ code: 'invalid_customer_id', given: reason, pattern: '^[0-9a-f]{24}$' }),
+                renderRefusal({ kind: 'invalid_customer_id', given: reason, pattern: '^[0-9a-f]{24}$' }),
               ],
-              ['status refusal', renderRefusal({ code: 'status_not_found', target: reason })],
+              ['status refusal', renderRefusal({ kind: 'status_not_found', target: reason })],
               [
                 'second request answer',
                 again.kind === 'refused' ? renderRefusal(again.refusal) : renderCreated(created.request),

@@ -1,4 +1,5 @@
 import type { ListenerDeps } from '../deps';
-import { serviceClick } from './click';
+import { requestsClick } from './click';
 
-export const abortAction = (deps: ListenerDeps) => serviceClick(deps, (service, id, actor) => service.abort(id, actor));
+export const abortAction = (deps: ListenerDeps) =>
+  requestsClick(deps, (requests, id, actor) => requests.abort(id, actor));

@@ -1,5 +1,5 @@
 import type { ListenerDeps } from '../deps';
-import { serviceClick } from './click';
+import { requestsClick } from './click';
 
 export const approveAction = (deps: ListenerDeps) =>
-  serviceClick(deps, (service, id, actor) => service.approve(id, actor));
+  requestsClick(deps, (requests, id, actor) => requests.approve(id, actor));

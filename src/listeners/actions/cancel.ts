@@ -1,5 +1,5 @@
 import type { ListenerDeps } from '../deps';
-import { serviceClick } from './click';
+import { requestsClick } from './click';
 
 export const cancelAction = (deps: ListenerDeps) =>
-  serviceClick(deps, (service, id, actor) => service.cancel(id, actor));
+  requestsClick(deps, (requests, id, actor) => requests.cancel(id, actor));

@@ -1,10 +1,11 @@
 // What every button click shares: ack at once, read the request id from the button (nothing else from
-// the payload is trusted), let the service decide, and tell the clicker ephemerally when refused.
+// the payload is trusted), let the rules decide, and tell the clicker ephemerally when refused.
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { renderRefusal } from '../../blocks/replies';
 import { errorFields } from '../../logger';
-import type { Actor, RequestService, Result } from '../../requests/service';
-import type { DeletionRequest } from '../../requests/types';
+import type { Requests } from '../../requests';
+import type { Result } from '../../requests/refusals';
+import type { Actor, DeletionRequest } from '../../requests/types';
 import { tellUser } from '../../slack/ephemeral';
 import type { ListenerDeps } from '../deps';
 
@@ -24,7 +25,7 @@ async function refuseClick(deps: ListenerDeps, args: ClickArgs, result: Result<D
   deps.logger.info('click refused', {
     userId: actor.userId,
     action: args.action.action_id,
-    reason: result.refusal.code,
+    reason: result.refusal.kind,
   });
   await tellUser({
     client: args.client,
@@ -36,7 +37,7 @@ async function refuseClick(deps: ListenerDeps, args: ClickArgs, result: Result<D
   });
 }
 
-/** A click's own work: returns the service's result (refused ones are told to the clicker), or null. */
+/** A click's own work: returns the rules' result (refused ones are told to the clicker), or null. */
 export type ClickHandler = (
   args: ClickArgs,
   requestId: string,
@@ -65,8 +66,8 @@ export function clickListener(deps: ListenerDeps, handle: ClickHandler) {
   };
 }
 
-/** A click that is one call of the service. */
-export const serviceClick = (
+/** A click that is one call of the rules. */
+export const requestsClick = (
   deps: ListenerDeps,
-  decide: (service: RequestService, requestId: string, actor: Actor) => Promise<Result<DeletionRequest>>,
-) => clickListener(deps, (_args, requestId, actor) => decide(deps.service, requestId, actor));
+  decide: (requests: Requests, requestId: string, actor: Actor) => Promise<Result<DeletionRequest>>,
+) => clickListener(deps, (_args, requestId, actor) => decide(deps.requests, requestId, actor));

@@ -1,10 +1,10 @@
 // `/bp-delete …`: validate and store first, answer ephemerally (the 3-second HTTP answer), and leave
-// posting the approval message to the sync that the service starts.
+// posting the approval message to the sync that the rules start.
 import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../blocks/replies';
 import { decodeSlackText } from '../../blocks/text';
 import { errorFields } from '../../logger';
-import type { CommandResult } from '../../requests/service';
+import type { CommandResult } from '../../requests/commands';
 import { NO_MESSAGE_TS } from '../../requests/types';
 import type { ListenerDeps } from '../deps';
 
@@ -24,7 +24,7 @@ export function bpDeleteCommand(deps: ListenerDeps) {
     let created: string | null = null;
     try {
       // Decoded once here: the reason is stored as the person typed it, and escaped once on output.
-      const result = await deps.service.command(actor, decodeSlackText(command.text ?? ''));
+      const result = await deps.requests.command(actor, decodeSlackText(command.text ?? ''));
       if (result.kind === 'created') created = result.request.id;
       text = await describe(deps, result);
     } catch (error) {
@@ -49,7 +49,7 @@ export function bpDeleteCommand(deps: ListenerDeps) {
 async function tellIfNotPosted(deps: ListenerDeps, requestId: string, respond: RespondFn): Promise<void> {
   try {
     await deps.posted(requestId);
-    const request = await deps.service.find(requestId);
+    const request = await deps.requests.find(requestId);
     if (request?.messageTs !== NO_MESSAGE_TS || !request.closeReason) return;
     await respond({ response_type: 'ephemeral', text: `:warning: ${request.closeReason}` });
   } catch (error) {
@@ -66,7 +66,7 @@ const isOptionalText = (value: unknown) => value === undefined || typeof value =
 async function describe(deps: ListenerDeps, result: CommandResult): Promise<string> {
   switch (result.kind) {
     case 'help':
-      return renderHelp(deps.settings);
+      return renderHelp(deps.policy);
     case 'created':
       return renderCreated(result.request);
     case 'list': {
@@ -84,7 +84,7 @@ async function describe(deps: ListenerDeps, result: CommandResult): Promise<stri
     case 'refused': {
       const r = result.refusal;
       const link =
-        r.code === 'already_open' ? await deps.permalinks.get(r.existing.channelId, r.existing.messageTs) : null;
+        r.kind === 'already_open' ? await deps.permalinks.get(r.existing.channelId, r.existing.messageTs) : null;
       return renderRefusal(r, link);
     }
   }

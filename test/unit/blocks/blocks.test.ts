@@ -4,9 +4,9 @@ import type { types } from '@slack/bolt';
 import { renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../../src/blocks/replies';
 import { renderRequestMessage, renderThreadReply } from '../../../src/blocks/request-message';
 import { escapeMrkdwn, plain, safeMrkdwn, truncate } from '../../../src/blocks/text';
-import type { PolicyConfig } from '../../../src/config';
+import type { Policy } from '../../../src/config';
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../../../src/constants';
-import type { Refusal } from '../../../src/requests/service';
+import type { Refusal } from '../../../src/requests/refusals';
 import type { DeletionRequest, EventKind, RequestEvent, RequestState } from '../../../src/requests/types';
 import { aRequest } from '../../helpers/fixtures';
 
@@ -471,31 +471,31 @@ describe('thread replies are the audit trail', () => {
 
 describe('every refusal is explained in a sentence', () => {
   const decided = STATES.denied as DeletionRequest;
-  // A Record keyed by code: adding a Refusal code without a fixture here fails to compile.
-  const REFUSALS: Record<Refusal['code'], Refusal> = {
-    unknown_request: { code: 'unknown_request' },
-    wrong_place: { code: 'wrong_place' },
-    channel_not_allowed: { code: 'channel_not_allowed', allowedChannelIds: ['C0ALLOWED1', 'C0ALLOWED2'] },
-    invalid_customer_id: { code: 'invalid_customer_id', given: 'not-an-id', pattern: '^[0-9a-fA-F]{24}$' },
-    requester_not_allowed: { code: 'requester_not_allowed' },
-    directory_unavailable: { code: 'directory_unavailable' },
-    too_many_pending: { code: 'too_many_pending', max: 5 },
-    already_open: { code: 'already_open', existing: request() },
-    self_approval: { code: 'self_approval' },
-    not_approver: { code: 'not_approver' },
-    already_approved: { code: 'already_approved' },
-    decided: { code: 'decided', request: decided },
-    expired: { code: 'expired', request: STATES.expired as DeletionRequest },
-    only_requester_cancels: { code: 'only_requester_cancels' },
-    not_abortable: { code: 'not_abortable', request: STATES.succeeded as DeletionRequest },
-    not_allowed_to_abort: { code: 'not_allowed_to_abort' },
-    daily_limit: { code: 'daily_limit', max: 50, resetsAt: Date.UTC(2025, 0, 16) },
-    status_needs_target: { code: 'status_needs_target' },
-    status_not_found: { code: 'status_not_found', target: 'R0000000AB' },
-    status_elsewhere: { code: 'status_elsewhere', channelId: 'C0ELSEWHERE' },
+  // A Record keyed by kind: adding a Refusal kind without a fixture here fails to compile.
+  const REFUSALS: Record<Refusal['kind'], Refusal> = {
+    unknown_request: { kind: 'unknown_request' },
+    wrong_place: { kind: 'wrong_place' },
+    channel_not_allowed: { kind: 'channel_not_allowed', allowedChannelIds: ['C0ALLOWED1', 'C0ALLOWED2'] },
+    invalid_customer_id: { kind: 'invalid_customer_id', given: 'not-an-id', pattern: '^[0-9a-fA-F]{24}$' },
+    requester_not_allowed: { kind: 'requester_not_allowed' },
+    directory_unavailable: { kind: 'directory_unavailable' },
+    too_many_pending: { kind: 'too_many_pending', max: 5 },
+    already_open: { kind: 'already_open', existing: request() },
+    self_approval: { kind: 'self_approval' },
+    not_approver: { kind: 'not_approver' },
+    already_approved: { kind: 'already_approved' },
+    decided: { kind: 'decided', request: decided },
+    expired: { kind: 'expired', request: STATES.expired as DeletionRequest },
+    only_requester_cancels: { kind: 'only_requester_cancels' },
+    not_abortable: { kind: 'not_abortable', request: STATES.succeeded as DeletionRequest },
+    not_allowed_to_abort: { kind: 'not_allowed_to_abort' },
+    daily_limit: { kind: 'daily_limit', max: 50, resetsAt: Date.UTC(2025, 0, 16) },
+    status_needs_target: { kind: 'status_needs_target' },
+    status_not_found: { kind: 'status_not_found', target: 'R0000000AB' },
+    status_elsewhere: { kind: 'status_elsewhere', channelId: 'C0ELSEWHERE' },
   };
 
-  it.each(Object.entries(REFUSALS))('%s', (_code, refusal) => {
+  it.each(Object.entries(REFUSALS))('%s', (_kind, refusal) => {
     const text = renderRefusal(refusal);
     expect(typeof text).toBe('string');
     expect(text.replace(/:[a-z_]+:/g, '').trim().length).toBeGreaterThan(20);
@@ -523,14 +523,14 @@ describe('every refusal is explained in a sentence', () => {
   });
 
   it('what the person typed is echoed harmlessly', () => {
-    expectHarmless(renderRefusal({ code: 'invalid_customer_id', given: '<!channel>@here', pattern: '^<!here>$' }));
-    expectHarmless(renderRefusal({ code: 'status_not_found', target: '<!channel>' }));
-    expectHarmless(renderRefusal({ code: 'already_open', existing: request({ customerId: '<!channel>' }) }));
+    expectHarmless(renderRefusal({ kind: 'invalid_customer_id', given: '<!channel>@here', pattern: '^<!here>$' }));
+    expectHarmless(renderRefusal({ kind: 'status_not_found', target: '<!channel>' }));
+    expectHarmless(renderRefusal({ kind: 'already_open', existing: request({ customerId: '<!channel>' }) }));
   });
 });
 
 describe('help, created, list and status answers', () => {
-  const settings: PolicyConfig = {
+  const settings: Policy = {
     approverUserIds: [APPROVER],
     approverUsergroupIds: ['S0ADMINS'],
     approvalsRequired: 2,

@@ -1,34 +1,29 @@
 // Who may do what: the one place that decides whether a person may ask for, or approve, a deletion.
-import type { PolicyConfig } from '../config';
-
-/** Slack user group membership, asked of Slack (and cached) by the Slack layer. */
-export interface Directory {
-  /** Members of one user group. Rejects when Slack cannot be asked. */
-  usergroupMembers(groupId: string): Promise<ReadonlySet<string>>;
-}
+import type { Policy } from '../config';
+import type { Directory } from './ports';
 
 export type Membership = 'member' | 'not_member' | 'unknown';
 
-export class Policy {
+export class Permissions {
   constructor(
-    private readonly settings: PolicyConfig,
+    private readonly policy: Policy,
     private readonly directory: Directory,
   ) {}
 
   channelAllowed(channelId: string): boolean {
-    const allowed = this.settings.allowedChannelIds;
+    const allowed = this.policy.allowedChannelIds;
     return allowed.length === 0 || allowed.includes(channelId);
   }
 
   /** Anyone may ask unless requesters are listed; 'unknown' when a group could not be read (fail closed). */
   async requesterMembership(userId: string): Promise<Membership> {
-    const { requesterUserIds, requesterUsergroupIds } = this.settings;
+    const { requesterUserIds, requesterUsergroupIds } = this.policy;
     if (requesterUserIds.length === 0 && requesterUsergroupIds.length === 0) return 'member';
     return this.membership(userId, requesterUserIds, requesterUsergroupIds);
   }
 
   async approverMembership(userId: string): Promise<Membership> {
-    return this.membership(userId, this.settings.approverUserIds, this.settings.approverUsergroupIds);
+    return this.membership(userId, this.policy.approverUserIds, this.policy.approverUsergroupIds);
   }
 
   private async membership(userId: string, userIds: string[], groupIds: string[]): Promise<Membership> {

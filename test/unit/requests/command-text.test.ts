@@ -2,7 +2,7 @@
 // and the durations people write in settings (CONTRACT §2).
 import fc from 'fast-check';
 import { formatDuration, parseDuration } from '../../../src/duration';
-import { isRequestId, isValidCustomerId, MAX_REASON_LENGTH, parseCommand } from '../../../src/requests/command';
+import { isRequestId, isValidCustomerId, MAX_REASON_LENGTH, parseCommand } from '../../../src/requests/command-text';
 import { newRequestId } from '../../../src/requests/ids';
 
 const CUSTOMER = '64b7f0c2e4b0a1b2c3d4e5f6';

@@ -1,13 +1,12 @@
 // The rules of a deletion request (CONTRACT §4, §5), with the real SQLite store, policy and executor.
 // Only the edges are fakes: Slack's user group directory, BotPenguin's DELETE and the clock.
-import type { DeleteResult } from '../../../src/botpenguin/client';
-import type { PolicyConfig } from '../../../src/config';
+import type { Policy } from '../../../src/config';
 import { silentLogger } from '../../../src/logger';
-import { createRules } from '../../../src/requests';
+import { createRequests, type Requests } from '../../../src/requests';
 import type { Executor } from '../../../src/requests/executor';
-import type { Directory } from '../../../src/requests/policy';
-import type { Actor, Refusal, RequestService, Result } from '../../../src/requests/service';
-import type { DeletionRequest } from '../../../src/requests/types';
+import type { DeleteResult, Directory } from '../../../src/requests/ports';
+import type { Refusal, Result } from '../../../src/requests/refusals';
+import type { Actor, DeletionRequest } from '../../../src/requests/types';
 import { SqliteStore } from '../../../src/store/sqlite';
 
 const TEAM = 'T0TEAM';
@@ -57,7 +56,7 @@ class FakeDeleter {
   }
 }
 
-function policySettings(overrides: Partial<PolicyConfig>): PolicyConfig {
+function testPolicy(overrides: Partial<Policy>): Policy {
   return {
     approverUserIds: [APPROVER, APPROVER_2],
     approverUsergroupIds: [],
@@ -76,7 +75,7 @@ function policySettings(overrides: Partial<PolicyConfig>): PolicyConfig {
 }
 
 interface World {
-  service: RequestService;
+  requests: Requests;
   store: SqliteStore;
   executor: Executor;
   deleter: FakeDeleter;
@@ -88,8 +87,8 @@ interface World {
 
 const open: World[] = [];
 
-async function world(overrides: Partial<PolicyConfig> = {}): Promise<World> {
-  const settings = policySettings(overrides);
+async function world(overrides: Partial<Policy> = {}): Promise<World> {
+  const policy = testPolicy(overrides);
   const store = new SqliteStore(':memory:');
   await store.migrate();
   const clock = { now: START };
@@ -100,9 +99,9 @@ async function world(overrides: Partial<PolicyConfig> = {}): Promise<World> {
   const onChange = (id: string) => {
     changes.push(id);
   };
-  const { service, executor } = createRules({
+  const requests = createRequests({
     store,
-    settings,
+    policy,
     directory,
     deleter,
     previewer: null,
@@ -111,21 +110,22 @@ async function world(overrides: Partial<PolicyConfig> = {}): Promise<World> {
     onChange,
     logger: silentLogger,
   });
-  const w = { service, store, executor, deleter, directory, changes, clock };
+  const { executor } = requests;
+  const w = { requests, store, executor, deleter, directory, changes, clock };
   open.push(w);
   return w;
 }
 
 afterEach(async () => {
   for (const w of open.splice(0)) {
-    w.service.stopTimers();
+    w.executor.stopTimers();
     await w.executor.idle();
     await w.store.close();
   }
 });
 
 function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected success, got refusal ${JSON.stringify(result.refusal.code)}`);
+  if (!result.ok) throw new Error(`expected success, got refusal ${JSON.stringify(result.refusal.kind)}`);
   return result.value;
 }
 
@@ -140,7 +140,7 @@ async function create(
   who = REQUESTER,
   reason = 'customer asked to close the account',
 ) {
-  return value(await w.service.create(actor(who), customerId, reason));
+  return value(await w.requests.create(actor(who), customerId, reason));
 }
 
 async function stateOf(w: World, id: string): Promise<DeletionRequest> {
@@ -187,7 +187,7 @@ describe('asking for a deletion', () => {
 
   it('through the slash command text, the first word is the id and the rest the reason', async () => {
     const w = await world();
-    const result = await w.service.command(actor(REQUESTER), `  ${CUSTOMER}   closing   account `);
+    const result = await w.requests.command(actor(REQUESTER), `  ${CUSTOMER}   closing   account `);
     expect(result.kind).toBe('created');
     if (result.kind !== 'created') return;
     expect(result.request).toMatchObject({ customerId: CUSTOMER, reason: 'closing   account' });
@@ -195,12 +195,12 @@ describe('asking for a deletion', () => {
 
   it('in a channel that is not allowed is refused, and the refusal lists the allowed channels', async () => {
     const w = await world({ allowedChannelIds: ['C0ALLOWED1', 'G0ALLOWED2'] });
-    const result = await w.service.create(actor(REQUESTER, { channelId: OTHER_CHANNEL }), CUSTOMER, 'x');
-    expect(refusal(result)).toEqual({ code: 'channel_not_allowed', allowedChannelIds: ['C0ALLOWED1', 'G0ALLOWED2'] });
+    const result = await w.requests.create(actor(REQUESTER, { channelId: OTHER_CHANNEL }), CUSTOMER, 'x');
+    expect(refusal(result)).toEqual({ kind: 'channel_not_allowed', allowedChannelIds: ['C0ALLOWED1', 'G0ALLOWED2'] });
     expect(await w.store.listRequests({ limit: 10 })).toEqual([]);
     expect(w.changes).toEqual([]);
     // …and works in a listed channel.
-    value(await w.service.create(actor(REQUESTER, { channelId: 'G0ALLOWED2' }), CUSTOMER, 'x'));
+    value(await w.requests.create(actor(REQUESTER, { channelId: 'G0ALLOWED2' }), CUSTOMER, 'x'));
   });
 
   it.each([
@@ -209,8 +209,8 @@ describe('asking for a deletion', () => {
     ['with a mention', '<!channel>'],
   ])('with an invalid customer id (%s) is refused', async (_what, id) => {
     const w = await world();
-    expect(refusal(await w.service.create(actor(REQUESTER), id, 'x'))).toMatchObject({
-      code: 'invalid_customer_id',
+    expect(refusal(await w.requests.create(actor(REQUESTER), id, 'x'))).toMatchObject({
+      kind: 'invalid_customer_id',
       given: id,
       pattern: '^[0-9a-fA-F]{24}$',
     });
@@ -220,25 +220,25 @@ describe('asking for a deletion', () => {
 
   it('by someone who is not an allowed requester is refused', async () => {
     const w = await world({ requesterUserIds: [REQUESTER] });
-    expect(refusal(await w.service.create(actor(OUTSIDER), CUSTOMER, 'x'))).toEqual({ code: 'requester_not_allowed' });
+    expect(refusal(await w.requests.create(actor(OUTSIDER), CUSTOMER, 'x'))).toEqual({ kind: 'requester_not_allowed' });
     expect(w.changes).toEqual([]);
-    value(await w.service.create(actor(REQUESTER), CUSTOMER, 'x'));
+    value(await w.requests.create(actor(REQUESTER), CUSTOMER, 'x'));
   });
 
   it('by a member of an allowed requester group is accepted', async () => {
     const w = await world({ requesterUsergroupIds: [REQUESTER_GROUP] });
     w.directory.groups.set(REQUESTER_GROUP, new Set([GROUP_MEMBER]));
-    value(await w.service.create(actor(GROUP_MEMBER), CUSTOMER, 'x'));
-    expect(refusal(await w.service.create(actor(OUTSIDER), CUSTOMER_2, 'x'))).toEqual({
-      code: 'requester_not_allowed',
+    value(await w.requests.create(actor(GROUP_MEMBER), CUSTOMER, 'x'));
+    expect(refusal(await w.requests.create(actor(OUTSIDER), CUSTOMER_2, 'x'))).toEqual({
+      kind: 'requester_not_allowed',
     });
   });
 
   it('when the requester group cannot be read, it is refused (fail closed)', async () => {
     const w = await world({ requesterUsergroupIds: [REQUESTER_GROUP] });
     w.directory.failing.add(REQUESTER_GROUP);
-    expect(refusal(await w.service.create(actor(GROUP_MEMBER), CUSTOMER, 'x'))).toEqual({
-      code: 'directory_unavailable',
+    expect(refusal(await w.requests.create(actor(GROUP_MEMBER), CUSTOMER, 'x'))).toEqual({
+      kind: 'directory_unavailable',
     });
     expect(await w.store.listRequests({ limit: 10 })).toEqual([]);
     expect(w.changes).toEqual([]);
@@ -249,14 +249,14 @@ describe('asking for a deletion', () => {
     const first = await create(w, '000000000000000000000001');
     await create(w, '000000000000000000000002');
     const changes = w.changes.length;
-    expect(refusal(await w.service.create(actor(REQUESTER), '000000000000000000000003', 'x'))).toEqual({
-      code: 'too_many_pending',
+    expect(refusal(await w.requests.create(actor(REQUESTER), '000000000000000000000003', 'x'))).toEqual({
+      kind: 'too_many_pending',
       max: 2,
     });
     expect(w.changes).toHaveLength(changes);
-    value(await w.service.create(actor(OUTSIDER), '000000000000000000000003', 'x'));
-    value(await w.service.cancel(first.id, actor(REQUESTER)));
-    value(await w.service.create(actor(REQUESTER), '000000000000000000000004', 'x'));
+    value(await w.requests.create(actor(OUTSIDER), '000000000000000000000003', 'x'));
+    value(await w.requests.cancel(first.id, actor(REQUESTER)));
+    value(await w.requests.create(actor(REQUESTER), '000000000000000000000004', 'x'));
   });
 
   it('a second open request for the same customer is refused and points to the first', async () => {
@@ -268,9 +268,9 @@ describe('asking for a deletion', () => {
       [OUTSIDER, CUSTOMER],
       [OUTSIDER, CUSTOMER.toUpperCase()],
     ] as const) {
-      const r = refusal(await w.service.create(actor(who), id, 'again'));
-      expect(r.code).toBe('already_open');
-      if (r.code === 'already_open') expect(r.existing.id).toBe(first.id);
+      const r = refusal(await w.requests.create(actor(who), id, 'again'));
+      expect(r.kind).toBe('already_open');
+      if (r.kind === 'already_open') expect(r.existing.id).toBe(first.id);
     }
     expect(w.changes).toHaveLength(changes);
     expect(await w.store.listRequests({ limit: 10 })).toHaveLength(1);
@@ -279,7 +279,7 @@ describe('asking for a deletion', () => {
   it('once the first request is decided, the customer may be asked for again', async () => {
     const w = await world();
     const first = await create(w);
-    value(await w.service.deny(first.id, actor(APPROVER), 'not yet'));
+    value(await w.requests.deny(first.id, actor(APPROVER), 'not yet'));
     const second = await create(w);
     expect(second.id).not.toBe(first.id);
   });
@@ -289,7 +289,7 @@ describe('approving', () => {
   it('an approver approves: the DELETE is sent once with the customer id and the request ends succeeded', async () => {
     const w = await world();
     const request = await create(w);
-    const approved = value(await w.service.approve(request.id, actor(APPROVER)));
+    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
     expect(approved.state).toBe('approved');
     expect(approved.approvals).toEqual([{ userId: APPROVER, at: START }]);
     await w.executor.idle();
@@ -316,7 +316,7 @@ describe('approving', () => {
       message: 'Customer has active subscription',
     });
     const request = await create(w);
-    value(await w.service.approve(request.id, actor(APPROVER)));
+    value(await w.requests.approve(request.id, actor(APPROVER)));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
     const done = await stateOf(w, request.id);
@@ -329,24 +329,24 @@ describe('approving', () => {
     });
     expect((await w.store.listEvents(request.id)).map((e) => e.kind)).toContain('failed');
     // A failed request is decided: no second DELETE from another click.
-    expect(refusal(await w.service.approve(request.id, actor(APPROVER_2))).code).toBe('decided');
+    expect(refusal(await w.requests.approve(request.id, actor(APPROVER_2))).kind).toBe('decided');
     await w.executor.idle();
     expect(w.deleter.calls).toHaveLength(1);
   });
 
   it('the requester cannot approve their own request, even when they are an approver', async () => {
     const w = await world();
-    const request = value(await w.service.create(actor(APPROVER), CUSTOMER, 'mine'));
-    expect(await expectUnchanged(w, request, () => w.service.approve(request.id, actor(APPROVER)))).toEqual({
-      code: 'self_approval',
+    const request = value(await w.requests.create(actor(APPROVER), CUSTOMER, 'mine'));
+    expect(await expectUnchanged(w, request, () => w.requests.approve(request.id, actor(APPROVER)))).toEqual({
+      kind: 'self_approval',
     });
   });
 
   it('someone who is not an approver is refused', async () => {
     const w = await world();
     const request = await create(w);
-    expect(await expectUnchanged(w, request, () => w.service.approve(request.id, actor(OUTSIDER)))).toEqual({
-      code: 'not_approver',
+    expect(await expectUnchanged(w, request, () => w.requests.approve(request.id, actor(OUTSIDER)))).toEqual({
+      kind: 'not_approver',
     });
   });
 
@@ -354,7 +354,7 @@ describe('approving', () => {
     const w = await world({ approverUserIds: [], approverUsergroupIds: [APPROVER_GROUP] });
     w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
     const request = await create(w);
-    expect(value(await w.service.approve(request.id, actor(GROUP_MEMBER))).state).toBe('approved');
+    expect(value(await w.requests.approve(request.id, actor(GROUP_MEMBER))).state).toBe('approved');
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
   });
@@ -364,8 +364,8 @@ describe('approving', () => {
     w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
     w.directory.failing.add(APPROVER_GROUP);
     const request = await create(w);
-    expect(await expectUnchanged(w, request, () => w.service.approve(request.id, actor(GROUP_MEMBER)))).toEqual({
-      code: 'directory_unavailable',
+    expect(await expectUnchanged(w, request, () => w.requests.approve(request.id, actor(GROUP_MEMBER)))).toEqual({
+      kind: 'directory_unavailable',
     });
   });
 
@@ -373,25 +373,25 @@ describe('approving', () => {
     const w = await world({ approverUserIds: [APPROVER], approverUsergroupIds: [APPROVER_GROUP] });
     w.directory.failing.add(APPROVER_GROUP);
     const request = await create(w);
-    value(await w.service.approve(request.id, actor(APPROVER)));
+    value(await w.requests.approve(request.id, actor(APPROVER)));
   });
 
   it('with two approvals required: the first is recorded, the same person again is refused, the second approves', async () => {
     const w = await world({ approvalsRequired: 2 });
     const request = await create(w);
 
-    const first = value(await w.service.approve(request.id, actor(APPROVER)));
+    const first = value(await w.requests.approve(request.id, actor(APPROVER)));
     expect(first.state).toBe('pending');
     expect(first.approvals.map((a) => a.userId)).toEqual([APPROVER]);
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([]);
     expect(w.changes).toEqual([request.id, request.id]);
 
-    const again = await expectUnchanged(w, first, () => w.service.approve(request.id, actor(APPROVER)));
-    expect(again).toEqual({ code: 'already_approved' });
+    const again = await expectUnchanged(w, first, () => w.requests.approve(request.id, actor(APPROVER)));
+    expect(again).toEqual({ kind: 'already_approved' });
 
     w.clock.now += 1000;
-    const second = value(await w.service.approve(request.id, actor(APPROVER_2)));
+    const second = value(await w.requests.approve(request.id, actor(APPROVER_2)));
     expect(second.state).toBe('approved');
     expect(second.approvals.map((a) => a.userId)).toEqual([APPROVER, APPROVER_2]);
     await w.executor.idle();
@@ -403,7 +403,7 @@ describe('approving', () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
     w.clock.now = request.expiresAt;
-    expect((await expectUnchanged(w, request, () => w.service.approve(request.id, actor(APPROVER)))).code).toBe(
+    expect((await expectUnchanged(w, request, () => w.requests.approve(request.id, actor(APPROVER)))).kind).toBe(
       'expired',
     );
   });
@@ -412,22 +412,22 @@ describe('approving', () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
     w.clock.now = request.expiresAt - 1;
-    value(await w.service.approve(request.id, actor(APPROVER)));
+    value(await w.requests.approve(request.id, actor(APPROVER)));
   });
 
   it('a request already decided cannot be approved', async () => {
     const w = await world();
     const request = await create(w);
-    const cancelled = value(await w.service.cancel(request.id, actor(REQUESTER)));
-    const r = await expectUnchanged(w, cancelled, () => w.service.approve(request.id, actor(APPROVER)));
-    expect(r.code).toBe('decided');
-    if (r.code === 'decided') expect(r.request.state).toBe('cancelled');
+    const cancelled = value(await w.requests.cancel(request.id, actor(REQUESTER)));
+    const r = await expectUnchanged(w, cancelled, () => w.requests.approve(request.id, actor(APPROVER)));
+    expect(r.kind).toBe('decided');
+    if (r.kind === 'decided') expect(r.request.state).toBe('cancelled');
   });
 
   it.each(['R0000000000', 'RZZZZZZZZZ', 'not-an-id', ''])('an unknown request id (%p) is refused', async (id) => {
     const w = await world();
     await create(w);
-    expect(refusal(await w.service.approve(id, actor(APPROVER)))).toEqual({ code: 'unknown_request' });
+    expect(refusal(await w.requests.approve(id, actor(APPROVER)))).toEqual({ kind: 'unknown_request' });
     expect(w.changes).toHaveLength(1);
   });
 
@@ -436,9 +436,9 @@ describe('approving', () => {
     const request = await create(w);
     expect(
       await expectUnchanged(w, request, () =>
-        w.service.approve(request.id, actor(APPROVER, { channelId: OTHER_CHANNEL })),
+        w.requests.approve(request.id, actor(APPROVER, { channelId: OTHER_CHANNEL })),
       ),
-    ).toEqual({ code: 'wrong_place' });
+    ).toEqual({ kind: 'wrong_place' });
   });
 
   it('a click from another workspace is refused', async () => {
@@ -446,21 +446,21 @@ describe('approving', () => {
     const request = await create(w);
     expect(
       await expectUnchanged(w, request, () =>
-        w.service.approve(request.id, actor(APPROVER, { teamId: 'T0OTHERTEAM' })),
+        w.requests.approve(request.id, actor(APPROVER, { teamId: 'T0OTHERTEAM' })),
       ),
-    ).toEqual({ code: 'wrong_place' });
+    ).toEqual({ kind: 'wrong_place' });
   });
 
   it('once the daily limit of deletions is reached, approvals are refused and nothing is approved', async () => {
     const w = await world({ maxDeletionsPerDay: 1 });
     const first = await create(w, CUSTOMER);
-    value(await w.service.approve(first.id, actor(APPROVER)));
+    value(await w.requests.approve(first.id, actor(APPROVER)));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
 
     const second = await create(w, CUSTOMER_2);
-    const r = await expectUnchanged(w, second, () => w.service.approve(second.id, actor(APPROVER)));
-    expect(r).toEqual({ code: 'daily_limit', max: 1, resetsAt: Date.UTC(2025, 0, 16) });
+    const r = await expectUnchanged(w, second, () => w.requests.approve(second.id, actor(APPROVER)));
+    expect(r).toEqual({ kind: 'daily_limit', max: 1, resetsAt: Date.UTC(2025, 0, 16) });
     expect((await stateOf(w, second.id)).approvals).toEqual([]);
     expect(w.deleter.calls).toEqual([CUSTOMER]);
   });
@@ -468,12 +468,12 @@ describe('approving', () => {
   it('the daily limit counts per UTC day: after midnight UTC approvals work again', async () => {
     const w = await world({ maxDeletionsPerDay: 1 });
     const first = await create(w, CUSTOMER);
-    value(await w.service.approve(first.id, actor(APPROVER)));
+    value(await w.requests.approve(first.id, actor(APPROVER)));
     await w.executor.idle();
     const second = await create(w, CUSTOMER_2);
-    expect(refusal(await w.service.approve(second.id, actor(APPROVER))).code).toBe('daily_limit');
+    expect(refusal(await w.requests.approve(second.id, actor(APPROVER))).kind).toBe('daily_limit');
     w.clock.now = Date.UTC(2025, 0, 16, 0, 0, 0);
-    value(await w.service.approve(second.id, actor(APPROVER)));
+    value(await w.requests.approve(second.id, actor(APPROVER)));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER, CUSTOMER_2]);
   });
@@ -481,7 +481,7 @@ describe('approving', () => {
   it('a limit of zero deletions a day refuses every approval', async () => {
     const w = await world({ maxDeletionsPerDay: 0 });
     const request = await create(w);
-    expect((await expectUnchanged(w, request, () => w.service.approve(request.id, actor(APPROVER)))).code).toBe(
+    expect((await expectUnchanged(w, request, () => w.requests.approve(request.id, actor(APPROVER)))).kind).toBe(
       'daily_limit',
     );
   });
@@ -489,8 +489,8 @@ describe('approving', () => {
   it('the daily limit only refuses the approval that would send a DELETE', async () => {
     const w = await world({ maxDeletionsPerDay: 0, approvalsRequired: 2 });
     const request = await create(w);
-    expect(value(await w.service.approve(request.id, actor(APPROVER))).state).toBe('pending');
-    expect(refusal(await w.service.approve(request.id, actor(APPROVER_2))).code).toBe('daily_limit');
+    expect(value(await w.requests.approve(request.id, actor(APPROVER))).state).toBe('pending');
+    expect(refusal(await w.requests.approve(request.id, actor(APPROVER_2))).kind).toBe('daily_limit');
     expect((await stateOf(w, request.id)).approvals.map((a) => a.userId)).toEqual([APPROVER]);
   });
 });
@@ -500,11 +500,11 @@ describe('exactly once: many approve clicks at the same moment', () => {
     const approvers = Array.from({ length: 20 }, (_, i) => `U0APPR${String(i).padStart(2, '0')}`);
     const w = await world({ approverUserIds: approvers });
     const request = await create(w);
-    const results = await Promise.all(approvers.map((a) => w.service.approve(request.id, actor(a))));
+    const results = await Promise.all(approvers.map((a) => w.requests.approve(request.id, actor(a))));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
-    for (const r of results.filter((x) => !x.ok)) expect(refusal(r).code).toBe('decided');
+    for (const r of results.filter((x) => !x.ok)) expect(refusal(r).kind).toBe('decided');
     const done = await stateOf(w, request.id);
     expect(done.state).toBe('succeeded');
     expect(done.approvals).toHaveLength(1);
@@ -514,7 +514,7 @@ describe('exactly once: many approve clicks at the same moment', () => {
     const approvers = Array.from({ length: 20 }, (_, i) => `U0APPR${String(i).padStart(2, '0')}`);
     const w = await world({ approverUserIds: approvers, approvalsRequired: 2 });
     const request = await create(w);
-    const results = await Promise.all(approvers.map((a) => w.service.approve(request.id, actor(a))));
+    const results = await Promise.all(approvers.map((a) => w.requests.approve(request.id, actor(a))));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
     expect(results.filter((r) => r.ok)).toHaveLength(2);
@@ -524,7 +524,7 @@ describe('exactly once: many approve clicks at the same moment', () => {
   it('the same approver double-clicking records one approval', async () => {
     const w = await world({ approvalsRequired: 2 });
     const request = await create(w);
-    const results = await Promise.all([1, 2, 3].map(() => w.service.approve(request.id, actor(APPROVER))));
+    const results = await Promise.all([1, 2, 3].map(() => w.requests.approve(request.id, actor(APPROVER))));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     const after = await stateOf(w, request.id);
     expect(after.state).toBe('pending');
@@ -534,7 +534,7 @@ describe('exactly once: many approve clicks at the same moment', () => {
   it('a timer, the sweeper and another instance running the same due request at once send one DELETE', async () => {
     const w = await world({ executionDelayMs: 60_000 });
     const request = await create(w);
-    value(await w.service.approve(request.id, actor(APPROVER)));
+    value(await w.requests.approve(request.id, actor(APPROVER)));
     w.clock.now += 60_000;
     await Promise.all(Array.from({ length: 5 }, () => w.executor.run(request.id)));
     await w.executor.idle();
@@ -545,7 +545,7 @@ describe('exactly once: many approve clicks at the same moment', () => {
   it('running the executor again for a finished request sends nothing', async () => {
     const w = await world();
     const request = await create(w);
-    value(await w.service.approve(request.id, actor(APPROVER)));
+    value(await w.requests.approve(request.id, actor(APPROVER)));
     await w.executor.idle();
     await Promise.all([w.executor.run(request.id), w.executor.run(request.id)]);
     expect(w.deleter.calls).toHaveLength(1);
@@ -557,7 +557,7 @@ describe('denying', () => {
     const w = await world();
     const request = await create(w);
     w.clock.now += 5000;
-    const denied = value(await w.service.deny(request.id, actor(APPROVER), 'ticket not signed off'));
+    const denied = value(await w.requests.deny(request.id, actor(APPROVER), 'ticket not signed off'));
     expect(denied).toMatchObject({
       state: 'denied',
       closedBy: APPROVER,
@@ -575,7 +575,7 @@ describe('denying', () => {
   it('without a reason', async () => {
     const w = await world();
     const request = await create(w);
-    expect(value(await w.service.deny(request.id, actor(APPROVER), null))).toMatchObject({
+    expect(value(await w.requests.deny(request.id, actor(APPROVER), null))).toMatchObject({
       state: 'denied',
       closeReason: null,
     });
@@ -584,27 +584,27 @@ describe('denying', () => {
   it('only an approver may deny: the requester and outsiders are refused', async () => {
     const w = await world();
     const request = await create(w);
-    expect(await expectUnchanged(w, request, () => w.service.deny(request.id, actor(REQUESTER), 'no'))).toEqual({
-      code: 'not_approver',
+    expect(await expectUnchanged(w, request, () => w.requests.deny(request.id, actor(REQUESTER), 'no'))).toEqual({
+      kind: 'not_approver',
     });
-    expect(await expectUnchanged(w, request, () => w.service.deny(request.id, actor(OUTSIDER), 'no'))).toEqual({
-      code: 'not_approver',
+    expect(await expectUnchanged(w, request, () => w.requests.deny(request.id, actor(OUTSIDER), 'no'))).toEqual({
+      kind: 'not_approver',
     });
-    expect(refusal(await w.service.checkDeny(request.id, actor(OUTSIDER)))).toEqual({ code: 'not_approver' });
-    value(await w.service.checkDeny(request.id, actor(APPROVER)));
+    expect(refusal(await w.requests.checkDeny(request.id, actor(OUTSIDER)))).toEqual({ kind: 'not_approver' });
+    value(await w.requests.checkDeny(request.id, actor(APPROVER)));
   });
 
   it('a denied request cannot then be approved, denied again or cancelled', async () => {
     const w = await world();
     const request = await create(w);
-    const denied = value(await w.service.deny(request.id, actor(APPROVER), 'no'));
-    expect((await expectUnchanged(w, denied, () => w.service.approve(request.id, actor(APPROVER_2)))).code).toBe(
+    const denied = value(await w.requests.deny(request.id, actor(APPROVER), 'no'));
+    expect((await expectUnchanged(w, denied, () => w.requests.approve(request.id, actor(APPROVER_2)))).kind).toBe(
       'decided',
     );
-    expect((await expectUnchanged(w, denied, () => w.service.deny(request.id, actor(APPROVER_2), 'x'))).code).toBe(
+    expect((await expectUnchanged(w, denied, () => w.requests.deny(request.id, actor(APPROVER_2), 'x'))).kind).toBe(
       'decided',
     );
-    expect((await expectUnchanged(w, denied, () => w.service.cancel(request.id, actor(REQUESTER)))).code).toBe(
+    expect((await expectUnchanged(w, denied, () => w.requests.cancel(request.id, actor(REQUESTER)))).kind).toBe(
       'decided',
     );
   });
@@ -613,7 +613,7 @@ describe('denying', () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
     w.clock.now += HOUR;
-    expect((await expectUnchanged(w, request, () => w.service.deny(request.id, actor(APPROVER), 'late'))).code).toBe(
+    expect((await expectUnchanged(w, request, () => w.requests.deny(request.id, actor(APPROVER), 'late'))).kind).toBe(
       'expired',
     );
   });
@@ -623,9 +623,9 @@ describe('denying', () => {
     const request = await create(w);
     expect(
       await expectUnchanged(w, request, () =>
-        w.service.deny(request.id, actor(APPROVER, { channelId: OTHER_CHANNEL }), 'x'),
+        w.requests.deny(request.id, actor(APPROVER, { channelId: OTHER_CHANNEL }), 'x'),
       ),
-    ).toEqual({ code: 'wrong_place' });
+    ).toEqual({ kind: 'wrong_place' });
   });
 });
 
@@ -633,7 +633,7 @@ describe('cancelling', () => {
   it('the requester cancels: the request ends cancelled and nothing is deleted', async () => {
     const w = await world();
     const request = await create(w);
-    const cancelled = value(await w.service.cancel(request.id, actor(REQUESTER)));
+    const cancelled = value(await w.requests.cancel(request.id, actor(REQUESTER)));
     expect(cancelled).toMatchObject({ state: 'cancelled', closedBy: REQUESTER });
     expect(w.changes).toEqual([request.id, request.id]);
     expect((await w.store.listEvents(request.id)).at(-1)).toMatchObject({ kind: 'cancelled', actorId: REQUESTER });
@@ -644,8 +644,8 @@ describe('cancelling', () => {
     const w = await world();
     const request = await create(w);
     for (const who of [APPROVER, OUTSIDER]) {
-      expect(await expectUnchanged(w, request, () => w.service.cancel(request.id, actor(who)))).toEqual({
-        code: 'only_requester_cancels',
+      expect(await expectUnchanged(w, request, () => w.requests.cancel(request.id, actor(who)))).toEqual({
+        kind: 'only_requester_cancels',
       });
     }
   });
@@ -653,8 +653,8 @@ describe('cancelling', () => {
   it('an approved request can no longer be cancelled', async () => {
     const w = await world({ executionDelayMs: 60_000 });
     const request = await create(w);
-    const approved = value(await w.service.approve(request.id, actor(APPROVER)));
-    expect((await expectUnchanged(w, approved, () => w.service.cancel(request.id, actor(REQUESTER)))).code).toBe(
+    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
+    expect((await expectUnchanged(w, approved, () => w.requests.cancel(request.id, actor(REQUESTER)))).kind).toBe(
       'decided',
     );
   });
@@ -666,7 +666,7 @@ describe('aborting during the execution delay', () => {
   it('the approval waits for the delay before any DELETE', async () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    const approved = value(await w.service.approve(request.id, actor(APPROVER)));
+    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
     expect(approved).toMatchObject({ state: 'approved', executeAt: START + DELAY });
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([]);
@@ -687,10 +687,10 @@ describe('aborting during the execution delay', () => {
   ])('%s may abort: the request ends aborted and the DELETE is never sent', async (_who, userId) => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    value(await w.service.approve(request.id, actor(APPROVER_2)));
+    value(await w.requests.approve(request.id, actor(APPROVER_2)));
     w.clock.now += DELAY / 2;
     const changes = w.changes.length;
-    const aborted = value(await w.service.abort(request.id, actor(userId)));
+    const aborted = value(await w.requests.abort(request.id, actor(userId)));
     expect(aborted).toMatchObject({ state: 'aborted', closedBy: userId });
     expect(w.changes).toHaveLength(changes + 1);
     w.clock.now = START + DELAY + 1;
@@ -702,9 +702,9 @@ describe('aborting during the execution delay', () => {
   it('an outsider may not abort', async () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    const approved = value(await w.service.approve(request.id, actor(APPROVER)));
-    expect(await expectUnchanged(w, approved, () => w.service.abort(request.id, actor(OUTSIDER)))).toEqual({
-      code: 'not_allowed_to_abort',
+    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
+    expect(await expectUnchanged(w, approved, () => w.requests.abort(request.id, actor(OUTSIDER)))).toEqual({
+      kind: 'not_allowed_to_abort',
     });
   });
 
@@ -712,19 +712,19 @@ describe('aborting during the execution delay', () => {
     const w = await world({ executionDelayMs: DELAY, approverUsergroupIds: [APPROVER_GROUP] });
     w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
     const request = await create(w);
-    const approved = value(await w.service.approve(request.id, actor(APPROVER)));
+    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
     w.directory.failing.add(APPROVER_GROUP);
-    expect(await expectUnchanged(w, approved, () => w.service.abort(request.id, actor(GROUP_MEMBER)))).toEqual({
-      code: 'directory_unavailable',
+    expect(await expectUnchanged(w, approved, () => w.requests.abort(request.id, actor(GROUP_MEMBER)))).toEqual({
+      kind: 'directory_unavailable',
     });
   });
 
   it('once executeAt has passed, it can no longer be aborted', async () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    const approved = value(await w.service.approve(request.id, actor(APPROVER)));
+    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
     w.clock.now = START + DELAY;
-    expect((await expectUnchanged(w, approved, () => w.service.abort(request.id, actor(REQUESTER)))).code).toBe(
+    expect((await expectUnchanged(w, approved, () => w.requests.abort(request.id, actor(REQUESTER)))).kind).toBe(
       'not_abortable',
     );
   });
@@ -732,7 +732,7 @@ describe('aborting during the execution delay', () => {
   it('a pending request cannot be aborted (it is cancelled or denied instead)', async () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    expect((await expectUnchanged(w, request, () => w.service.abort(request.id, actor(REQUESTER)))).code).toBe(
+    expect((await expectUnchanged(w, request, () => w.requests.abort(request.id, actor(REQUESTER)))).kind).toBe(
       'not_abortable',
     );
   });
@@ -740,11 +740,11 @@ describe('aborting during the execution delay', () => {
   it('without an execution delay, a finished deletion cannot be aborted', async () => {
     const w = await world();
     const request = await create(w);
-    value(await w.service.approve(request.id, actor(APPROVER)));
+    value(await w.requests.approve(request.id, actor(APPROVER)));
     await w.executor.idle();
     const done = await stateOf(w, request.id);
     expect(done.state).toBe('succeeded');
-    expect((await expectUnchanged(w, done, () => w.service.abort(request.id, actor(REQUESTER)))).code).toBe(
+    expect((await expectUnchanged(w, done, () => w.requests.abort(request.id, actor(REQUESTER)))).kind).toBe(
       'not_abortable',
     );
   });
@@ -752,12 +752,12 @@ describe('aborting during the execution delay', () => {
   it('an abort from another channel is refused', async () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    const approved = value(await w.service.approve(request.id, actor(APPROVER)));
+    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
     expect(
       await expectUnchanged(w, approved, () =>
-        w.service.abort(request.id, actor(REQUESTER, { channelId: OTHER_CHANNEL })),
+        w.requests.abort(request.id, actor(REQUESTER, { channelId: OTHER_CHANNEL })),
       ),
-    ).toEqual({ code: 'wrong_place' });
+    ).toEqual({ kind: 'wrong_place' });
   });
 });
 
@@ -767,19 +767,19 @@ describe('expiring', () => {
     const request = await create(w);
 
     w.clock.now = request.expiresAt - 1;
-    expect(await w.service.expire(request)).toBe(false);
+    expect(await w.requests.expire(request)).toBe(false);
     expect((await stateOf(w, request.id)).state).toBe('pending');
     expect(w.changes).toEqual([request.id]);
 
     w.clock.now = request.expiresAt;
-    expect(await w.service.expire(request)).toBe(true);
+    expect(await w.requests.expire(request)).toBe(true);
     const expired = await stateOf(w, request.id);
     expect(expired).toMatchObject({ state: 'expired', finishedAt: request.expiresAt });
     expect(w.changes).toEqual([request.id, request.id]);
     expect((await w.store.listEvents(request.id)).at(-1)).toMatchObject({ kind: 'expired', actorId: null });
 
     // The sweeper seeing the old copy again changes nothing.
-    expect(await w.service.expire(request)).toBe(false);
+    expect(await w.requests.expire(request)).toBe(false);
     expect(w.changes).toHaveLength(2);
   });
 
@@ -787,10 +787,10 @@ describe('expiring', () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
     w.clock.now = request.expiresAt;
-    await w.service.expire(request);
+    await w.requests.expire(request);
     const expired = await stateOf(w, request.id);
     w.clock.now = START; // even with a clock that went back
-    expect((await expectUnchanged(w, expired, () => w.service.approve(request.id, actor(APPROVER)))).code).toBe(
+    expect((await expectUnchanged(w, expired, () => w.requests.approve(request.id, actor(APPROVER)))).kind).toBe(
       'expired',
     );
   });
@@ -798,9 +798,9 @@ describe('expiring', () => {
   it('a request decided before its expiry is not expired', async () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
-    value(await w.service.cancel(request.id, actor(REQUESTER)));
+    value(await w.requests.cancel(request.id, actor(REQUESTER)));
     w.clock.now = request.expiresAt + 1;
-    expect(await w.service.expire(request)).toBe(false);
+    expect(await w.requests.expire(request)).toBe(false);
     expect((await stateOf(w, request.id)).state).toBe('cancelled');
   });
 
@@ -808,8 +808,8 @@ describe('expiring', () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
     w.clock.now = request.expiresAt;
-    await w.service.expire(request);
-    value(await w.service.create(actor(REQUESTER), CUSTOMER, 'again'));
+    await w.requests.expire(request);
+    value(await w.requests.create(actor(REQUESTER), CUSTOMER, 'again'));
   });
 });
 
@@ -818,7 +818,7 @@ describe('dry run', () => {
     const w = await world({ dryRun: true });
     const request = await create(w);
     expect(request.dryRun).toBe(true);
-    value(await w.service.approve(request.id, actor(APPROVER)));
+    value(await w.requests.approve(request.id, actor(APPROVER)));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([]);
     const done = await stateOf(w, request.id);
@@ -829,7 +829,7 @@ describe('dry run', () => {
   it('dry runs are not held back by, nor counted in, the daily limit', async () => {
     const w = await world({ dryRun: true, maxDeletionsPerDay: 0 });
     const request = await create(w);
-    value(await w.service.approve(request.id, actor(APPROVER)));
+    value(await w.requests.approve(request.id, actor(APPROVER)));
     await w.executor.idle();
     expect((await stateOf(w, request.id)).outcome?.kind).toBe('dry_run');
     expect(w.deleter.calls).toEqual([]);
@@ -841,19 +841,19 @@ describe('onChange is called after each change, never after a refusal', () => {
     const w = await world({ approvalsRequired: 2 });
     const request = await create(w);
     expect(w.changes).toEqual([request.id]);
-    await w.service.approve(request.id, actor(OUTSIDER)); // refused
-    await w.service.approve(request.id, actor(REQUESTER)); // refused
-    await w.service.cancel(request.id, actor(APPROVER)); // refused
+    await w.requests.approve(request.id, actor(OUTSIDER)); // refused
+    await w.requests.approve(request.id, actor(REQUESTER)); // refused
+    await w.requests.cancel(request.id, actor(APPROVER)); // refused
     expect(w.changes).toEqual([request.id]);
-    await w.service.approve(request.id, actor(APPROVER)); // recorded
+    await w.requests.approve(request.id, actor(APPROVER)); // recorded
     expect(w.changes).toEqual([request.id, request.id]);
-    await w.service.approve(request.id, actor(APPROVER_2)); // approved → executing → succeeded
+    await w.requests.approve(request.id, actor(APPROVER_2)); // approved → executing → succeeded
     await w.executor.idle();
     expect(w.changes.length).toBeGreaterThanOrEqual(4);
     expect(new Set(w.changes)).toEqual(new Set([request.id]));
     const afterOutcome = w.changes.length;
-    await w.service.deny(request.id, actor(APPROVER), 'too late'); // refused
-    await w.service.abort(request.id, actor(REQUESTER)); // refused
+    await w.requests.deny(request.id, actor(APPROVER), 'too late'); // refused
+    await w.requests.abort(request.id, actor(REQUESTER)); // refused
     expect(w.changes).toHaveLength(afterOutcome);
   });
 });
@@ -863,7 +863,7 @@ describe('`/bp-delete status` and `list`', () => {
     const w = await world();
     const request = await create(w);
     for (const target of [request.id, request.id.toLowerCase(), CUSTOMER, CUSTOMER.toUpperCase()]) {
-      const result = await w.service.command(actor(OUTSIDER), `status ${target}`);
+      const result = await w.requests.command(actor(OUTSIDER), `status ${target}`);
       expect(result.kind).toBe('status');
       if (result.kind !== 'status') continue;
       expect(result.request.id).toBe(request.id);
@@ -873,30 +873,30 @@ describe('`/bp-delete status` and `list`', () => {
 
   it('status without a target, or of something unknown, is refused', async () => {
     const w = await world();
-    expect(await w.service.command(actor(OUTSIDER), 'status')).toEqual({
+    expect(await w.requests.command(actor(OUTSIDER), 'status')).toEqual({
       kind: 'refused',
-      refusal: { code: 'status_needs_target' },
+      refusal: { kind: 'status_needs_target' },
     });
-    expect(await w.service.command(actor(OUTSIDER), 'status R7K2M9QXAB')).toEqual({
+    expect(await w.requests.command(actor(OUTSIDER), 'status R7K2M9QXAB')).toEqual({
       kind: 'refused',
-      refusal: { code: 'status_not_found', target: 'R7K2M9QXAB' },
+      refusal: { kind: 'status_not_found', target: 'R7K2M9QXAB' },
     });
   });
 
   it('list shows the open requests of this channel only', async () => {
     const w = await world();
     const here = await create(w, CUSTOMER);
-    value(await w.service.create(actor(REQUESTER, { channelId: OTHER_CHANNEL }), CUSTOMER_2, 'x'));
+    value(await w.requests.create(actor(REQUESTER, { channelId: OTHER_CHANNEL }), CUSTOMER_2, 'x'));
     const closed = await create(w, '000000000000000000000009');
-    value(await w.service.cancel(closed.id, actor(REQUESTER)));
-    const result = await w.service.command(actor(OUTSIDER), 'list');
+    value(await w.requests.cancel(closed.id, actor(REQUESTER)));
+    const result = await w.requests.command(actor(OUTSIDER), 'list');
     expect(result.kind).toBe('list');
     if (result.kind === 'list') expect(result.requests.map((r) => r.id)).toEqual([here.id]);
   });
 
   it('help changes nothing', async () => {
     const w = await world();
-    expect(await w.service.command(actor(OUTSIDER), 'help')).toEqual({ kind: 'help' });
+    expect(await w.requests.command(actor(OUTSIDER), 'help')).toEqual({ kind: 'help' });
     expect(w.changes).toEqual([]);
   });
 });

@@ -1,0 +1,134 @@
+// `/bp-delete …` as the rules see it: help, list, status, and asking for a deletion (who may ask,
+// where, for which id, how many at once). Knows nothing of Slack: plain ids in, plain results out.
+import type { CheckpointHook } from '../checkpoints';
+import type { Policy } from '../config';
+import type { Logger } from '../logger';
+import type { Store } from '../store/types';
+import { isRequestId, isValidCustomerId, parseCommand } from './command-text';
+import type { Permissions } from './permissions';
+import type { ChangeNotifier } from './ports';
+import type { Previewer } from './preview';
+import { type Refusal, type Result, refuse } from './refusals';
+import type { Actor, DeletionRequest, RequestEvent } from './types';
+import { OPEN_STATES } from './types';
+
+export type CommandResult =
+  | { kind: 'help' }
+  | { kind: 'created'; request: DeletionRequest }
+  | { kind: 'list'; requests: DeletionRequest[] }
+  | { kind: 'status'; request: DeletionRequest; events: RequestEvent[] }
+  | { kind: 'refused'; refusal: Refusal };
+
+export interface CommandsDeps {
+  store: Store;
+  permissions: Permissions;
+  policy: Policy;
+  now: () => number;
+  newId: () => string;
+  previewer: Previewer | null;
+  onChange: ChangeNotifier;
+  logger: Logger;
+  /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
+  checkpoint?: CheckpointHook;
+}
+
+export class Commands {
+  constructor(private readonly deps: CommandsDeps) {}
+
+  async command(actor: Actor, text: string): Promise<CommandResult> {
+    const parsed = parseCommand(text);
+    switch (parsed.kind) {
+      case 'help':
+        return { kind: 'help' };
+      case 'list':
+        return this.list(actor);
+      case 'status':
+        return this.status(actor, parsed.target);
+      case 'request': {
+        const result = await this.create(actor, parsed.customerId, parsed.reason);
+        return result.ok ? { kind: 'created', request: result.value } : { kind: 'refused', refusal: result.refusal };
+      }
+    }
+  }
+
+  private async list(actor: Actor): Promise<CommandResult> {
+    const requests = await this.deps.store.listRequests({
+      channelId: actor.channelId,
+      states: OPEN_STATES,
+      limit: 20,
+    });
+    return { kind: 'list', requests };
+  }
+
+  /** A request's history is shown in its own channel only: a private channel's reasons stay there. */
+  private async status(actor: Actor, target: string | null): Promise<CommandResult> {
+    if (!target) return { kind: 'refused', refusal: { kind: 'status_needs_target' } };
+    const { store } = this.deps;
+    const request = isRequestId(target)
+      ? await store.getRequest(target.toUpperCase())
+      : ((await store.listRequests({ customerId: target, channelId: actor.channelId, limit: 1 }))[0] ?? null);
+    if (!request) return { kind: 'refused', refusal: { kind: 'status_not_found', target } };
+    if (request.channelId !== actor.channelId) {
+      return { kind: 'refused', refusal: { kind: 'status_elsewhere', channelId: request.channelId } };
+    }
+    return { kind: 'status', request, events: await store.listEvents(request.id) };
+  }
+
+  async create(actor: Actor, customerId: string, reason: string): Promise<Result<DeletionRequest>> {
+    const { policy, permissions, store, now } = this.deps;
+    const channelId = actor.channelId ?? '';
+    if (!permissions.channelAllowed(channelId)) {
+      return refuse({ kind: 'channel_not_allowed', allowedChannelIds: policy.allowedChannelIds });
+    }
+    if (!isValidCustomerId(customerId, policy.customerIdPattern)) {
+      return refuse({ kind: 'invalid_customer_id', given: customerId, pattern: policy.customerIdPattern.source });
+    }
+    const membership = await permissions.requesterMembership(actor.userId);
+    if (membership === 'unknown') return refuse({ kind: 'directory_unavailable' });
+    if (membership === 'not_member') return refuse({ kind: 'requester_not_allowed' });
+    if ((await store.countOpenByRequester(actor.userId)) >= policy.maxPendingPerRequester) {
+      return refuse({ kind: 'too_many_pending', max: policy.maxPendingPerRequester });
+    }
+    const at = now();
+    const created = await store.createRequest(
+      {
+        id: this.deps.newId(),
+        teamId: actor.teamId ?? '',
+        channelId,
+        customerId,
+        reason,
+        requesterId: actor.userId,
+        approvalsRequired: policy.approvalsRequired,
+        createdAt: at,
+        expiresAt: at + policy.requestTtlMs,
+        dryRun: policy.dryRun,
+      },
+      { kind: 'requested', actorId: actor.userId, detail: reason || null, at },
+    );
+    if (!created.created) return refuse({ kind: 'already_open', existing: created.existing });
+    this.deps.checkpoint?.('after-request-stored');
+    const request = created.request;
+    this.deps.logger.info('request created', {
+      requestId: request.id,
+      customerId,
+      requesterId: actor.userId,
+      channelId,
+      state: request.state,
+    });
+    this.deps.onChange(request.id);
+    this.lookUpPreview(request);
+    return { ok: true, value: request };
+  }
+
+  private lookUpPreview(request: DeletionRequest): void {
+    const { previewer, store, logger } = this.deps;
+    if (!previewer) return;
+    previewer
+      .lookup(request.customerId)
+      .then(async (preview) => {
+        await store.setPreview(request.id, preview);
+        this.deps.onChange(request.id);
+      })
+      .catch((error: unknown) => logger.warn('preview failed', { requestId: request.id, error: String(error) }));
+  }
+}

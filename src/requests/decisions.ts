@@ -1,0 +1,207 @@
+// What can become of a request once asked: approve, deny, cancel, abort (by people, with who-may and
+// in-which-state checks), withdraw and expire (by the bot). Knows nothing of Slack.
+import type { CheckpointHook } from '../checkpoints';
+import type { Policy } from '../config';
+import type { Logger } from '../logger';
+import type { Store } from '../store/types';
+import { isRequestId } from './command-text';
+import { type Executor, startOfUtcDay } from './executor';
+import type { Permissions } from './permissions';
+import type { ChangeNotifier } from './ports';
+import { approverRefusal, type Refusal, type Result, refuse, stateRefusal } from './refusals';
+import type { Actor, DeletionRequest } from './types';
+import { isAbortable, isDecidable } from './types';
+
+export interface DecisionsDeps {
+  store: Store;
+  permissions: Permissions;
+  policy: Policy;
+  now: () => number;
+  executor: Executor;
+  onChange: ChangeNotifier;
+  logger: Logger;
+  /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
+  checkpoint?: CheckpointHook;
+}
+
+export class Decisions {
+  constructor(private readonly deps: DecisionsDeps) {}
+
+  /** Find the request a click names, and check the click comes from where the request lives. */
+  private async locate(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
+    const request = isRequestId(requestId) ? await this.deps.store.getRequest(requestId) : null;
+    if (!request) return refuse({ kind: 'unknown_request' });
+    if (
+      // A click that names no channel can't be tied to the request's message: refused, not waved through.
+      actor.channelId !== request.channelId ||
+      (actor.teamId !== undefined && request.teamId !== '' && actor.teamId !== request.teamId)
+    ) {
+      return refuse({ kind: 'wrong_place' });
+    }
+    return { ok: true, value: request };
+  }
+
+  private async mayApprove(userId: string): Promise<Refusal | null> {
+    return approverRefusal(await this.deps.permissions.approverMembership(userId));
+  }
+
+  async approve(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
+    const { store, policy, now } = this.deps;
+    const found = await this.locate(requestId, actor);
+    if (!found.ok) return found;
+    const request = found.value;
+    if (!isDecidable(request, now())) return refuse(stateRefusal(request, now));
+    if (request.requesterId === actor.userId) return refuse({ kind: 'self_approval' });
+    const notApprover = await this.mayApprove(actor.userId);
+    if (notApprover) return refuse(notApprover);
+    if (request.approvals.some((a) => a.userId === actor.userId)) return refuse({ kind: 'already_approved' });
+    // Refuse the last approval up front when the day's limit is already spent, so the approver is told
+    // why; Store.claimExecution is what guarantees the limit when approvals race.
+    const last = request.approvals.length + 1 >= request.approvalsRequired;
+    if (last && !request.dryRun) {
+      const dayStart = startOfUtcDay(now());
+      if ((await store.countDeletionsSince(dayStart)) >= policy.maxDeletionsPerDay) {
+        return refuse({ kind: 'daily_limit', max: policy.maxDeletionsPerDay, resetsAt: dayStart + 86_400_000 });
+      }
+    }
+
+    const result = await store.addApproval(request.id, actor.userId, now(), policy.executionDelayMs);
+    switch (result.result) {
+      case 'duplicate':
+        return refuse({ kind: 'already_approved' });
+      case 'not_pending':
+        return refuse(result.request ? stateRefusal(result.request, now) : { kind: 'unknown_request' });
+      case 'recorded':
+      case 'approved':
+        break;
+    }
+    if (result.result === 'approved') this.deps.checkpoint?.('after-approval');
+    this.deps.logger.info('approval recorded', {
+      requestId: request.id,
+      approverId: actor.userId,
+      state: result.request.state,
+      approvals: result.request.approvals.length,
+    });
+    this.deps.onChange(request.id);
+    if (result.result === 'approved') this.deps.executor.schedule(result.request);
+    return { ok: true, value: result.request };
+  }
+
+  /** Whether this person may deny the request now (checked before a reason is asked for). */
+  async checkDeny(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
+    const found = await this.locate(requestId, actor);
+    if (!found.ok) return found;
+    const request = found.value;
+    if (!isDecidable(request, this.deps.now())) return refuse(stateRefusal(request, this.deps.now));
+    const notApprover = await this.mayApprove(actor.userId);
+    if (notApprover) return refuse(notApprover);
+    return found;
+  }
+
+  async deny(requestId: string, actor: Actor, reason: string | null): Promise<Result<DeletionRequest>> {
+    const allowed = await this.checkDeny(requestId, actor);
+    if (!allowed.ok) return allowed;
+    return this.close(allowed.value, ['pending'], 'denied', actor.userId, reason);
+  }
+
+  async cancel(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
+    const found = await this.locate(requestId, actor);
+    if (!found.ok) return found;
+    const request = found.value;
+    if (request.requesterId !== actor.userId) return refuse({ kind: 'only_requester_cancels' });
+    if (!isDecidable(request, this.deps.now())) return refuse(stateRefusal(request, this.deps.now));
+    return this.close(request, ['pending'], 'cancelled', actor.userId, null);
+  }
+
+  async abort(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
+    const found = await this.locate(requestId, actor);
+    if (!found.ok) return found;
+    const request = found.value;
+    if (!isAbortable(request, this.deps.now())) {
+      return refuse({ kind: 'not_abortable', request });
+    }
+    if (request.requesterId !== actor.userId) {
+      const notApprover = await this.mayApprove(actor.userId);
+      if (notApprover)
+        return refuse(notApprover.kind === 'not_approver' ? { kind: 'not_allowed_to_abort' } : notApprover);
+    }
+    const closed = await this.close(request, ['approved'], 'aborted', actor.userId, null);
+    if (closed.ok) this.deps.executor.unschedule(request.id);
+    return closed;
+  }
+
+  /** A request as stored (for the Slack layer to check what became of it). */
+  find(requestId: string): Promise<DeletionRequest | null> {
+    return this.deps.store.getRequest(requestId);
+  }
+
+  /** End a pending request that can't go on (its message can't be posted), saying why; deletes nothing. */
+  async withdraw(requestId: string, reason: string): Promise<boolean> {
+    const at = this.deps.now();
+    const done = await this.deps.store.transition(
+      requestId,
+      ['pending'],
+      'cancelled',
+      { closedBy: null, closeReason: reason, finishedAt: at },
+      { kind: 'cancelled', actorId: null, detail: reason, at },
+    );
+    if (done) {
+      this.deps.logger.warn('request withdrawn', { requestId, customerId: done.customerId, state: done.state, reason });
+      this.deps.onChange(requestId);
+    }
+    return done !== null;
+  }
+
+  /** Mark a pending request whose time ran out (the sweeper calls this). */
+  async expire(request: DeletionRequest): Promise<boolean> {
+    const at = this.deps.now();
+    if (request.state !== 'pending' || request.expiresAt > at) return false;
+    const done = await this.deps.store.transition(
+      request.id,
+      ['pending'],
+      'expired',
+      { finishedAt: at },
+      {
+        kind: 'expired',
+        actorId: null,
+        detail: null,
+        at,
+      },
+    );
+    if (done) {
+      this.deps.logger.info('request expired', { requestId: request.id, customerId: request.customerId });
+      this.deps.onChange(request.id);
+    }
+    return done !== null;
+  }
+
+  private async close(
+    request: DeletionRequest,
+    from: DeletionRequest['state'][],
+    to: 'denied' | 'cancelled' | 'aborted',
+    userId: string,
+    reason: string | null,
+  ): Promise<Result<DeletionRequest>> {
+    const at = this.deps.now();
+    const kind = to;
+    const done = await this.deps.store.transition(
+      request.id,
+      from,
+      to,
+      { closedBy: userId, closeReason: reason, finishedAt: at },
+      { kind, actorId: userId, detail: reason, at },
+    );
+    if (!done) {
+      const current = await this.deps.store.getRequest(request.id);
+      return refuse(current ? stateRefusal(current, this.deps.now) : { kind: 'unknown_request' });
+    }
+    this.deps.logger.info(`request ${to}`, {
+      requestId: request.id,
+      customerId: request.customerId,
+      userId,
+      state: to,
+    });
+    this.deps.onChange(request.id);
+    return { ok: true, value: done };
+  }
+}
