@@ -8,7 +8,7 @@ import { newRequestId } from '../../src/requests/ids';
 import { Policy } from '../../src/requests/policy';
 import { RequestService } from '../../src/requests/service';
 import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
-import { SqliteStore } from '../../src/store/sqlite';
+import { SqliteStore } from '../../src/store/dialects/sqlite';
 import { APPROVER, APPROVER2, actionIds, OUTSIDER, REQUESTER, requestDeletion } from '../helpers/flow';
 import { expectNothingChanged, footprint, freshCustomerId } from './support';
 

@@ -15,7 +15,7 @@ import { isValidCustomerId, MAX_REASON_LENGTH, parseCommand } from '../../src/re
 import type { Actor } from '../../src/requests/service';
 import { FINAL_STATES } from '../../src/requests/types';
 import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../src/sandbox/harness';
-import { SqliteStore } from '../../src/store/sqlite';
+import { SqliteStore } from '../../src/store/dialects/sqlite';
 import { APPROVER, APPROVER2, OUTSIDER, REQUESTER } from '../helpers/flow';
 import { expectSafeMrkdwn, HOSTILE_FRAGMENTS, pause, stringsIn } from './support';
 

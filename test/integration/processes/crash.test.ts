@@ -6,7 +6,7 @@ import { ACTION_APPROVE } from '../../../src/constants';
 import { FakeBotPenguin } from '../../../src/sandbox/fake-botpenguin';
 import { FakeSlack, type SlackMessage } from '../../../src/sandbox/fake-slack';
 import { SANDBOX_CHANNEL, tempSqlitePath } from '../../../src/sandbox/harness';
-import { SqliteStore } from '../../../src/store/sqlite';
+import { SqliteStore } from '../../../src/store/dialects/sqlite';
 import type { CrashPoint } from '../../../src/test-hooks';
 import { APPROVER, actionIds, buttonValue, CUSTOMER, messageText, REQUESTER } from '../../helpers/flow';
 import {

@@ -5,7 +5,7 @@ import { ACTION_APPROVE } from '../../../src/constants';
 import { FakeBotPenguin } from '../../../src/sandbox/fake-botpenguin';
 import { FakeSlack } from '../../../src/sandbox/fake-slack';
 import { SANDBOX_CHANNEL } from '../../../src/sandbox/harness';
-import { PostgresStore } from '../../../src/store/postgres';
+import { PostgresStore } from '../../../src/store/dialects/postgres';
 import { actionIds, CUSTOMER, messageText } from '../../helpers/flow';
 import { botEnv, buildBot, killLeftovers, postgresSchema, requestThrough, startBot } from '../../helpers/processes';
 

@@ -8,7 +8,7 @@ import type { Executor } from '../../../src/requests/executor';
 import type { Directory } from '../../../src/requests/policy';
 import type { Actor, Refusal, RequestService, Result } from '../../../src/requests/service';
 import type { DeletionRequest } from '../../../src/requests/types';
-import { SqliteStore } from '../../../src/store/sqlite';
+import { SqliteStore } from '../../../src/store/dialects/sqlite';
 
 const TEAM = 'T0TEAM';
 const CHANNEL = 'C0OPS';
