@@ -35,3 +35,28 @@ export interface Dialect extends Db {
 /** `IN (?, ?, …)` for `count` values, the same spelling on both databases; `IN (NULL)` matches nothing. */
 export const inList = (count: number): string =>
   count === 0 ? 'IN (NULL)' : `IN (${Array.from({ length: count }, () => '?').join(', ')})`;
+
+/**
+ * `work` after `begin` (which opens the transaction, as the dialect spells it), then COMMIT; on an error,
+ * ROLLBACK and rethrow. A failed ROLLBACK is handed to `rollbackFailed` (it may rethrow).
+ */
+export async function transact<T>(
+  db: Db,
+  begin: () => Promise<void>,
+  work: () => Promise<T>,
+  rollbackFailed: (error: unknown) => void,
+): Promise<T> {
+  try {
+    await begin(); // in the try: a transaction opened by a half-failed begin must be rolled back too
+    const result = await work();
+    await db.run('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await db.run('ROLLBACK');
+    } catch (rollbackError) {
+      rollbackFailed(rollbackError);
+    }
+    throw error;
+  }
+}

@@ -3,7 +3,7 @@
 // conditional UPDATEs and unique indexes.
 import type { PoolClient, PoolConfig } from 'pg';
 import { Pool, types } from 'pg';
-import type { Db, Dialect } from '../dialect';
+import { type Db, type Dialect, transact } from '../dialect';
 import { SqlStore } from '../sql-store';
 
 export interface PostgresStoreOptions {
@@ -113,18 +113,20 @@ class PostgresDialect implements Dialect {
     };
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
-      if (options.lockKey !== undefined) await client.query('SELECT pg_advisory_xact_lock($1)', [options.lockKey]);
-      const result = await work(on(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken ??= rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      }
-      throw error;
+      const db = on(client);
+      const begin = async () => {
+        await db.run('BEGIN');
+        if (options.lockKey !== undefined) await db.all('SELECT pg_advisory_xact_lock(?)', [options.lockKey]);
+      };
+      return await transact(
+        db,
+        begin,
+        () => work(db),
+        (rollbackError) => {
+          // The connection is unusable: destroy it instead of returning it to the pool.
+          broken ??= rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        },
+      );
     } finally {
       client.off('error', onError);
       client.release(broken); // an Error destroys the connection instead of returning it to the pool

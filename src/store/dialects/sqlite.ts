@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Db, Dialect } from '../dialect';
+import { type Db, type Dialect, transact } from '../dialect';
 import { SqlStore } from '../sql-store';
 
 /**
@@ -93,18 +93,19 @@ class SqliteDialect implements Dialect {
   }
 
   transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
-    return this.turns.take(async () => {
-      // IMMEDIATE takes the write lock first, so transactions of other processes on the file take turns too.
-      this.prepare('BEGIN IMMEDIATE').run();
-      try {
-        const result = await work(this.direct);
-        this.prepare('COMMIT').run();
-        return result;
-      } catch (error) {
-        if (this.db.inTransaction) this.prepare('ROLLBACK').run();
-        throw error;
-      }
-    });
+    const db = this.direct;
+    // IMMEDIATE takes the write lock first, so transactions of other processes on the file take turns too.
+    const begin = () => db.run('BEGIN IMMEDIATE').then(() => {});
+    return this.turns.take(() =>
+      transact(
+        db,
+        begin,
+        () => work(db),
+        (error) => {
+          if (this.db.inTransaction) throw error; // else SQLite had already rolled back
+        },
+      ),
+    );
   }
 
   bytewise(expr: string): string {
