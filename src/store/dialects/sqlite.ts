@@ -52,11 +52,11 @@ class SqliteDialect implements Dialect {
   constructor(file: string) {
     this.file = file === ':memory:' ? file : path.resolve(file);
     if (file !== ':memory:') fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    this.db = new Database(file);
     const shared = file === ':memory:' ? undefined : turnsByFile.get(this.file);
     this.turns = shared ?? new Turns();
     if (file !== ':memory:' && !shared) turnsByFile.set(this.file, this.turns);
     this.turns.users += 1;
-    this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
