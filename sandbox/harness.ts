@@ -82,7 +82,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     secrets: SECRET_VARIABLES.map((name) => env[name]),
     write: (line) => logs.push(line),
   });
-  const store = await createStore(config.store, env as NodeJS.ProcessEnv);
+  const store = await createStore(config.store);
   const bot = createApp({
     config,
     store,

@@ -1,19 +1,26 @@
-// Picks the store: PostgreSQL when DATABASE_URL is set (several instances can share it), else the embedded
+// Picks the store: PostgreSQL when a database URL is set (several instances can share it), else the embedded
 // SQLite file. Either is migrated before it is returned. Each driver is loaded only when it is used.
 import type { Store } from './types';
 
 export type { Store } from './types';
 
-export async function createStore(
-  settings: { databaseUrl: string | undefined; sqlitePath: string },
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<Store> {
+export interface StoreSettings {
+  databaseUrl: string | undefined;
+  sqlitePath: string;
+  /** Most connections this instance opens to PostgreSQL (default 10). */
+  poolMax?: number;
+  /** false: TLS to PostgreSQL without verifying its certificate; otherwise the URL's sslmode decides. */
+  sslRejectUnauthorized?: boolean;
+}
+
+export async function createStore(settings: StoreSettings): Promise<Store> {
   let store: Store;
   if (settings.databaseUrl) {
-    const { PostgresStore, postgresOptionsFromEnv } = require('./postgres') as typeof import('./postgres');
-    store = new PostgresStore(postgresOptionsFromEnv(settings.databaseUrl, env));
+    const { PostgresStore, postgresStoreOptions } =
+      require('./dialects/postgres') as typeof import('./dialects/postgres');
+    store = new PostgresStore(postgresStoreOptions({ ...settings, databaseUrl: settings.databaseUrl }));
   } else {
-    const { SqliteStore } = require('./sqlite') as typeof import('./sqlite');
+    const { SqliteStore } = require('./dialects/sqlite') as typeof import('./dialects/sqlite');
     store = new SqliteStore(settings.sqlitePath);
   }
   try {

@@ -1,4 +1,4 @@
-// Row ↔ domain mapping shared by both stores (columns are the same in SQLite and PostgreSQL).
+// Row ↔ domain mapping (columns are the same in SQLite and PostgreSQL; both dialects return integers as numbers).
 import type { Approval, DeletionRequest, EventKind, RequestEvent, RequestState } from '../requests/types';
 
 export interface RequestRow {
@@ -10,35 +10,31 @@ export interface RequestRow {
   requester_id: string;
   state: string;
   approvals_required: number;
-  created_at: number | string;
-  expires_at: number | string;
-  execute_at: number | string | null;
+  created_at: number;
+  expires_at: number;
+  execute_at: number | null;
   closed_by: string | null;
   close_reason: string | null;
   outcome: string | null;
   delete_starts: number;
-  lease_until: number | string | null;
+  lease_until: number | null;
   dry_run: number;
   preview: string | null;
   message_ts: string | null;
   version: number;
   message_version: number;
-  finished_at: number | string | null;
+  finished_at: number | null;
 }
 
 export interface EventRow {
-  id: number | string;
+  id: number;
   request_id: string;
   kind: string;
   actor_id: string | null;
   detail: string | null;
-  at: number | string;
-  posted_at: number | string | null;
+  at: number;
+  posted_at: number | null;
 }
-
-// PostgreSQL returns BIGINT as a string; both are millisecond timestamps well inside 2^53.
-const num = (v: number | string): number => (typeof v === 'string' ? Number(v) : v);
-const numOrNull = (v: number | string | null): number | null => (v === null ? null : num(v));
 
 export function toRequest(row: RequestRow, approvals: Approval[]): DeletionRequest {
   return {
@@ -51,35 +47,35 @@ export function toRequest(row: RequestRow, approvals: Approval[]): DeletionReque
     state: row.state as RequestState,
     approvalsRequired: row.approvals_required,
     approvals,
-    createdAt: num(row.created_at),
-    expiresAt: num(row.expires_at),
-    executeAt: numOrNull(row.execute_at),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    executeAt: row.execute_at,
     closedBy: row.closed_by,
     closeReason: row.close_reason,
     outcome: row.outcome ? JSON.parse(row.outcome) : null,
     deleteStarts: row.delete_starts,
-    leaseUntil: numOrNull(row.lease_until),
+    leaseUntil: row.lease_until,
     dryRun: row.dry_run === 1,
     preview: row.preview ? JSON.parse(row.preview) : null,
     messageTs: row.message_ts,
     version: row.version,
     messageVersion: row.message_version,
-    finishedAt: numOrNull(row.finished_at),
+    finishedAt: row.finished_at,
   };
 }
 
 export function toEvent(row: EventRow): RequestEvent {
   return {
-    id: num(row.id),
+    id: row.id,
     requestId: row.request_id,
     kind: row.kind as EventKind,
     actorId: row.actor_id,
     detail: row.detail,
-    at: num(row.at),
-    postedAt: numOrNull(row.posted_at),
+    at: row.at,
+    postedAt: row.posted_at,
   };
 }
 
-export function toApproval(row: { user_id: string; at: number | string }): Approval {
-  return { userId: row.user_id, at: num(row.at) };
+export function toApproval(row: { user_id: string; at: number }): Approval {
+  return { userId: row.user_id, at: row.at };
 }

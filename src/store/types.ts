@@ -1,4 +1,4 @@
-// The Store contract, implemented by sqlite.ts and postgres.ts. Every state change is conditional on the
+// The Store interface, implemented once for SQLite and PostgreSQL by sql-store.ts. Every state change is conditional on the
 // current state and happens in one transaction with its audit event, so concurrent clicks or instances
 // can never both win a transition.
 import type {

@@ -8,9 +8,9 @@ import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import type { DeletionOutcome } from '../../src/requests/types';
 import { createStore } from '../../src/store';
+import { PostgresStore, postgresStoreOptions } from '../../src/store/dialects/postgres';
+import { SqliteStore } from '../../src/store/dialects/sqlite';
 import { MIGRATIONS } from '../../src/store/migrations';
-import { PostgresStore, postgresOptionsFromEnv } from '../../src/store/postgres';
-import { SqliteStore } from '../../src/store/sqlite';
 import type { NewEvent, NewRequest, Store } from '../../src/store/types';
 
 const PG_URL = process.env.TEST_DATABASE_URL;
@@ -805,7 +805,7 @@ if (!PG_URL) {
 describe('createStore', () => {
   test('without a database URL: a migrated SQLite store at sqlitePath', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-store-create-'));
-    const store = await createStore({ databaseUrl: undefined, sqlitePath: path.join(dir, 'nested', 'db.sqlite') }, {});
+    const store = await createStore({ databaseUrl: undefined, sqlitePath: path.join(dir, 'nested', 'db.sqlite') });
     try {
       expect(store.kind).toBe('sqlite');
       await create(store);
@@ -817,29 +817,22 @@ describe('createStore', () => {
 
   test('with a database URL: a PostgreSQL store (the error of an unreachable server is passed on)', async () => {
     await expect(
-      createStore({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none', sqlitePath: 'unused' }, {}),
+      createStore({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none', sqlitePath: 'unused' }),
     ).rejects.toThrow();
   });
 });
 
-describe('postgresOptionsFromEnv', () => {
+describe('postgresStoreOptions', () => {
   const url = 'postgres://u:p@db.example.com:5432/app';
   test('defaults: pool of 10, no explicit ssl', () => {
-    expect(postgresOptionsFromEnv(url, {})).toEqual({ connectionString: url, poolMax: 10 });
+    expect(postgresStoreOptions({ databaseUrl: url })).toEqual({ connectionString: url, poolMax: 10 });
   });
-  test('PGSSL_REJECT_UNAUTHORIZED=false and DATABASE_POOL_MAX', () => {
-    expect(postgresOptionsFromEnv(url, { PGSSL_REJECT_UNAUTHORIZED: 'false', DATABASE_POOL_MAX: '4' })).toEqual({
+  test('sslRejectUnauthorized false and a pool size', () => {
+    expect(postgresStoreOptions({ databaseUrl: url, sslRejectUnauthorized: false, poolMax: 4 })).toEqual({
       connectionString: url,
       poolMax: 4,
       ssl: { rejectUnauthorized: false },
     });
-    expect(postgresOptionsFromEnv(url, { PGSSL_REJECT_UNAUTHORIZED: 'true' }).ssl).toBeUndefined();
-  });
-  test('invalid values are errors', () => {
-    expect(() => postgresOptionsFromEnv(url, { PGSSL_REJECT_UNAUTHORIZED: 'nope' })).toThrow(
-      /PGSSL_REJECT_UNAUTHORIZED/,
-    );
-    expect(() => postgresOptionsFromEnv(url, { DATABASE_POOL_MAX: '0' })).toThrow(/DATABASE_POOL_MAX/);
-    expect(() => postgresOptionsFromEnv(url, { DATABASE_POOL_MAX: 'ten' })).toThrow(/DATABASE_POOL_MAX/);
+    expect(postgresStoreOptions({ databaseUrl: url, sslRejectUnauthorized: true }).ssl).toBeUndefined();
   });
 });

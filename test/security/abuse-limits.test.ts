@@ -6,7 +6,7 @@ import { ACTION_APPROVE, ACTION_CANCEL } from '../../src/constants';
 import { silentLogger } from '../../src/logger';
 import { createRequests } from '../../src/requests';
 import type { DeleteResult } from '../../src/requests/ports';
-import { SqliteStore } from '../../src/store/sqlite';
+import { SqliteStore } from '../../src/store/dialects/sqlite';
 import { APPROVER, APPROVER2, actionIds, OUTSIDER, REQUESTER, requestDeletion } from '../helpers/flow';
 import { expectNothingChanged, footprint, freshCustomerId } from './support';
 

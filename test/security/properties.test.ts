@@ -15,7 +15,7 @@ import { isValidCustomerId, MAX_REASON_LENGTH, parseCommand } from '../../src/re
 import type { DeleteResult } from '../../src/requests/ports';
 import type { Actor } from '../../src/requests/types';
 import { FINAL_STATES } from '../../src/requests/types';
-import { SqliteStore } from '../../src/store/sqlite';
+import { SqliteStore } from '../../src/store/dialects/sqlite';
 import { APPROVER, APPROVER2, OUTSIDER, REQUESTER } from '../helpers/flow';
 import { expectSafeMrkdwn, HOSTILE_FRAGMENTS, pause, stringsIn } from './support';
 

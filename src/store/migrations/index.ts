@@ -10,6 +10,10 @@ export interface Migration {
 
 const bigint = (d: Dialect) => (d === 'postgres' ? 'BIGINT' : 'INTEGER');
 
+/** The table that records which migrations ran; created before them. */
+export const migrationsTable = (d: Dialect): string =>
+  `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${bigint(d)} NOT NULL)`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,

@@ -7,7 +7,7 @@ import { FakeSlack, type SlackMessage } from '../../../sandbox/fake-slack';
 import { SANDBOX_CHANNEL, tempSqlitePath } from '../../../sandbox/harness';
 import type { Checkpoint } from '../../../src/checkpoints';
 import { ACTION_APPROVE } from '../../../src/constants';
-import { SqliteStore } from '../../../src/store/sqlite';
+import { SqliteStore } from '../../../src/store/dialects/sqlite';
 import { APPROVER, actionIds, buttonValue, CUSTOMER, messageText, REQUESTER } from '../../helpers/flow';
 import {
   type BotProcess,

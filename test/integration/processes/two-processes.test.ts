@@ -5,7 +5,7 @@ import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
 import { FakeSlack } from '../../../sandbox/fake-slack';
 import { SANDBOX_CHANNEL } from '../../../sandbox/harness';
 import { ACTION_APPROVE } from '../../../src/constants';
-import { PostgresStore } from '../../../src/store/postgres';
+import { PostgresStore } from '../../../src/store/dialects/postgres';
 import { actionIds, CUSTOMER, messageText } from '../../helpers/flow';
 import { botEnv, buildTestBot, killLeftovers, postgresSchema, requestThrough, startBot } from '../../helpers/processes';
 

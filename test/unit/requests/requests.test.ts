@@ -7,7 +7,7 @@ import type { Executor } from '../../../src/requests/executor';
 import type { DeleteResult, Directory } from '../../../src/requests/ports';
 import type { Refusal, Result } from '../../../src/requests/refusals';
 import type { Actor, DeletionRequest } from '../../../src/requests/types';
-import { SqliteStore } from '../../../src/store/sqlite';
+import { SqliteStore } from '../../../src/store/dialects/sqlite';
 
 const TEAM = 'T0TEAM';
 const CHANNEL = 'C0OPS';

@@ -1,0 +1,62 @@
+// What SqlStore needs from a database: the driver, transactions with their locks, and the few spellings
+// that differ between SQLite and PostgreSQL. Implemented by dialects/sqlite.ts and dialects/postgres.ts.
+
+/** Statements are written with `?` placeholders; a dialect translates them if its driver wants others. */
+export interface Db {
+  /** The rows a statement returns; integers come back as numbers (BIGINT included). */
+  all<R>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs a statement that returns no rows; resolves to the number of rows it changed. */
+  run(sql: string, params?: readonly unknown[]): Promise<number>;
+  /** Runs a script of several statements without parameters (a migration). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Dialect extends Db {
+  readonly kind: 'sqlite' | 'postgres';
+  /**
+   * Runs `work` in one transaction that commits when it resolves and rolls back when it throws. Nothing
+   * else of this process runs inside it. `lockKey` also serialises it with every other process's
+   * transaction that takes the same key (SQLite's write lock already serialises all writers).
+   */
+  transaction<T>(work: (db: Db) => Promise<T>, options?: { lockKey?: number }): Promise<T>;
+  /** SQL run first when migrating, e.g. creating the schema the connection uses; null when none. */
+  readonly migrationPreamble: string | null;
+  /** Appended to a SELECT that must lock its rows until the transaction ends ('' where a write lock is held). */
+  readonly forUpdate: string;
+  /** `expr` compared byte by byte, whatever the database's locale. */
+  bytewise(expr: string): string;
+  /** An aggregate: the group's rows as JSON text `[{"key": value}, …]` in `orderBy` order ('[]' or NULL when none). */
+  jsonRows(fields: Record<string, string>, orderBy: string): string;
+  /** Whether `error` is a violation of the unique index `index`. */
+  isUniqueViolation(error: unknown, index: string): boolean;
+  close(): Promise<void>;
+}
+
+/** `IN (?, ?, …)` for `count` values, the same spelling on both databases; `IN (NULL)` matches nothing. */
+export const inList = (count: number): string =>
+  count === 0 ? 'IN (NULL)' : `IN (${Array.from({ length: count }, () => '?').join(', ')})`;
+
+/**
+ * `work` after `begin` (which opens the transaction, as the dialect spells it), then COMMIT; on an error,
+ * ROLLBACK and rethrow. A failed ROLLBACK is handed to `rollbackFailed` (it may rethrow).
+ */
+export async function transact<T>(
+  db: Db,
+  begin: () => Promise<void>,
+  work: () => Promise<T>,
+  rollbackFailed: (error: unknown) => void,
+): Promise<T> {
+  try {
+    await begin(); // in the try: a transaction opened by a half-failed begin must be rolled back too
+    const result = await work();
+    await db.run('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await db.run('ROLLBACK');
+    } catch (rollbackError) {
+      rollbackFailed(rollbackError);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,141 @@
+// The embedded database: better-sqlite3 in WAL mode, one connection, synchronous underneath.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { type Db, type Dialect, transact } from '../dialect';
+import { SqlStore } from '../sql-store';
+
+/**
+ * Turns on one database file, shared by every connection of this process to that file. A transaction's
+ * statements are awaited one by one, so without it another handler's statement could run inside it (and
+ * be rolled back with it); and a second connection waiting for SQLite's write lock would block the event
+ * loop (better-sqlite3 waits synchronously) while the holder can never finish.
+ */
+class Turns {
+  /** Set while someone's turn is running; everyone else waits. */
+  busy = false;
+  users = 0;
+  private tail: Promise<void> = Promise.resolve();
+
+  async take<T>(work: () => Promise<T>): Promise<T> {
+    let release = () => {};
+    const turn = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const previous = this.tail;
+    this.tail = previous.then(() => turn);
+    await previous;
+    this.busy = true;
+    try {
+      return await work();
+    } finally {
+      this.busy = false;
+      release();
+    }
+  }
+}
+
+const turnsByFile = new Map<string, Turns>();
+
+class SqliteDialect implements Dialect {
+  readonly kind = 'sqlite' as const;
+  readonly migrationPreamble = null;
+  readonly forUpdate = ''; // BEGIN IMMEDIATE already holds the database's write lock
+  private readonly db: Database.Database;
+  /** Prepared once per SQL text: preparing costs more than running most of these one-row queries. */
+  private readonly statements = new Map<string, Database.Statement>();
+  /** Statements that run directly on the connection, for the holder of the lock. */
+  private readonly direct: Db;
+  private readonly file: string;
+  private readonly turns: Turns;
+
+  constructor(file: string) {
+    this.file = file === ':memory:' ? file : path.resolve(file);
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    this.db = new Database(file);
+    const shared = file === ':memory:' ? undefined : turnsByFile.get(this.file);
+    this.turns = shared ?? new Turns();
+    if (file !== ':memory:' && !shared) turnsByFile.set(this.file, this.turns);
+    this.turns.users += 1;
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.direct = {
+      all: async <R>(sql: string, params: readonly unknown[] = []) => this.prepare(sql).all(...params) as R[],
+      run: async (sql, params = []) => this.prepare(sql).run(...params).changes,
+      exec: async (script) => {
+        this.db.exec(script);
+      },
+    };
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  // Outside transactions a statement runs at once unless a turn is running (a transaction is open); then it waits.
+  all<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    return this.turns.busy ? this.turns.take(() => this.direct.all<R>(sql, params)) : this.direct.all<R>(sql, params);
+  }
+
+  run(sql: string, params?: readonly unknown[]): Promise<number> {
+    return this.turns.busy ? this.turns.take(() => this.direct.run(sql, params)) : this.direct.run(sql, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.turns.take(() => this.direct.exec(script));
+  }
+
+  transaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
+    const db = this.direct;
+    // IMMEDIATE takes the write lock first, so transactions of other processes on the file take turns too.
+    const begin = () => db.run('BEGIN IMMEDIATE').then(() => {});
+    return this.turns.take(() =>
+      transact(
+        db,
+        begin,
+        () => work(db),
+        (error) => {
+          if (this.db.inTransaction) throw error; // else SQLite had already rolled back
+        },
+      ),
+    );
+  }
+
+  bytewise(expr: string): string {
+    return expr; // SQLite's default collation is already byte order
+  }
+
+  jsonRows(fields: Record<string, string>, orderBy: string): string {
+    const pairs = Object.entries(fields).map(([key, expr]) => `'${key}', ${expr}`);
+    return `json_group_array(json_object(${pairs.join(', ')}) ORDER BY ${orderBy})`;
+  }
+
+  isUniqueViolation(error: unknown, index: string): boolean {
+    if (!(error instanceof Database.SqliteError)) return false;
+    return error.code === 'SQLITE_CONSTRAINT_UNIQUE' && error.message.includes(index);
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    await this.turns.take(async () => {
+      if (!this.db.open) return;
+      this.db.close();
+      this.turns.users -= 1;
+      if (this.turns.users === 0 && turnsByFile.get(this.file) === this.turns) turnsByFile.delete(this.file);
+    });
+  }
+}
+
+/** The store on a SQLite file (created with its directory if missing), or ':memory:'. */
+export class SqliteStore extends SqlStore {
+  constructor(file: string) {
+    super(new SqliteDialect(file));
+  }
+}

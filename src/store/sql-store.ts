@@ -1,0 +1,362 @@
+// The Store, written once for SQLite and PostgreSQL: every statement is here, with `?` placeholders;
+// what differs between the two databases is asked of the Dialect (dialect.ts).
+import type { CustomerPreview, DeletionRequest, RequestEvent, RequestState } from '../requests/types';
+import { OPEN_STATES } from '../requests/types';
+import { type Db, type Dialect, inList } from './dialect';
+import { MIGRATIONS, migrationsTable } from './migrations';
+import { patchAssignments } from './patch';
+import { type EventRow, type RequestRow, toApproval, toEvent, toRequest } from './rows';
+import type {
+  ApprovalResult,
+  ClaimResult,
+  CreateResult,
+  ExecutionClaim,
+  NewEvent,
+  NewRequest,
+  RequestFilter,
+  Store,
+  TransitionPatch,
+} from './types';
+
+/** Any fixed 64-bit key; only this app's migrate() takes it ("bp-d"). */
+const MIGRATION_LOCK_KEY = 0x62702d64;
+/** Serialises execution claims across instances, so the daily deletion limit holds. */
+const DAILY_LIMIT_LOCK_KEY = 0x62702d65;
+const ONE_OPEN_PER_CUSTOMER = 'requests_one_open_per_customer';
+// Written out, not bound: only then can the planners see that the partial index of open requests
+// (requests_one_open_per_customer) covers the query. The states are our own constants.
+const OPEN = `IN (${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`;
+
+type RequestWithApprovals = RequestRow & { approvals_json: string | null };
+
+const hydrate = (row: RequestWithApprovals): DeletionRequest =>
+  toRequest(row, (JSON.parse(row.approvals_json ?? '[]') as { user_id: string; at: number }[]).map(toApproval));
+
+export class SqlStore implements Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** A request with its approvals, read by one statement so both come from the same snapshot. */
+  private readonly selectRequest: string;
+  private readonly byId: string;
+
+  constructor(private readonly dialect: Dialect) {
+    this.kind = dialect.kind;
+    const approvals = dialect.jsonRows({ user_id: 'a.user_id', at: 'a.at' }, `a.at, ${dialect.bytewise('a.user_id')}`);
+    this.selectRequest = `SELECT r.*, (SELECT ${approvals} FROM approvals a WHERE a.request_id = r.id) AS approvals_json
+      FROM requests r`;
+    this.byId = `${this.selectRequest} WHERE r.id = ?`;
+  }
+
+  async migrate(): Promise<void> {
+    // The lock comes first: concurrent CREATE ... IF NOT EXISTS can still fail on a catalog unique index.
+    await this.dialect.transaction(
+      async (db) => {
+        if (this.dialect.migrationPreamble) await db.exec(this.dialect.migrationPreamble);
+        await db.exec(migrationsTable(this.kind));
+        const done = new Set(
+          (await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version),
+        );
+        for (const m of MIGRATIONS) {
+          if (done.has(m.version)) continue;
+          await db.exec(m.sql(this.kind));
+          await db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+            m.version,
+            m.name,
+            Date.now(),
+          ]);
+        }
+      },
+      { lockKey: MIGRATION_LOCK_KEY },
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.dialect.all('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.dialect.close();
+  }
+
+  private async load(db: Db, id: string): Promise<DeletionRequest | null> {
+    const [row] = await db.all<RequestWithApprovals>(this.byId, [id]);
+    return row ? hydrate(row) : null;
+  }
+
+  private async many(sql: string, params: readonly unknown[]): Promise<DeletionRequest[]> {
+    return (await this.dialect.all<RequestWithApprovals>(sql, params)).map(hydrate);
+  }
+
+  private async insertEvent(db: Db, requestId: string, event: NewEvent): Promise<void> {
+    await db.run('INSERT INTO events (request_id, kind, actor_id, detail, at) VALUES (?, ?, ?, ?, ?)', [
+      requestId,
+      event.kind,
+      event.actorId,
+      event.detail,
+      event.at,
+    ]);
+  }
+
+  private async findOpen(db: Db, customerId: string): Promise<DeletionRequest | null> {
+    const [row] = await db.all<RequestWithApprovals>(
+      `${this.selectRequest} WHERE lower(r.customer_id) = lower(?) AND r.state ${OPEN}`,
+      [customerId],
+    );
+    return row ? hydrate(row) : null;
+  }
+
+  async createRequest(input: NewRequest, event: NewEvent): Promise<CreateResult> {
+    // Where two instances insert for the same customer at once, the second fails on the partial unique
+    // index; then the winner's request is the answer. Should it have closed in between, try again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.dialect.transaction(async (db): Promise<CreateResult> => {
+          const existing = await this.findOpen(db, input.customerId);
+          if (existing) return { created: false, existing };
+          await db.run(
+            `INSERT INTO requests (id, team_id, channel_id, customer_id, reason, requester_id, state, approvals_required,
+               created_at, expires_at, dry_run)
+             VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+            [
+              input.id,
+              input.teamId,
+              input.channelId,
+              input.customerId,
+              input.reason,
+              input.requesterId,
+              input.approvalsRequired,
+              input.createdAt,
+              input.expiresAt,
+              input.dryRun ? 1 : 0,
+            ],
+          );
+          await this.insertEvent(db, input.id, event);
+          return { created: true, request: (await this.load(db, input.id)) as DeletionRequest };
+        });
+      } catch (error) {
+        if (!this.dialect.isUniqueViolation(error, ONE_OPEN_PER_CUSTOMER) || attempt >= 2) throw error;
+        const existing = await this.findOpen(this.dialect, input.customerId);
+        if (existing) return { created: false, existing };
+      }
+    }
+  }
+
+  async getRequest(id: string): Promise<DeletionRequest | null> {
+    return this.load(this.dialect, id);
+  }
+
+  async listRequests(filter: RequestFilter): Promise<DeletionRequest[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.channelId !== undefined) {
+      where.push('r.channel_id = ?');
+      params.push(filter.channelId);
+    }
+    if (filter.customerId !== undefined) {
+      where.push('lower(r.customer_id) = lower(?)');
+      params.push(filter.customerId);
+    }
+    if (filter.states) {
+      where.push(`r.state ${inList(filter.states.length)}`);
+      params.push(...filter.states);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    return this.many(
+      `${this.selectRequest} ${clause} ORDER BY r.created_at DESC, ${this.dialect.bytewise('r.id')} LIMIT ?`,
+      [...params, filter.limit],
+    );
+  }
+
+  async countOpenByRequester(requesterId: string): Promise<number> {
+    const [{ n }] = await this.dialect.all<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM requests WHERE requester_id = ? AND state ${OPEN}`,
+      [requesterId],
+    );
+    return n;
+  }
+
+  async countDeletionsSince(since: number): Promise<number> {
+    return this.deletionsSince(this.dialect, since);
+  }
+
+  private async deletionsSince(db: Db, since: number): Promise<number> {
+    const [{ n }] = await db.all<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM requests WHERE delete_started_at >= ? AND dry_run = 0',
+      [since],
+    );
+    return n;
+  }
+
+  async addApproval(id: string, userId: string, at: number, executionDelayMs: number): Promise<ApprovalResult> {
+    return this.dialect.transaction(async (db): Promise<ApprovalResult> => {
+      // The row lock makes concurrent approvals (from any instance) take turns: the second one sees the
+      // first one's count and state.
+      const [row] = await db.all<RequestRow>(`SELECT * FROM requests WHERE id = ?${this.dialect.forUpdate}`, [id]);
+      if (!row || row.state !== 'pending' || row.expires_at <= at) {
+        return { result: 'not_pending', request: row ? await this.load(db, id) : null };
+      }
+      const inserted = await db.run(
+        'INSERT INTO approvals (request_id, user_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+        [id, userId, at],
+      );
+      if (inserted === 0) return { result: 'duplicate', request: (await this.load(db, id)) as DeletionRequest };
+      const [{ n }] = await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM approvals WHERE request_id = ?', [id]);
+      const reached = n >= row.approvals_required;
+      if (reached) {
+        await db.run("UPDATE requests SET state = 'approved', execute_at = ?, version = version + 1 WHERE id = ?", [
+          at + executionDelayMs,
+          id,
+        ]);
+      } else {
+        await db.run('UPDATE requests SET version = version + 1 WHERE id = ?', [id]);
+      }
+      await this.insertEvent(db, id, {
+        kind: 'approved',
+        actorId: userId,
+        detail: `${n} of ${row.approvals_required}`,
+        at,
+      });
+      return { result: reached ? 'approved' : 'recorded', request: (await this.load(db, id)) as DeletionRequest };
+    });
+  }
+
+  async transition(
+    id: string,
+    from: readonly RequestState[],
+    to: RequestState,
+    patch: TransitionPatch,
+    event: NewEvent | null,
+  ): Promise<DeletionRequest | null> {
+    return this.dialect.transaction(async (db): Promise<DeletionRequest | null> => {
+      const { sql, values } = patchAssignments(patch, () => '?', 0);
+      const sets = ['state = ?', 'version = version + 1', ...sql].join(', ');
+      const changed = await db.run(`UPDATE requests SET ${sets} WHERE id = ? AND state ${inList(from.length)}`, [
+        to,
+        ...values,
+        id,
+        ...from,
+      ]);
+      if (changed === 0) return null;
+      if (event) await this.insertEvent(db, id, event);
+      return this.load(db, id);
+    });
+  }
+
+  async claimExecution(id: string, claim: ExecutionClaim): Promise<ClaimResult> {
+    // Every instance's claims take turns on one lock, so the daily count and the claim are one step.
+    return this.dialect.transaction(
+      async (db): Promise<ClaimResult> => {
+        const [row] = await db.all<Pick<RequestRow, 'state' | 'execute_at' | 'dry_run'>>(
+          `SELECT state, execute_at, dry_run FROM requests WHERE id = ?${this.dialect.forUpdate}`,
+          [id],
+        );
+        if (!row || row.state !== 'approved' || (row.execute_at ?? 0) > claim.now) {
+          return { result: 'not_due', request: row ? await this.load(db, id) : null };
+        }
+        if (row.dry_run === 0 && (await this.deletionsSince(db, claim.dayStart)) >= claim.maxPerDay) {
+          return { result: 'daily_limit', request: (await this.load(db, id)) as DeletionRequest };
+        }
+        await db.run(
+          `UPDATE requests SET state = 'executing', version = version + 1, lease_until = ?,
+             delete_starts = delete_starts + 1, delete_started_at = COALESCE(delete_started_at, ?)
+           WHERE id = ? AND state = 'approved'`,
+          [claim.leaseUntil, claim.now, id],
+        );
+        return { result: 'claimed', request: (await this.load(db, id)) as DeletionRequest };
+      },
+      { lockKey: DAILY_LIMIT_LOCK_KEY },
+    );
+  }
+
+  async takeOverExecution(
+    id: string,
+    takeOver: { now: number; leaseUntil: number; seenDeleteStarts: number },
+  ): Promise<DeletionRequest | null> {
+    const changed = await this.dialect.run(
+      `UPDATE requests SET lease_until = ?, delete_starts = delete_starts + 1,
+         delete_started_at = COALESCE(delete_started_at, ?)
+       WHERE id = ? AND state = 'executing' AND (lease_until IS NULL OR lease_until < ?) AND delete_starts = ?`,
+      [takeOver.leaseUntil, takeOver.now, id, takeOver.now, takeOver.seenDeleteStarts],
+    );
+    return changed > 0 ? this.getRequest(id) : null;
+  }
+
+  async renewLease(id: string, leaseUntil: number): Promise<boolean> {
+    const changed = await this.dialect.run("UPDATE requests SET lease_until = ? WHERE id = ? AND state = 'executing'", [
+      leaseUntil,
+      id,
+    ]);
+    return changed > 0;
+  }
+
+  async setPreview(id: string, preview: CustomerPreview): Promise<void> {
+    await this.dialect.run('UPDATE requests SET preview = ?, version = version + 1 WHERE id = ?', [
+      JSON.stringify(preview),
+      id,
+    ]);
+  }
+
+  async setMessageTs(id: string, ts: string): Promise<void> {
+    await this.dialect.run('UPDATE requests SET message_ts = ? WHERE id = ? AND message_ts IS NULL', [ts, id]);
+  }
+
+  async claimSync(id: string, until: number, now: number): Promise<boolean> {
+    const changed = await this.dialect.run(
+      'UPDATE requests SET sync_until = ? WHERE id = ? AND (sync_until IS NULL OR sync_until < ?)',
+      [until, id, now],
+    );
+    return changed > 0;
+  }
+
+  async releaseSync(id: string): Promise<void> {
+    await this.dialect.run('UPDATE requests SET sync_until = NULL WHERE id = ?', [id]);
+  }
+
+  async markMessageVersion(id: string, version: number): Promise<void> {
+    await this.dialect.run('UPDATE requests SET message_version = ? WHERE id = ? AND message_version < ?', [
+      version,
+      id,
+      version,
+    ]);
+  }
+
+  async listEvents(requestId: string): Promise<RequestEvent[]> {
+    const rows = await this.dialect.all<EventRow>('SELECT * FROM events WHERE request_id = ? ORDER BY id', [requestId]);
+    return rows.map(toEvent);
+  }
+
+  async markEventPosted(eventId: number, at: number): Promise<void> {
+    await this.dialect.run('UPDATE events SET posted_at = ? WHERE id = ? AND posted_at IS NULL', [at, eventId]);
+  }
+
+  async listExpirable(now: number, limit: number): Promise<DeletionRequest[]> {
+    return this.many(
+      `${this.selectRequest} WHERE r.state = 'pending' AND r.expires_at <= ? ORDER BY r.expires_at LIMIT ?`,
+      [now, limit],
+    );
+  }
+
+  async listDueForExecution(now: number, limit: number): Promise<DeletionRequest[]> {
+    return this.many(
+      `${this.selectRequest} WHERE r.state = 'approved' AND r.execute_at <= ? ORDER BY r.execute_at LIMIT ?`,
+      [now, limit],
+    );
+  }
+
+  async listStaleExecutions(now: number, limit: number): Promise<DeletionRequest[]> {
+    // A request without a lease is the stalest.
+    return this.many(
+      `${this.selectRequest} WHERE r.state = 'executing' AND (r.lease_until IS NULL OR r.lease_until < ?)
+       ORDER BY r.lease_until NULLS FIRST LIMIT ?`,
+      [now, limit],
+    );
+  }
+
+  async listOutOfSync(limit: number): Promise<DeletionRequest[]> {
+    return this.many(
+      `${this.selectRequest} WHERE r.message_ts IS NULL OR r.message_version < r.version
+         OR EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND e.posted_at IS NULL)
+       ORDER BY r.created_at LIMIT ?`,
+      [limit],
+    );
+  }
+}
