@@ -1,4 +1,4 @@
-// CONTRACT §2: configuration is a pure function of the environment; every problem is reported at once,
+// docs/DESIGN.md §2: configuration is a pure function of the environment; every problem is reported at once,
 // each naming its variable, and no secret's value ever appears in what is reported.
 import { type Config, loadConfig, SECRET_VARIABLES } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -26,7 +26,7 @@ function errorsOf(env: NodeJS.ProcessEnv): string[] {
 const names = (errors: string[], variable: string) =>
   errors.some((e) => e.startsWith(`${variable}:`) || e.startsWith(`${variable} `));
 
-describe('a valid minimal environment gets every default of the contract', () => {
+describe('a valid minimal environment gets every default of docs/DESIGN.md §2', () => {
   const config = configOf(MINIMAL);
 
   it('keeps the required values as given', () => {
@@ -403,7 +403,7 @@ describe('an empty value counts as unset (an `FOO=` line in .env)', () => {
   });
 });
 
-describe('no secret value appears in any error text (CONTRACT §7)', () => {
+describe('no secret value appears in any error text (docs/DESIGN.md §7)', () => {
   // Each secret is invalid in some other way, so that its variable is reported.
   const SECRETS = {
     SLACK_BOT_TOKEN: 'xoxp-SECRET-abc',
