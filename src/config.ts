@@ -1,4 +1,4 @@
-// The bot's settings: a pure function of the environment (CONTRACT §2), every problem reported at once.
+// The bot's settings: a pure function of the environment (docs/DESIGN.md §2), every problem reported at once.
 import { z } from 'zod';
 import { parseDuration } from './duration';
 
@@ -29,9 +29,20 @@ export interface Config {
   };
   botpenguin: { token: string; apiUrl: string; timeoutMs: number };
   policy: Policy;
-  store: { databaseUrl: string | undefined; sqlitePath: string };
+  store: StoreSettings;
   port: number;
   logLevel: LogLevel;
+  /** Every secret value as given and as used (trimmed), for the logger to redact. */
+  secrets: string[];
+}
+
+export interface StoreSettings {
+  databaseUrl: string | undefined;
+  sqlitePath: string;
+  /** Most PostgreSQL connections this instance opens. */
+  poolMax: number;
+  /** false: TLS without verifying the server certificate (Heroku); undefined: the URL's sslmode decides. */
+  sslRejectUnauthorized: boolean | undefined;
 }
 
 /** Values that must never be printed, whatever goes wrong. */
@@ -113,6 +124,14 @@ const bool = z
   .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), 'must be true or false')
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+// Only the two spellings pg users expect; unset means "let the URL's sslmode decide".
+const strictBool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0'].includes(v), 'must be true, false, 1 or 0')
+  .transform((v) => v === 'true' || v === '1');
+
 const regex = z.string().transform((v, ctx) => {
   try {
     return new RegExp(v);
@@ -122,82 +141,123 @@ const regex = z.string().transform((v, ctx) => {
   }
 });
 
-const schema = z
-  .object({
-    SLACK_BOT_TOKEN: required(token('xoxb-')),
-    SLACK_SIGNING_SECRET: optional(z.string().trim()),
-    SLACK_APP_TOKEN: optional(token('xapp-')),
-    SLACK_API_URL: optional(httpUrl),
-    SLACK_TEAM_ID: optional(
-      z
-        .string()
-        .trim()
-        .regex(/^[TE][A-Z0-9]{2,}$/, 'must be a Slack team id like T0123ABCD (or an Enterprise Grid id, E…)'),
-    ),
-    BOTPENGUIN_API_TOKEN: required(
-      z
-        .string()
-        .trim()
-        .refine((v) => !/\s/.test(v), 'must not contain spaces'),
-    ),
-    BOTPENGUIN_API_URL: optional(httpUrl),
-    BOTPENGUIN_TIMEOUT_MS: optional(integer(100, 120_000)),
-    APPROVER_USER_IDS: optional(userIds),
-    APPROVER_USERGROUP_IDS: optional(usergroupIds),
-    APPROVALS_REQUIRED: optional(integer(1, 10)),
-    REQUESTER_USER_IDS: optional(userIds),
-    REQUESTER_USERGROUP_IDS: optional(usergroupIds),
-    ALLOWED_CHANNEL_IDS: optional(channelIds),
-    REQUEST_TTL: optional(duration(false)),
-    CUSTOMER_ID_PATTERN: optional(regex),
-    EXECUTION_DELAY: optional(duration(true)),
-    MAX_PENDING_PER_REQUESTER: optional(integer(1, 1000)),
-    MAX_DELETIONS_PER_DAY: optional(integer(0, 100_000)),
-    DATABASE_URL: optional(
-      z
-        .string()
-        .trim()
-        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
-    ),
-    SQLITE_PATH: optional(z.string().trim()),
-    DRY_RUN: optional(bool),
-    PORT: optional(integer(0, 65_535)),
-    LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error'], 'must be one of debug, info, warn, error')),
-  })
-  .superRefine(
-    (env, ctx) => {
-      if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['SLACK_SIGNING_SECRET'],
-          message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
-        });
-      }
-      // Fields that failed their own check arrive here unparsed: only reason about parsed lists.
-      const listOf = (value: unknown): string[] | null =>
-        value === undefined ? [] : Array.isArray(value) ? value : null;
-      const approvers = listOf(env.APPROVER_USER_IDS);
-      const groups = listOf(env.APPROVER_USERGROUP_IDS);
-      if (approvers === null || groups === null) return;
-      if (approvers.length === 0 && groups.length === 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['APPROVER_USER_IDS'],
-          message: 'or APPROVER_USERGROUP_IDS is required: somebody must be allowed to approve',
-        });
-      }
-      const needed = typeof env.APPROVALS_REQUIRED === 'number' ? env.APPROVALS_REQUIRED : 1;
-      if (groups.length === 0 && approvers.length > 0 && approvers.length < needed) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['APPROVALS_REQUIRED'],
-          message: `is ${needed} but APPROVER_USER_IDS lists only ${approvers.length} approver(s): no request could ever be approved`,
-        });
-      }
-    },
-    // Run even when a field failed, so a missing secret or approver list is reported with the rest.
-    { when: () => true },
-  );
+const shape = {
+  SLACK_BOT_TOKEN: required(token('xoxb-')),
+  SLACK_SIGNING_SECRET: optional(z.string().trim()),
+  SLACK_APP_TOKEN: optional(token('xapp-')),
+  SLACK_API_URL: optional(httpUrl),
+  SLACK_TEAM_ID: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^[TE][A-Z0-9]{2,}$/, 'must be a Slack team id like T0123ABCD (or an Enterprise Grid id, E…)'),
+  ),
+  BOTPENGUIN_API_TOKEN: required(
+    z
+      .string()
+      .trim()
+      .refine((v) => !/\s/.test(v), 'must not contain spaces'),
+  ),
+  BOTPENGUIN_API_URL: optional(httpUrl),
+  BOTPENGUIN_TIMEOUT_MS: optional(integer(100, 120_000)),
+  APPROVER_USER_IDS: optional(userIds),
+  APPROVER_USERGROUP_IDS: optional(usergroupIds),
+  APPROVALS_REQUIRED: optional(integer(1, 10)),
+  REQUESTER_USER_IDS: optional(userIds),
+  REQUESTER_USERGROUP_IDS: optional(usergroupIds),
+  ALLOWED_CHANNEL_IDS: optional(channelIds),
+  REQUEST_TTL: optional(duration(false)),
+  CUSTOMER_ID_PATTERN: optional(regex),
+  EXECUTION_DELAY: optional(duration(true)),
+  MAX_PENDING_PER_REQUESTER: optional(integer(1, 1000)),
+  MAX_DELETIONS_PER_DAY: optional(integer(0, 100_000)),
+  DATABASE_URL: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
+  ),
+  SQLITE_PATH: optional(z.string().trim()),
+  DATABASE_POOL_MAX: optional(integer(1, 100)),
+  PGSSL_REJECT_UNAUTHORIZED: optional(strictBool),
+  DRY_RUN: optional(bool),
+  PORT: optional(integer(0, 65_535)),
+  LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error'], 'must be one of debug, info, warn, error')),
+};
+
+/** Every variable the bot reads (test-only BP_DELETE_TEST_* aside); README and .env.example list the same. */
+export const SETTING_VARIABLES = Object.keys(shape) as ReadonlyArray<keyof typeof shape>;
+
+const schema = z.object(shape).superRefine(
+  (env, ctx) => {
+    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
+      });
+    }
+    // Fields that failed their own check arrive here unparsed: only reason about parsed lists.
+    const listOf = (value: unknown): string[] | null =>
+      value === undefined ? [] : Array.isArray(value) ? value : null;
+    const approvers = listOf(env.APPROVER_USER_IDS);
+    const groups = listOf(env.APPROVER_USERGROUP_IDS);
+    if (approvers === null || groups === null) return;
+    if (approvers.length === 0 && groups.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APPROVER_USER_IDS'],
+        message: 'or APPROVER_USERGROUP_IDS is required: somebody must be allowed to approve',
+      });
+    }
+    // With groups, who can approve is only known at a click; without, count the listed users.
+    if (groups.length > 0 || approvers.length === 0) return;
+    const needed = typeof env.APPROVALS_REQUIRED === 'number' ? env.APPROVALS_REQUIRED : 1;
+    if (approvers.length < needed) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APPROVALS_REQUIRED'],
+        message: `is ${needed} but APPROVER_USER_IDS lists only ${approvers.length} approver(s): no request could ever be approved`,
+      });
+      return;
+    }
+    // The requester never counts, so a raised quorum must also be reachable for a request made by a
+    // listed approver (unless requesters are listed users none of whom approves). A quorum of 1 with
+    // one approver is the documented minimal set-up and stays allowed.
+    const requesters = listOf(env.REQUESTER_USER_IDS);
+    const requesterGroups = listOf(env.REQUESTER_USERGROUP_IDS);
+    const approverMayAsk =
+      requesters === null ||
+      requesterGroups === null ||
+      requesterGroups.length > 0 ||
+      requesters.length === 0 ||
+      requesters.some((id) => approvers.includes(id));
+    if (needed >= 2 && approverMayAsk && approvers.length < needed + 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APPROVALS_REQUIRED'],
+        message:
+          `is ${needed} but APPROVER_USER_IDS lists only ${approvers.length} approver(s): a request made by one of ` +
+          `them could never get ${needed} approvals from the others (list at least ${needed + 1} approvers, ` +
+          'lower APPROVALS_REQUIRED, add APPROVER_USERGROUP_IDS, or limit REQUESTER_USER_IDS to non-approvers)',
+      });
+    }
+  },
+  // Run even when a field failed, so a missing secret or approver list is reported with the rest.
+  { when: () => true },
+);
+
+/**
+ * The secrets as given and as used: the app uses trimmed values, so a token pasted with a trailing
+ * newline must be redacted in both forms (JSON log lines escape the newline, so only the trimmed one matches).
+ */
+function secretValues(env: NodeJS.ProcessEnv): string[] {
+  const values = SECRET_VARIABLES.flatMap((name) => {
+    const raw = env[name];
+    return raw === undefined ? [] : [raw, raw.trim()];
+  });
+  return [...new Set(values.filter((v) => v.trim() !== ''))];
+}
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
@@ -239,9 +299,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
         maxDeletionsPerDay: e.MAX_DELETIONS_PER_DAY ?? 50,
         dryRun: e.DRY_RUN ?? false,
       },
-      store: { databaseUrl: e.DATABASE_URL, sqlitePath: e.SQLITE_PATH ?? './data/bp-delete.sqlite' },
+      store: {
+        databaseUrl: e.DATABASE_URL,
+        sqlitePath: e.SQLITE_PATH ?? './data/bp-delete.sqlite',
+        poolMax: e.DATABASE_POOL_MAX ?? 10,
+        sslRejectUnauthorized: e.PGSSL_REJECT_UNAUTHORIZED,
+      },
       port: e.PORT ?? 3000,
       logLevel: e.LOG_LEVEL ?? 'info',
+      secrets: secretValues(env),
     },
   };
 }

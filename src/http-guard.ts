@@ -1,5 +1,5 @@
 // In front of Bolt's HTTP receiver, for POST /slack/events only: the checks Bolt 5.1 leaves open.
-// - A timestamp more than five minutes in the future gets 401 (Bolt refuses only old ones; CONTRACT §3).
+// - A timestamp more than five minutes in the future gets 401 (Bolt refuses only old ones; docs/DESIGN.md §3).
 // - The body is read here, capped (413), and handed on as `rawBody`, which Bolt reuses for its signature check.
 // - A signed body whose JSON (or `payload` field) is not an object gets 400: Bolt reads `body.ssl_check`
 //   unguarded, so a `null` payload rejects a promise nobody catches and the process stops.

@@ -3,7 +3,7 @@
 import 'dotenv/config';
 import { createApp } from './app';
 import type { CheckpointHook } from './checkpoints';
-import { loadConfig, SECRET_VARIABLES } from './config';
+import { loadConfig } from './config';
 import { createLogger, errorFields } from './logger';
 import { verifyBotToken } from './slack/verify-token';
 import { createStore } from './store';
@@ -32,10 +32,8 @@ export async function main(options: MainOptions = {}): Promise<void> {
     process.exit(1);
   }
   const { config } = loaded;
-  const logger = createLogger({
-    level: config.logLevel,
-    secrets: [...SECRET_VARIABLES.map((name) => process.env[name]), config.slack.signingSecret],
-  });
+  // The secrets as given and as used (trimmed), so a token pasted with a trailing newline is redacted too.
+  const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
 
   // Opening the store and asking Slack about the token don't depend on each other: do both at once.
   const [opened, token] = await Promise.all([

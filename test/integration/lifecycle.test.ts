@@ -187,7 +187,10 @@ describe('the customer preview', () => {
 describe('help, status and list', () => {
   let sb: Sandbox;
   beforeEach(async () => {
-    sb = await startSandbox({ env: { APPROVALS_REQUIRED: '2', REQUEST_TTL: '1h' } });
+    // A third approver, so that a quorum of two stays reachable for a request made by an approver.
+    sb = await startSandbox({
+      env: { APPROVER_USER_IDS: 'UAPPROVER1,UAPPROVER2,UAPPROVER3', APPROVALS_REQUIRED: '2', REQUEST_TTL: '1h' },
+    });
   });
   afterEach(() => sb.stop({ fakes: true }));
 

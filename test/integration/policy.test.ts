@@ -17,7 +17,10 @@ import {
 describe('two approvals required', () => {
   let sb: Sandbox;
   beforeEach(async () => {
-    sb = await startSandbox({ env: { APPROVALS_REQUIRED: '2' } });
+    // A third approver, so that a quorum of two stays reachable for a request made by an approver.
+    sb = await startSandbox({
+      env: { APPROVER_USER_IDS: 'UAPPROVER1,UAPPROVER2,UAPPROVER3', APPROVALS_REQUIRED: '2' },
+    });
     sb.botpenguin.addCustomer(CUSTOMER);
   });
   afterEach(() => sb.stop({ fakes: true }));

@@ -1,4 +1,4 @@
-// CONTRACT §4: the HTTP answer to every slash command and click arrives within 3 seconds, whatever
+// docs/DESIGN.md §4: the HTTP answer to every slash command and click arrives within 3 seconds, whatever
 // BotPenguin or the Slack Web API are doing. (The 3-second Slack limit is the only timing asserted.)
 import { type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';

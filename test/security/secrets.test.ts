@@ -1,4 +1,4 @@
-// CONTRACT §7: no token or signing secret in any Slack message, log line, error text or HTTP answer.
+// docs/DESIGN.md §7: no token or signing secret in any Slack message, log line, error text or HTTP answer.
 // The main scenarios run (success, failures, refusals, attacks), then EVERY captured output is scanned.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

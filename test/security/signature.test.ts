@@ -1,4 +1,4 @@
-// Forged and replayed requests (CONTRACT §3) and payloads from another workspace (SLACK_TEAM_ID):
+// Forged and replayed requests (docs/DESIGN.md §3) and payloads from another workspace (SLACK_TEAM_ID):
 // over signed HTTP to the real app, checking the answer AND that nothing was stored, posted or sent.
 import { createHmac } from 'node:crypto';
 import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM, type Sandbox, startSandbox } from '../../sandbox/harness';

@@ -1,6 +1,7 @@
-// CONTRACT §2: configuration is a pure function of the environment; every problem is reported at once,
+// docs/DESIGN.md §2: configuration is a pure function of the environment; every problem is reported at once,
 // each naming its variable, and no secret's value ever appears in what is reported.
-import { type Config, loadConfig } from '../../src/config';
+import { type Config, loadConfig, SECRET_VARIABLES } from '../../src/config';
+import { createLogger } from '../../src/logger';
 
 const MINIMAL: NodeJS.ProcessEnv = {
   SLACK_BOT_TOKEN: 'xoxb-1111-2222-abcdef',
@@ -25,7 +26,7 @@ function errorsOf(env: NodeJS.ProcessEnv): string[] {
 const names = (errors: string[], variable: string) =>
   errors.some((e) => e.startsWith(`${variable}:`) || e.startsWith(`${variable} `));
 
-describe('a valid minimal environment gets every default of the contract', () => {
+describe('a valid minimal environment gets every default of docs/DESIGN.md §2', () => {
   const config = configOf(MINIMAL);
 
   it('keeps the required values as given', () => {
@@ -73,6 +74,11 @@ describe('a valid minimal environment gets every default of the contract', () =>
     expect(config.store.sqlitePath).toBe('./data/bp-delete.sqlite');
   });
 
+  it('would open at most 10 PostgreSQL connections and leave TLS verification to the URL', () => {
+    expect(config.store.poolMax).toBe(10);
+    expect(config.store.sslRejectUnauthorized).toBeUndefined();
+  });
+
   it('ignores variables that are not its own', () => {
     expect(loadConfig({ ...MINIMAL, PATH: '/usr/bin', HOME: '/root', NODE_ENV: 'test' }).ok).toBe(true);
   });
@@ -100,6 +106,8 @@ describe('values that are set are used', () => {
       MAX_DELETIONS_PER_DAY: '7',
       DATABASE_URL: 'postgres://bot:pw@db.internal:5432/bp',
       SQLITE_PATH: '/tmp/other.sqlite',
+      DATABASE_POOL_MAX: '25',
+      PGSSL_REJECT_UNAUTHORIZED: 'false',
       DRY_RUN: 'true',
       PORT: '8080',
       LOG_LEVEL: 'debug',
@@ -123,6 +131,8 @@ describe('values that are set are used', () => {
     expect(config.policy.maxDeletionsPerDay).toBe(7);
     expect(config.store.databaseUrl).toBe('postgres://bot:pw@db.internal:5432/bp');
     expect(config.store.sqlitePath).toBe('/tmp/other.sqlite');
+    expect(config.store.poolMax).toBe(25);
+    expect(config.store.sslRejectUnauthorized).toBe(false);
     expect(config.policy.dryRun).toBe(true);
     expect(config.port).toBe(8080);
     expect(config.logLevel).toBe('debug');
@@ -150,6 +160,25 @@ describe('values that are set are used', () => {
 
   it('EXECUTION_DELAY may be 0s (no cool-down)', () => {
     expect(configOf({ ...MINIMAL, EXECUTION_DELAY: '0s' }).policy.executionDelayMs).toBe(0);
+  });
+
+  it.each([
+    ['1', 1],
+    ['100', 100],
+    [' 42 ', 42],
+  ])('DATABASE_POOL_MAX=%p is %d connections', (value, n) => {
+    expect(configOf({ ...MINIMAL, DATABASE_POOL_MAX: value }).store.poolMax).toBe(n);
+  });
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['false', false],
+    ['False', false],
+    ['0', false],
+  ])('PGSSL_REJECT_UNAUTHORIZED=%s means %s', (value, expected) => {
+    expect(configOf({ ...MINIMAL, PGSSL_REJECT_UNAUTHORIZED: value }).store.sslRejectUnauthorized).toBe(expected);
   });
 
   it('postgresql:// is accepted as well as postgres://', () => {
@@ -258,6 +287,12 @@ describe('every invalid value names its variable', () => {
     ['MAX_PENDING_PER_REQUESTER', 'many'],
     ['MAX_DELETIONS_PER_DAY', '-1'],
     ['DATABASE_URL', 'mysql://db/bp'],
+    ['DATABASE_POOL_MAX', '0'],
+    ['DATABASE_POOL_MAX', '101'],
+    ['DATABASE_POOL_MAX', '2.5'],
+    ['DATABASE_POOL_MAX', 'ten'],
+    ['PGSSL_REJECT_UNAUTHORIZED', 'yes'],
+    ['PGSSL_REJECT_UNAUTHORIZED', 'no-verify'],
     ['DRY_RUN', 'maybe'],
     ['PORT', '70000'],
     ['PORT', 'http'],
@@ -289,12 +324,34 @@ describe('APPROVALS_REQUIRED must be reachable', () => {
     expect(names(errors, 'APPROVALS_REQUIRED')).toBe(true);
   });
 
-  it('exactly as many approvals as listed approvers is fine', () => {
-    const config = configOf({ ...MINIMAL, APPROVER_USER_IDS: 'U0APPROVER1,U0APPROVER2', APPROVALS_REQUIRED: '2' });
+  it('as many approvals as listed approvers is refused: a request by one of them could never be approved', () => {
+    const errors = errorsOf({ ...MINIMAL, APPROVER_USER_IDS: 'U0APPROVER1,U0APPROVER2', APPROVALS_REQUIRED: '2' });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^APPROVALS_REQUIRED: .*lists only 2 approver.*at least 3 approvers/);
+  });
+
+  it('one approver more than the quorum is fine', () => {
+    const config = configOf({
+      ...MINIMAL,
+      APPROVER_USER_IDS: 'U0APPROVER1,U0APPROVER2,U0APPROVER3',
+      APPROVALS_REQUIRED: '2',
+    });
     expect(config.policy.approvalsRequired).toBe(2);
   });
 
-  it('with an approver group the number cannot be checked, so it is accepted', () => {
+  it('exactly as many approvals as listed approvers is fine when only other users may ask', () => {
+    const env = { ...MINIMAL, APPROVER_USER_IDS: 'U0APPROVER1,U0APPROVER2', APPROVALS_REQUIRED: '2' };
+    expect(configOf({ ...env, REQUESTER_USER_IDS: 'U0SUPPORT1' }).policy.approvalsRequired).toBe(2);
+    // …but not when one of the requesters is an approver, or a requester group may include them.
+    expect(names(errorsOf({ ...env, REQUESTER_USER_IDS: 'U0SUPPORT1,U0APPROVER2' }), 'APPROVALS_REQUIRED')).toBe(true);
+    expect(names(errorsOf({ ...env, REQUESTER_USERGROUP_IDS: 'S0SUPPORT' }), 'APPROVALS_REQUIRED')).toBe(true);
+  });
+
+  it('the minimal set-up, one approver and a quorum of one, is fine', () => {
+    expect(configOf(MINIMAL).policy.approvalsRequired).toBe(1);
+  });
+
+  it('with an approver group the number cannot be checked at start, so it is accepted', () => {
     const config = configOf({
       ...MINIMAL,
       APPROVER_USER_IDS: 'U0APPROVER1',
@@ -325,6 +382,8 @@ describe('an empty value counts as unset (an `FOO=` line in .env)', () => {
       MAX_DELETIONS_PER_DAY: '',
       DATABASE_URL: '',
       SQLITE_PATH: '',
+      DATABASE_POOL_MAX: '',
+      PGSSL_REJECT_UNAUTHORIZED: ' ',
       DRY_RUN: '',
       PORT: ' ',
       LOG_LEVEL: '',
@@ -344,7 +403,7 @@ describe('an empty value counts as unset (an `FOO=` line in .env)', () => {
   });
 });
 
-describe('no secret value appears in any error text (CONTRACT §7)', () => {
+describe('no secret value appears in any error text (docs/DESIGN.md §7)', () => {
   // Each secret is invalid in some other way, so that its variable is reported.
   const SECRETS = {
     SLACK_BOT_TOKEN: 'xoxp-SECRET-abc',
@@ -368,5 +427,57 @@ describe('no secret value appears in any error text (CONTRACT §7)', () => {
     const errors = errorsOf({ ...MINIMAL, SLACK_BOT_TOKEN: 'xoxb-PART1 PART2-SECRET' });
     expect(names(errors, 'SLACK_BOT_TOKEN')).toBe(true);
     expect(errors.join('\n')).not.toMatch(/PART1|PART2/);
+  });
+});
+
+describe('the logger redacts the secrets the bot actually uses (docs/DESIGN.md §7)', () => {
+  function logLine(env: NodeJS.ProcessEnv, fields: Record<string, unknown>): string {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', secrets: configOf(env).secrets, write: (l) => lines.push(l) });
+    logger.error('something failed', fields);
+    return lines.join('');
+  }
+
+  it('a token pasted with a trailing newline is redacted where the trimmed token appears', () => {
+    const token = 'bp-NEWLINE-SECRET-4242';
+    const config = configOf({ ...MINIMAL, BOTPENGUIN_API_TOKEN: `${token}\n` });
+    expect(config.botpenguin.token).toBe(token);
+    const line = logLine(
+      { ...MINIMAL, BOTPENGUIN_API_TOKEN: `${token}\n` },
+      {
+        header: `Bearer ${config.botpenguin.token}`,
+      },
+    );
+    expect(line).toContain('[redacted]');
+    expect(line).not.toContain('NEWLINE-SECRET');
+  });
+
+  it('every secret variable is redacted, as given and trimmed', () => {
+    const env: NodeJS.ProcessEnv = {
+      ...MINIMAL,
+      SLACK_BOT_TOKEN: ' xoxb-BOT-SECRET-1 ',
+      SLACK_SIGNING_SECRET: 'SIGNING-SECRET-2\r\n',
+      SLACK_APP_TOKEN: 'xapp-APP-SECRET-3\t',
+      BOTPENGUIN_API_TOKEN: 'BP-SECRET-4',
+      DATABASE_URL: 'postgres://u:DB-SECRET-5@db/bp\n',
+    };
+    const { secrets } = configOf(env);
+    for (const name of SECRET_VARIABLES) {
+      expect(secrets).toContain(env[name]);
+      expect(secrets).toContain(env[name]?.trim());
+    }
+    const line = logLine(env, {
+      raw: SECRET_VARIABLES.map((n) => env[n]),
+      used: SECRET_VARIABLES.map((n) => env[n]?.trim()),
+    });
+    expect(line).not.toMatch(/SECRET-\d/);
+  });
+
+  it('unset and empty secrets add nothing to redact', () => {
+    expect(configOf({ ...MINIMAL, SLACK_APP_TOKEN: '', DATABASE_URL: '  ' }).secrets).toEqual([
+      MINIMAL.SLACK_BOT_TOKEN,
+      MINIMAL.SLACK_SIGNING_SECRET,
+      MINIMAL.BOTPENGUIN_API_TOKEN,
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 // A real bot process killed (SIGKILL) at each point where a crash could lose something, then started
 // again on the same store (an SQLite file): no request is lost, the message catches up, and the DELETE
-// is sent again only when its first answer was never recorded (CONTRACT §5). Also: SIGTERM.
+// is sent again only when its first answer was never recorded (docs/DESIGN.md §5). Also: SIGTERM.
 import fs from 'node:fs';
 import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
 import { FakeSlack, type SlackMessage } from '../../../sandbox/fake-slack';

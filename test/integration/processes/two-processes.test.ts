@@ -1,6 +1,6 @@
 // Two real bot processes on one PostgreSQL database (a schema of this test's own): a request through one,
 // then 40 approve clicks spread over both at once. Exactly one DELETE reaches BotPenguin, and the message
-// ends in one consistent final state (CONTRACT §5, §6). Needs TEST_DATABASE_URL; skipped, visibly, without.
+// ends in one consistent final state (docs/DESIGN.md §5, §6). Needs TEST_DATABASE_URL; skipped, visibly, without.
 import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
 import { FakeSlack } from '../../../sandbox/fake-slack';
 import { SANDBOX_CHANNEL } from '../../../sandbox/harness';

@@ -1,4 +1,4 @@
-// CONTRACT §4 and §6: what the channel shows. The request message, its thread replies and every ephemeral
+// docs/DESIGN.md §4 and §6: what the channel shows. The request message, its thread replies and every ephemeral
 // answer are pure functions of the stored request; user text can never notify, link or break Slack's limits.
 import type { types } from '@slack/bolt';
 import { renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../../src/blocks/replies';

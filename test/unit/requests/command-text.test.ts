@@ -1,5 +1,5 @@
-// CONTRACT §4: `/bp-delete <customer_id> [reason…]`, `help`, `status <request-id|customer-id>`, `list`;
-// and the durations people write in settings (CONTRACT §2).
+// docs/DESIGN.md §4: `/bp-delete <customer_id> [reason…]`, `help`, `status <request-id|customer-id>`, `list`;
+// and the durations people write in settings (docs/DESIGN.md §2).
 import fc from 'fast-check';
 import { formatDuration, parseDuration } from '../../../src/duration';
 import { isRequestId, isValidCustomerId, MAX_REASON_LENGTH, parseCommand } from '../../../src/requests/command-text';

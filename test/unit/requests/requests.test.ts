@@ -1,4 +1,4 @@
-// The rules of a deletion request (CONTRACT §4, §5), with the real SQLite store, policy and executor.
+// The rules of a deletion request (docs/DESIGN.md §4, §5), with the real SQLite store, policy and executor.
 // Only the edges are fakes: Slack's user group directory, BotPenguin's DELETE and the clock.
 import type { Policy } from '../../../src/config';
 import { silentLogger } from '../../../src/logger';
