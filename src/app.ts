@@ -7,6 +7,7 @@ import { cannotPostReason } from './blocks/replies';
 import { BotPenguinClient } from './botpenguin/client';
 import type { Config } from './config';
 import { guardSlackEvents } from './http-guard';
+import { ackUnhandled } from './listeners/ack-unhandled';
 import * as actions from './listeners/actions';
 import * as commands from './listeners/commands';
 import type { ListenerDeps } from './listeners/deps';
@@ -78,7 +79,8 @@ export function createApp(deps: AppDeps): BotApp {
     ? new SocketModeReceiver({
         appToken: config.slack.appToken,
         customRoutes: [healthz],
-        installerOptions: { port: config.port },
+        // Bolt hands these to its SocketModeClient's WebClient, so apps.connections.open goes to SLACK_API_URL too.
+        installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } },
         logger: boltLogger,
       })
     : new HTTPReceiver({
@@ -175,6 +177,7 @@ export function createApp(deps: AppDeps): BotApp {
   commands.register(app, listenerDeps);
   actions.register(app, listenerDeps);
   views.register(app, listenerDeps);
+  ackUnhandled(app, logger);
   app.error(async (error) => {
     logger.error('unhandled error in a listener', errorFields(error));
   });
