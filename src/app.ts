@@ -210,7 +210,7 @@ export function createApp(deps: AppDeps): BotApp {
       service.stopTimers();
       const closing = Promise.all([
         sweeper.stop(),
-        receiver instanceof HTTPReceiver ? receiver.stop().catch(() => undefined) : app.stop().catch(() => undefined),
+        receiver instanceof HTTPReceiver ? receiver.stop().catch(() => undefined) : closeSocket(app, receiver),
       ]);
       await Promise.race([closing.then(() => executor.idle()).then(() => sync.idle()), grace]);
       if (graceOver) logger.warn('grace period over with work in flight; recovery will finish it', { graceMs });
@@ -222,6 +222,19 @@ export function createApp(deps: AppDeps): BotApp {
       await sync.idle();
     },
   };
+}
+
+/**
+ * Bolt's SocketModeReceiver.stop() sends the WebSocket close frame without waiting for Slack's answer; wait for
+ * it (briefly), so the connection is closed cleanly rather than cut when the process exits.
+ */
+async function closeSocket(app: App, receiver: SocketModeReceiver): Promise<void> {
+  const closed = new Promise<void>((resolve) => {
+    receiver.client.once('disconnected', () => resolve());
+    setTimeout(resolve, 2_000).unref();
+  });
+  await app.stop().catch(() => undefined);
+  await closed;
 }
 
 function reply(res: import('node:http').ServerResponse, status: number, body: unknown): void {
