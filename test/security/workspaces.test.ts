@@ -3,7 +3,9 @@
 // Admitted: a Deny click opens the modal, a modal submission denies, a command is served.
 // Refused: nothing changes, and the user is told why (command answer, ephemeral, or the modal itself).
 import { ACTION_DENY, BLOCK_DENY_REASON, INPUT_DENY_REASON, VIEW_DENY_REASON } from '../../src/constants';
+import { FakeSlack } from '../../src/sandbox/fake-slack';
 import { type Sandbox, startSandbox } from '../../src/sandbox/harness';
+import { verifyBotToken } from '../../src/slack/verify-token';
 import {
   blockActionsButton,
   blockActionsConnectExternal,
@@ -168,5 +170,26 @@ describe.each(['unset', 'T', 'E'] as Served[])('SLACK_TEAM_ID %s', (served) => {
     expect(JSON.stringify(res.json)).toMatch(/another workspace or organisation|does not serve this workspace/);
     await expectNothingChanged(sb, before);
     expect((await sb.store.getRequest(requestId))?.state).toBe('pending');
+  });
+});
+
+describe('an org-wide install is refused at start, with a clear message', () => {
+  const slack = new FakeSlack();
+  beforeAll(async () => {
+    await slack.start();
+  });
+  afterAll(async () => {
+    await slack.stop();
+  });
+
+  it('auth.test saying is_enterprise_install makes the token check fatal', async () => {
+    slack.install = { teamId: IDS.hostTeam, enterpriseId: IDS.grid, orgWide: true };
+    const check = await verifyBotToken('xoxb-org-wide', slack.apiUrl);
+    expect(check).toEqual({ ok: false, fatal: true, error: expect.stringMatching(/org-wide .*not support/) });
+  });
+
+  it('a workspace install inside an organisation is accepted', async () => {
+    slack.install = { teamId: IDS.hostTeam, enterpriseId: IDS.grid, orgWide: false };
+    expect(await verifyBotToken('xoxb-workspace', slack.apiUrl)).toEqual({ ok: true });
   });
 });
