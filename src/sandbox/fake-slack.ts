@@ -207,11 +207,11 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
       this.notify(call);
       return;
     }
-    send(res, 200, this.answer(method, args));
+    send(res, 200, this.answer(method, args, req.headers.authorization));
     this.notify(call);
   }
 
-  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+  private answer(method: string, args: Record<string, unknown>, authorization?: string): Record<string, unknown> {
     const channel = typeof args.channel === 'string' ? args.channel : '';
     // Refused as Slack refuses them, before anything is posted or shown.
     const check = MESSAGE_METHODS.has(method)
@@ -234,6 +234,8 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
           is_enterprise_install: this.install.orgWide,
         };
       case 'apps.connections.open':
+        // Only an app-level token (xapp-) may open a Socket Mode connection.
+        if (!/^Bearer xapp-/.test(authorization ?? '')) return { ok: false, error: 'not_allowed_token_type' };
         return this.socketMode
           ? { ok: true, url: this.socketMode.connectionUrl() }
           : { ok: false, error: 'not_allowed_token_type' };
