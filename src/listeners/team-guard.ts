@@ -12,8 +12,13 @@ export interface Origin {
   userTeam: string | undefined;
   /** The workspace the app is installed in: `view.app_installed_team_id`, else `team.id` (a command's `team_id`). */
   installTeam: string | undefined;
-  /** The organisation: `enterprise.id`, `team.enterprise_id` or a command's `enterprise_id`. */
+  /** The organisation: `team.enterprise_id`, `enterprise.id` or a command's `enterprise_id`. */
   enterprise: string | undefined;
+  /**
+   * The organisation of the workspace the app is installed in, only where the payload says so of that very
+   * workspace (`team.enterprise_id` when `team` is it): what a user's E… id must match to count as ours.
+   */
+  installOrg: string | undefined;
   /** `is_enterprise_install`: the app is installed for a whole organisation. */
   orgWide: boolean;
 }
@@ -34,22 +39,28 @@ export function originOf(body: unknown): Origin {
   if (typeof b.command === 'string' || typeof b.event === 'object') {
     // Slash commands (and events) carry flat fields; a command's team_id is the workspace it was typed in.
     const teamId = str(b.team_id);
-    return { userTeam: teamId, installTeam: teamId, enterprise: str(b.enterprise_id), orgWide };
+    const org = str(b.enterprise_id);
+    return { userTeam: teamId, installTeam: teamId, enterprise: org, installOrg: org, orgWide };
   }
+  const teamId = str(team?.id);
+  const installTeam = str(view?.app_installed_team_id) ?? teamId;
+  // In a modal submitted from a Slack Connect channel, `team` is the user's workspace, not the install's.
+  const installOrg = installTeam === teamId ? str(team?.enterprise_id) : undefined;
   return {
     userTeam: str(user?.team_id),
-    installTeam: str(view?.app_installed_team_id) ?? str(team?.id),
-    enterprise: str(enterprise?.id) ?? str(team?.enterprise_id) ?? str(b.enterprise_id),
+    installTeam,
+    enterprise: str(team?.enterprise_id) ?? str(enterprise?.id) ?? str(b.enterprise_id),
+    installOrg,
     orgWide,
   };
 }
 
 /** The decision, pure: `served` is SLACK_TEAM_ID (a workspace T… or an organisation E…), or undefined. */
 export function admit(origin: Origin, served: string | undefined): Admission {
-  const { userTeam, installTeam, enterprise } = origin;
+  const { userTeam, installTeam, enterprise, installOrg } = origin;
   if (origin.orgWide) return { ok: false, kind: 'org_wide', origin };
   // In an Enterprise Grid organisation Slack may name the user's organisation (E…) instead of a workspace.
-  const ofInstallOrg = enterprise !== undefined && userTeam === enterprise;
+  const ofInstallOrg = installOrg !== undefined && userTeam === installOrg;
   if (userTeam && installTeam && userTeam !== installTeam && !ofInstallOrg) {
     return { ok: false, kind: 'external_user', origin };
   }

@@ -3,6 +3,7 @@
 // Admitted: a Deny click opens the modal, a modal submission denies, a command is served.
 // Refused: nothing changes, and the user is told why (command answer, ephemeral, or the modal itself).
 import { ACTION_DENY, BLOCK_DENY_REASON, INPUT_DENY_REASON, VIEW_DENY_REASON } from '../../src/constants';
+import { admit, originOf } from '../../src/listeners/team-guard';
 import { FakeSlack } from '../../src/sandbox/fake-slack';
 import { type Sandbox, startSandbox } from '../../src/sandbox/harness';
 import { verifyBotToken } from '../../src/slack/verify-token';
@@ -191,5 +192,40 @@ describe('an org-wide install is refused at start, with a clear message', () => 
   it('a workspace install inside an organisation is accepted', async () => {
     slack.install = { teamId: IDS.hostTeam, enterpriseId: IDS.grid, orgWide: false };
     expect(await verifyBotToken('xoxb-workspace', slack.apiUrl)).toEqual({ ok: true });
+  });
+});
+
+describe('the decision on shapes no fixture covers', () => {
+  const ids = { user: APPROVER, responseUrl: 'https://hooks.slack.com/actions/x' };
+
+  it('a user naming an organisation is ours only if the workspace installed in says it belongs to it', () => {
+    // An external user from a Grid organisation, in a channel of a workspace outside any organisation.
+    const outsider = { ...blockActionsButton(ids), user: { id: APPROVER, team_id: IDS.otherGrid } };
+    const withTheirOrg = { ...outsider, enterprise: { id: IDS.otherGrid, name: 'Theirs' } };
+    for (const served of [undefined, IDS.hostTeam]) {
+      expect(admit(originOf(outsider), served)).toMatchObject({ ok: false, kind: 'external_user' });
+      expect(admit(originOf(withTheirOrg), served)).toMatchObject({ ok: false, kind: 'external_user' });
+    }
+    expect(admit(originOf(blockActionsGrid(ids, 'organisation')), IDS.hostTeam)).toEqual({ ok: true });
+  });
+
+  it('in a Connect modal, the organisation of `team` (the user’s) does not vouch for the user', () => {
+    const modal = viewSubmissionConnect({
+      user: APPROVER,
+      callbackId: VIEW_DENY_REASON,
+      privateMetadata: '',
+      values: {},
+    });
+    const gridUser = {
+      ...modal,
+      team: { id: IDS.externalTeam, domain: 'x', enterprise_id: IDS.otherGrid },
+      user: { id: APPROVER, team_id: IDS.otherGrid },
+    };
+    expect(admit(originOf(gridUser), undefined)).toMatchObject({ ok: false, kind: 'external_user' });
+  });
+
+  it('a Grid user of another workspace of the organisation is refused (fail closed: the bot cannot tell)', () => {
+    const payload = { ...blockActionsGrid(ids), user: { id: APPROVER, team_id: 'T0SISTER' } };
+    expect(admit(originOf(payload), IDS.grid)).toMatchObject({ ok: false, kind: 'external_user' });
   });
 });
