@@ -2,6 +2,8 @@
 // threads as Slack would (updates replace, replies thread), and can be told to fail. Used by the
 // integration tests, `npm run demo` and `npm run bench`; never by the bot itself.
 import type http from 'node:http';
+import { checkMessage, checkModal } from './block-kit-limits';
+import { FakeSocketMode } from './fake-socket-mode';
 import { RecordingServer } from './recording-server';
 
 export interface RecordedCall {
@@ -58,6 +60,14 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
   readonly commandAnswers: Ephemeral[] = [];
   /** Slack's own answer time, added to every call (a slow Slack); per-method failures can add more. */
   latencyMs = 0;
+  /** What auth.test says about the bot token's install: set `enterpriseId` and `orgWide` to play an org-wide one. */
+  install: { teamId: string; enterpriseId: string | null; orgWide: boolean } = {
+    teamId: 'T0000TEST',
+    enterpriseId: null,
+    orgWide: false,
+  };
+  /** The Socket Mode endpoint `apps.connections.open` points to, once `enableSocketMode()` has started it. */
+  socketMode: FakeSocketMode | null = null;
   private readonly byTs = new Map<string, SlackMessage>();
   private order = 0;
   private readonly failures = new Map<string, Failure[]>();
@@ -83,6 +93,30 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
   /** Forget the failures not yet used: Slack answers normally again. */
   clearFailures(): void {
     this.failures.clear();
+  }
+
+  /** Start the Socket Mode endpoint (a WebSocket server) that apps.connections.open will hand out. */
+  async enableSocketMode(): Promise<FakeSocketMode> {
+    if (!this.socketMode) {
+      this.socketMode = new FakeSocketMode();
+      await this.socketMode.start();
+    }
+    return this.socketMode;
+  }
+
+  override async stop(): Promise<void> {
+    await this.socketMode?.stop();
+    this.socketMode = null;
+    await super.stop();
+  }
+
+  /** The block_id of the block holding the button with this action_id in a posted message (what Slack sends back). */
+  buttonBlockId(channel: string, ts: string, actionId: string): string | undefined {
+    const message = this.message(channel, ts);
+    for (const block of (message?.blocks ?? []) as { block_id?: string; elements?: { action_id?: string }[] }[]) {
+      if (block.elements?.some((e) => e.action_id === actionId)) return block.block_id;
+    }
+    return undefined;
   }
 
   callsTo(method: string): RecordedCall[] {
@@ -173,15 +207,38 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
       this.notify(call);
       return;
     }
-    send(res, 200, this.answer(method, args));
+    send(res, 200, this.answer(method, args, req.headers.authorization));
     this.notify(call);
   }
 
-  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+  private answer(method: string, args: Record<string, unknown>, authorization?: string): Record<string, unknown> {
     const channel = typeof args.channel === 'string' ? args.channel : '';
+    // Refused as Slack refuses them, before anything is posted or shown.
+    const check = MESSAGE_METHODS.has(method)
+      ? checkMessage(args)
+      : method === 'views.open'
+        ? checkModal(args.view)
+        : null;
+    if (check && !check.ok) {
+      return { ok: false, error: check.error, errors: check.errors, response_metadata: { messages: check.errors } };
+    }
     switch (method) {
       case 'auth.test':
-        return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T0000TEST', user: 'bp-delete' };
+        return {
+          ok: true,
+          user_id: 'UBOT',
+          bot_id: 'BBOT',
+          team_id: this.install.teamId,
+          user: 'bp-delete',
+          ...(this.install.enterpriseId ? { enterprise_id: this.install.enterpriseId } : {}),
+          is_enterprise_install: this.install.orgWide,
+        };
+      case 'apps.connections.open':
+        // Only an app-level token (xapp-) may open a Socket Mode connection.
+        if (!/^Bearer xapp-/.test(authorization ?? '')) return { ok: false, error: 'not_allowed_token_type' };
+        return this.socketMode
+          ? { ok: true, url: this.socketMode.connectionUrl() }
+          : { ok: false, error: 'not_allowed_token_type' };
       case 'chat.postMessage': {
         const ts = `${1_700_000_000 + ++this.seq}.${String(this.seq).padStart(6, '0')}`;
         const text = String(args.text ?? '');
@@ -227,6 +284,8 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     }
   }
 }
+
+const MESSAGE_METHODS = new Set(['chat.postMessage', 'chat.update', 'chat.postEphemeral']);
 
 function parseBody(raw: string, contentType: string | undefined): Record<string, unknown> {
   let fields: Record<string, unknown> = {};

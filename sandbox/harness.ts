@@ -41,6 +41,7 @@ export interface Sandbox {
   slack: FakeSlack;
   botpenguin: FakeBotPenguin;
   sender: SlackSender;
+  /** The bot's HTTP port; 0 in Socket Mode (SLACK_APP_TOKEN set), where Slack's payloads come over `slack.socketMode`. */
   port: number;
   logs: string[];
   sqlitePath: string;
@@ -82,6 +83,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     secrets: SECRET_VARIABLES.map((name) => env[name]),
     write: (line) => logs.push(line),
   });
+  // In Socket Mode the bot connects out: apps.connections.open on the fake Slack hands it the fake WebSocket.
+  if (config.slack.appToken) await slack.enableSocketMode();
   const store = await createStore(config.store);
   const bot = createApp({
     config,
@@ -91,12 +94,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     sweepIntervalMs: options.sweepIntervalMs,
     ...options.timings,
   });
-  const { port } = await bot.start();
-  if (port === null) throw new Error('sandbox bot did not report an HTTP port');
+  const started = await bot.start();
+  if (started.port === null && !config.slack.appToken) throw new Error('sandbox bot did not report an HTTP port');
+  const port = started.port ?? 0;
   const sender = new SlackSender(`http://127.0.0.1:${port}/slack/events`, config.slack.signingSecret ?? '', {
     channel: SANDBOX_CHANNEL,
     team: SANDBOX_TEAM,
     responseUrl: (id) => slack.responseUrl(id),
+    blockIdOf: (channel, ts, actionId) => slack.buttonBlockId(channel, ts, actionId),
   });
   return {
     bot,

@@ -11,9 +11,18 @@ export interface SentResponse {
 
 export interface Where {
   channel?: string;
+  /** The workspace the payload is from (`team.id`; a command's `team_id`). */
   team?: string;
   messageTs?: string;
   responseUrl?: string;
+  /** The acting user's workspace (`user.team_id`) when not `team`: a Slack Connect external user. */
+  userTeam?: string;
+  /** Enterprise Grid: the organisation (`team.enterprise_id`, `enterprise.id`; a command's `enterprise_id`). */
+  enterprise?: string;
+  /** An org-wide install: `team` null, `user.team_id` the organisation, `is_enterprise_install` true. */
+  orgWide?: boolean;
+  /** A view's `app_installed_team_id` when not `team` (a modal submitted from a Slack Connect channel). */
+  installTeam?: string;
 }
 
 export function signSlackRequest(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)) {
@@ -27,7 +36,13 @@ export class SlackSender {
   constructor(
     readonly eventsUrl: string,
     private readonly signingSecret: string,
-    readonly defaults: { channel: string; team: string; responseUrl: (id: string) => string },
+    readonly defaults: {
+      channel: string;
+      team: string;
+      responseUrl: (id: string) => string;
+      /** The block_id of the button with this action_id in the message Slack posted, as Slack sends it back. */
+      blockIdOf?: (channel: string, messageTs: string, actionId: string) => string | undefined;
+    },
   ) {}
 
   /** POST a body with the given headers as is (for signature tests). */
@@ -65,7 +80,8 @@ export class SlackSender {
       command: '/bp-delete',
       text,
       api_app_id: 'A0BPDELETE',
-      is_enterprise_install: 'false',
+      is_enterprise_install: String(where.orgWide === true),
+      ...(where.enterprise ? { enterprise_id: where.enterprise, enterprise_name: 'Example Org' } : {}),
       response_url: where.responseUrl ?? this.defaults.responseUrl(`c${n}`),
       trigger_id: `${n}.111.abc`,
     }).toString();
@@ -80,16 +96,15 @@ export class SlackSender {
     const channel = where.channel ?? this.defaults.channel;
     const team = where.team ?? this.defaults.team;
     const messageTs = where.messageTs ?? '1700000001.000001';
+    const blockId = this.defaults.blockIdOf?.(channel, messageTs, actionId) ?? 'decide';
     return {
       type: 'block_actions',
-      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: team },
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: userTeamOf(where, team) },
       api_app_id: 'A0BPDELETE',
       token: 'deprecated-verification-token',
       container: { type: 'message', message_ts: messageTs, channel_id: channel, is_ephemeral: false },
       trigger_id: `${n}.222.def`,
-      team: { id: team, domain: 'example' },
-      enterprise: null,
-      is_enterprise_install: false,
+      ...teamFields(where, team),
       channel: { id: channel, name: 'ops' },
       message: { type: 'message', ts: messageTs, text: 'approval message' },
       state: { values: {} },
@@ -97,7 +112,7 @@ export class SlackSender {
       actions: [
         {
           action_id: actionId,
-          block_id: 'decide',
+          block_id: blockId,
           text: { type: 'plain_text', text: 'button', emoji: true },
           value,
           type: 'button',
@@ -120,14 +135,17 @@ export class SlackSender {
     const team = where.team ?? this.defaults.team;
     return this.signedPayload({
       type: 'view_submission',
-      team: { id: team, domain: 'example' },
-      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: team },
+      ...teamFields(where, team),
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: userTeamOf(where, team) },
       api_app_id: 'A0BPDELETE',
       token: 'deprecated-verification-token',
       trigger_id: `${++this.seq}.333.ghi`,
       view: {
         id: 'V0DENY',
         team_id: team,
+        app_id: 'A0BPDELETE',
+        app_installed_team_id: where.installTeam ?? team,
+        bot_id: 'B0BPDELETE',
         type: 'modal',
         callback_id: view.callback_id,
         private_metadata: view.private_metadata,
@@ -143,4 +161,25 @@ export class SlackSender {
   signedPayload(payload: unknown): Promise<SentResponse> {
     return this.signed(new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
   }
+}
+
+/** `team`, `enterprise` and `is_enterprise_install` of an interaction payload, as Slack sends them for `where`. */
+function teamFields(where: Where, team: string): Record<string, unknown> {
+  if (where.orgWide) {
+    const id = where.enterprise ?? 'E0SANDBOX';
+    return { team: null, enterprise: { id, name: 'Example Org' }, is_enterprise_install: true };
+  }
+  if (where.enterprise) {
+    return {
+      team: { id: team, domain: 'example', enterprise_id: where.enterprise, enterprise_name: 'Example Org' },
+      enterprise: { id: where.enterprise, name: 'Example Org' },
+      is_enterprise_install: false,
+    };
+  }
+  return { team: { id: team, domain: 'example' }, enterprise: null, is_enterprise_install: false };
+}
+
+function userTeamOf(where: Where, team: string): string {
+  if (where.orgWide) return where.enterprise ?? 'E0SANDBOX';
+  return where.userTeam ?? team;
 }

@@ -8,6 +8,7 @@ import { BotPenguinClient } from './botpenguin/client';
 import type { CheckpointHook } from './checkpoints';
 import type { Config } from './config';
 import { guardSlackEvents } from './http-guard';
+import { ackUnhandled } from './listeners/ack-unhandled';
 import * as actions from './listeners/actions';
 import * as commands from './listeners/commands';
 import type { ListenerDeps } from './listeners/deps';
@@ -80,7 +81,8 @@ export function createApp(deps: AppDeps): BotApp {
     ? new SocketModeReceiver({
         appToken: config.slack.appToken,
         customRoutes: [healthz],
-        installerOptions: { port: config.port },
+        // Bolt hands these to its SocketModeClient's WebClient, so apps.connections.open goes to SLACK_API_URL too.
+        installerOptions: { port: config.port, clientOptions: { slackApiUrl: config.slack.apiUrl } },
         logger: boltLogger,
       })
     : new HTTPReceiver({
@@ -179,6 +181,7 @@ export function createApp(deps: AppDeps): BotApp {
   commands.register(app, listenerDeps);
   actions.register(app, listenerDeps);
   views.register(app, listenerDeps);
+  ackUnhandled(app, logger);
   app.error(async (error) => {
     logger.error('unhandled error in a listener', errorFields(error));
   });
@@ -211,7 +214,7 @@ export function createApp(deps: AppDeps): BotApp {
       executor.stopTimers();
       const closing = Promise.all([
         sweeper.stop(),
-        receiver instanceof HTTPReceiver ? receiver.stop().catch(() => undefined) : app.stop().catch(() => undefined),
+        receiver instanceof HTTPReceiver ? receiver.stop().catch(() => undefined) : closeSocket(app, receiver),
       ]);
       await Promise.race([closing.then(() => executor.idle()).then(() => sync.idle()), grace]);
       if (graceOver) logger.warn('grace period over with work in flight; recovery will finish it', { graceMs });
@@ -223,6 +226,19 @@ export function createApp(deps: AppDeps): BotApp {
       await sync.idle();
     },
   };
+}
+
+/**
+ * Bolt's SocketModeReceiver.stop() sends the WebSocket close frame without waiting for Slack's answer; wait for
+ * it (briefly), so the connection is closed cleanly rather than cut when the process exits.
+ */
+async function closeSocket(app: App, receiver: SocketModeReceiver): Promise<void> {
+  const closed = new Promise<void>((resolve) => {
+    receiver.client.once('disconnected', () => resolve());
+    setTimeout(resolve, 2_000).unref();
+  });
+  await app.stop().catch(() => undefined);
+  await closed;
 }
 
 function reply(res: import('node:http').ServerResponse, status: number, body: unknown): void {

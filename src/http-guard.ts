@@ -1,11 +1,12 @@
 // In front of Bolt's HTTP receiver, for POST /slack/events only: the checks Bolt 5.1 leaves open.
 // - A timestamp more than five minutes in the future gets 401 (Bolt refuses only old ones; docs/DESIGN.md §3).
 // - The body is read here, capped (413), and handed on as `rawBody`, which Bolt reuses for its signature check.
-// - A signed body whose JSON (or `payload` field) is not an object gets 400: Bolt reads `body.ssl_check`
-//   unguarded, so a `null` payload rejects a promise nobody catches and the process stops.
+// - A signed body must be what Bolt can read, parsed by Bolt's own parser so the two always agree: a content
+//   type Slack sends (415 otherwise: Bolt parses any other type as JSON, even a form with `; charset=utf-8`),
+//   and an object (400 otherwise: Bolt reads `body.ssl_check` unguarded, so a `null` body rejects a promise
+//   nobody catches and the process stops).
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { parse as parseQuery } from 'node:querystring';
-import { isValidSlackRequest } from '@slack/bolt';
+import { HTTPModuleFunctions, isValidSlackRequest } from '@slack/bolt';
 import type { Logger } from './logger';
 
 const MAX_SKEW_SECONDS = 5 * 60;
@@ -49,9 +50,13 @@ export function guardSlackEvents(next: RequestListener, options: SlackEventsGuar
     req.on('end', () => {
       if (refused) return;
       const rawBody = Buffer.concat(chunks);
-      if (!isObjectBody(rawBody, req.headers['content-type']) && signedBySlack(req, rawBody, options.signingSecret)) {
-        options.logger.warn('refused a signed request whose body is not a JSON object');
-        answer(req, res, 400);
+      const body = readable(req, rawBody);
+      if (body !== 'readable' && signedBySlack(req, rawBody, options.signingSecret)) {
+        options.logger.warn('refused a signed request Bolt could not read', {
+          reason: body,
+          contentType: String(req.headers['content-type'] ?? '').slice(0, 100),
+        });
+        answer(req, res, body === 'content_type' ? 415 : 400);
         return;
       }
       (req as IncomingMessage & { rawBody?: Buffer }).rawBody = rawBody;
@@ -74,21 +79,28 @@ function answer(req: IncomingMessage, res: ServerResponse, status: number): void
   res.end();
 }
 
-/** Parsed as Bolt parses it: is it an object Bolt can read fields of? Unparseable JSON is Bolt's to refuse. */
-function isObjectBody(rawBody: Buffer, contentType: string | undefined): boolean {
-  const text = rawBody.toString();
-  let json: string = text;
-  if (contentType?.split(';')[0]?.trim().toLowerCase() === 'application/x-www-form-urlencoded') {
-    const { payload } = parseQuery(text);
-    if (typeof payload !== 'string') return true;
-    json = payload;
-  }
+/**
+ * The content types Slack sends: commands and interactivity as a form (Bolt parses a form only under this
+ * exact type), the Events API as JSON. Any other type Bolt would parse as JSON.
+ */
+const FORM = 'application/x-www-form-urlencoded';
+const isJsonType = (type: string) => /^application\/json\s*(;|$)/i.test(type);
+
+/** Parsed as Bolt parses it (its own function): is it an object Bolt can read fields of? */
+function readable(req: IncomingMessage, rawBody: Buffer): 'readable' | 'content_type' | 'not_an_object' {
+  const type = req.headers['content-type'] ?? '';
+  if (type !== FORM && !isJsonType(type)) return 'content_type';
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(json);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
+    value = HTTPModuleFunctions.parseHTTPRequestBody(
+      Object.assign(Object.create(req) as IncomingMessage, { rawBody }) as Parameters<
+        typeof HTTPModuleFunctions.parseHTTPRequestBody
+      >[0],
+    );
   } catch {
-    return true;
+    return 'not_an_object';
   }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? 'readable' : 'not_an_object';
 }
 
 function signedBySlack(req: IncomingMessage, rawBody: Buffer, signingSecret: string): boolean {

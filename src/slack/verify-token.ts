@@ -1,5 +1,6 @@
 // At start: ask Slack whether the bot token works (auth.test), briefly. A token Slack refuses is fatal;
-// a Slack that can't be reached is not (the bot starts and retries on its own calls).
+// a Slack that can't be reached is not (the bot starts and retries on its own calls). So is a token of an
+// org-wide (Enterprise Grid) install: the bot serves one workspace with one bot token (docs/DESIGN.md).
 import { webApi } from '@slack/bolt';
 
 export type TokenCheck = { ok: true } | { ok: false; fatal: boolean; error: string };
@@ -13,7 +14,15 @@ export async function verifyBotToken(token: string, slackApiUrl: string): Promis
     retryConfig: { retries: 1, minTimeout: 250, maxTimeout: 1_000 },
   });
   try {
-    await client.auth.test();
+    const auth = await client.auth.test();
+    if (auth.is_enterprise_install === true) {
+      return {
+        ok: false,
+        fatal: true,
+        error:
+          'org_wide_install: this token is from an org-wide (Enterprise Grid) install, which bp-delete does not support; install the app to one workspace and use that workspace’s bot token',
+      };
+    }
     return { ok: true };
   } catch (error) {
     const code = String((error as { data?: { error?: unknown } })?.data?.error ?? (error as Error)?.message ?? error);
