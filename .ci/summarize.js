@@ -34,7 +34,5 @@ for (const arg of process.argv.slice(2)) {
 if (process.argv.length <= 2) problems.push('no test run to summarize');
 
 for (const problem of problems) console.log(problem);
-console.log(
-  `${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`,
-);
+console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
 process.exit(problems.length > 0 ? 1 : 0);
