@@ -1,6 +1,7 @@
-// `npm start` runs this first: compile src/ into dist/ only when dist/ is missing or older than a
-// source file. On a host that built at deploy time and pruned devDependencies (Heroku runs
-// `npm run build`, then removes TypeScript), it does nothing, so starting never needs the compiler.
+// Compile src/ into dist/ only when dist/ is missing or older than a source file. Run by `npm install`
+// (the `prepare` script), so a fresh clone's `npm install` then `npm start` works, and by `npm run dev`.
+// Without TypeScript (`npm ci --omit=dev`, or Heroku after it pruned devDependencies) it does not fail
+// the install: dist/ is what a deploy built (Heroku runs `npm run build`); only `npm run dev` insists.
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
@@ -36,7 +37,8 @@ if (!upToDate()) {
       process.exit(0);
     }
     console.error('bp-delete: dist/ is missing and TypeScript is not installed: run `npm install` (or `npm run build` where it is).');
-    process.exit(1);
+    // An install without devDependencies may get dist/ from elsewhere (a build step, an image layer).
+    process.exit(process.env.npm_lifecycle_event === 'prepare' ? 0 : 1);
   }
   const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
