@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type AppDeps, type BotApp, createApp } from '../src/app';
-import { type Config, loadConfig, SECRET_VARIABLES } from '../src/config';
+import { type Config, loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { createStore } from '../src/store';
 import type { Store } from '../src/store/types';
@@ -75,12 +75,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const sqlitePath = options.sqlitePath ?? tempSqlitePath();
   const env: Record<string, string | undefined> = { ...sandboxEnv(slack, botpenguin, sqlitePath), ...options.env };
   const loaded = loadConfig(env as NodeJS.ProcessEnv);
-  if (!loaded.ok) throw new Error(`sandbox configuration is invalid: ${loaded.errors.join('; ')}`);
+  if (!loaded.ok) {
+    // Stop the fakes this call started, so a refused configuration doesn't leave servers holding the test open.
+    if (!options.slack) await slack.stop();
+    if (!options.botpenguin) await botpenguin.stop();
+    throw new Error(`sandbox configuration is invalid: ${loaded.errors.join('; ')}`);
+  }
   const config = loaded.config;
   const logs: string[] = [];
   const logger = createLogger({
     level: config.logLevel,
-    secrets: SECRET_VARIABLES.map((name) => env[name]),
+    // As the bot's main() does: every secret as given and as used.
+    secrets: config.secrets,
     write: (line) => logs.push(line),
   });
   // In Socket Mode the bot connects out: apps.connections.open on the fake Slack hands it the fake WebSocket.
