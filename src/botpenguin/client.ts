@@ -11,25 +11,10 @@ import type {
   Deleter,
   ListResult,
 } from '../requests/ports';
-import { type AttemptInfo, type Exchange, errorCode, HttpTransport, type Step } from './transport';
+import { type Exchange, errorCode, HttpTransport, type Step, type TransportOptions } from './transport';
 
-export interface BotPenguinClientOptions {
-  /** e.g. https://api.v7.botpenguin.com; a trailing '/' is ignored and a path prefix is kept. */
-  baseUrl: string;
-  token: string;
-  /** Bound on one attempt: connect, headers and the whole body. */
-  timeoutMs: number;
-  /** Attempts in all for deleteCustomer (default 5). */
-  maxAttempts?: number;
-  /** First backoff delay (default 250 ms); doubles per attempt, with jitter. */
-  backoffBaseMs?: number;
-  /** Largest backoff delay (default 8000 ms). A server's Retry-After may ask for more, up to 30 s. */
-  backoffCapMs?: number;
-  /** Injectable for tests; default setTimeout-based. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Called once per DELETE attempt, for logging. Never given the token. */
-  onAttempt?: (info: AttemptInfo) => void;
-}
+/** The transport's options (base URL such as https://api.v7.botpenguin.com, token, timeouts, retries); its name is ours. */
+export type BotPenguinClientOptions = Omit<TransportOptions, 'name'>;
 
 /** BotPenguin message texts are cut to this length for display. */
 const MAX_MESSAGE_CHARS = 500;
