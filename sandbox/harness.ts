@@ -82,7 +82,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     secrets: SECRET_VARIABLES.map((name) => env[name]),
     write: (line) => logs.push(line),
   });
-  const store = await createStore(config.store);
+  // A fake clock is the SQLite store's clock too, so lease and due times follow it (PostgreSQL keeps its own).
+  const store = await createStore(options.now ? { ...config.store, now: options.now } : config.store);
   const bot = createApp({
     config,
     store,
