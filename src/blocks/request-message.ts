@@ -374,7 +374,8 @@ function threadReply(event: RequestEvent, request: DeletionRequest): string {
     case 'failed':
       return `${dry}:x: ${outcomeLine(request) ?? 'The deletion failed.'} ${mention(request.requesterId)}`;
     case 'uncertain':
-      return `${dry}:warning: ${outcomeLine(request) ?? 'The customer may have been deleted.'} ${mention(request.requesterId)}`;
+      // Said as it was then: by the time the reply is posted, a settle check may have decided it.
+      return `${dry}:warning: BotPenguin's answer to the DELETE of ${code(request.customerId)} is unknown: the customer *may have been deleted*. The bot looks it up again; an approver can settle it with \`/bp-delete close ${request.id} deleted|kept\`. ${mention(request.requesterId)}`;
     case 'denied':
       return `${dry}:no_entry: ${who} denied the request; nothing was deleted. ${mention(request.requesterId)}${detail}`;
     case 'cancelled':
