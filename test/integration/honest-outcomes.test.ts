@@ -6,8 +6,8 @@ import type { SlackMessage } from '../../sandbox/fake-slack';
 import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';
 import {
-  ackText,
   APPROVER,
+  ackText,
   CUSTOMER,
   messageText,
   OUTSIDER,
