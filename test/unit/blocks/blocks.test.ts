@@ -462,6 +462,10 @@ describe('thread replies are the audit trail', () => {
       cancelled: true,
       expired: true,
       aborted: true,
+      reopened: true,
+      policy: true,
+      paused: true,
+      resumed: true,
     };
     for (const kind of Object.keys(kinds) as EventKind[]) {
       expect(renderThreadReply(event(kind), STATES.succeeded as DeletionRequest).trim().length).toBeGreaterThan(10);
