@@ -4,6 +4,10 @@ export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'list' }
   | { kind: 'status'; target: string | null }
+  | { kind: 'pause'; reason: string | null }
+  | { kind: 'resume' }
+  | { kind: 'deny'; requestId: string | null; reason: string | null }
+  | { kind: 'cancel'; requestId: string | null }
   | { kind: 'request'; customerId: string; reason: string };
 
 /** Longest reason kept; Slack's own command text limit is lower, this guards the store. */
@@ -19,6 +23,14 @@ export function parseCommand(text: string): ParsedCommand {
   if (word === 'help' || word === '-h' || word === '--help') return { kind: 'help' };
   if (word === 'list') return { kind: 'list' };
   if (word === 'status') return { kind: 'status', target: rest.split(/\s+/)[0] || null };
+  const reason = (text: string) => Array.from(text).slice(0, MAX_REASON_LENGTH).join('') || null;
+  if (word === 'pause') return { kind: 'pause', reason: reason(rest) };
+  if (word === 'resume') return { kind: 'resume' };
+  if (word === 'deny' || word === 'cancel') {
+    const [, id = '', why = ''] = /^(\S*)\s*([\s\S]*)$/.exec(rest) ?? [];
+    const requestId = isRequestId(id) ? id.toUpperCase() : null;
+    return word === 'deny' ? { kind: 'deny', requestId, reason: reason(why.trim()) } : { kind: 'cancel', requestId };
+  }
   return { kind: 'request', customerId: first, reason: Array.from(rest).slice(0, MAX_REASON_LENGTH).join('') };
 }
 

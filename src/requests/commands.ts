@@ -5,15 +5,21 @@ import type { Policy } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { isRequestId, isValidCustomerId, parseCommand } from './command-text';
+import type { Controls } from './controls';
+import type { Decisions } from './decisions';
 import type { Permissions } from './permissions';
 import type { ChangeNotifier } from './ports';
 import type { Previewer } from './preview';
 import { type Refusal, type Result, refuse } from './refusals';
-import type { Actor, DeletionRequest, RequestEvent } from './types';
+import type { Actor, DeletionRequest, Pause, RequestEvent } from './types';
 import { OPEN_STATES } from './types';
 
 export type CommandResult =
-  | { kind: 'help' }
+  | { kind: 'help'; pause: Pause | null }
+  | { kind: 'paused'; changed: boolean; pause: Pause | null }
+  | { kind: 'resumed'; changed: boolean }
+  /** Denied or cancelled by `/bp-delete deny|cancel <id>`, maybe from another channel. */
+  | { kind: 'closed'; request: DeletionRequest }
   | { kind: 'created'; request: DeletionRequest }
   | { kind: 'list'; requests: DeletionRequest[] }
   | { kind: 'status'; request: DeletionRequest; events: RequestEvent[] }
@@ -30,6 +36,8 @@ export interface CommandsDeps {
   logger: Logger;
   /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
   checkpoint?: CheckpointHook;
+  decisions: Decisions;
+  controls: Controls;
 }
 
 export class Commands {
@@ -39,7 +47,25 @@ export class Commands {
     const parsed = parseCommand(text);
     switch (parsed.kind) {
       case 'help':
-        return { kind: 'help' };
+        return { kind: 'help', pause: await this.deps.controls.current() };
+      case 'pause': {
+        const r = await this.deps.controls.pause(actor, parsed.reason);
+        return r.ok ? { kind: 'paused', ...r.value } : { kind: 'refused', refusal: r.refusal };
+      }
+      case 'resume': {
+        const r = await this.deps.controls.resume(actor);
+        return r.ok ? { kind: 'resumed', changed: r.value.changed } : { kind: 'refused', refusal: r.refusal };
+      }
+      case 'deny':
+      case 'cancel': {
+        if (!parsed.requestId)
+          return { kind: 'refused', refusal: { kind: 'needs_request_id', subcommand: parsed.kind } };
+        const r =
+          parsed.kind === 'deny'
+            ? await this.deps.decisions.denyById(parsed.requestId, actor, parsed.reason)
+            : await this.deps.decisions.cancelById(parsed.requestId, actor);
+        return r.ok ? { kind: 'closed', request: r.value } : { kind: 'refused', refusal: r.refusal };
+      }
       case 'list':
         return this.list(actor);
       case 'status':
@@ -105,7 +131,15 @@ export class Commands {
       },
       { kind: 'requested', actorId: actor.userId, detail: reason || null, at },
     );
-    if (!created.created) return refuse({ kind: 'already_open', existing: created.existing });
+    if (!created.created) {
+      const { existing } = created;
+      // Another channel's request (maybe a private one): its id and how to end it, nothing else of it.
+      return refuse(
+        existing.channelId === channelId
+          ? { kind: 'already_open', existing }
+          : { kind: 'already_open_elsewhere', requestId: existing.id, customerId: existing.customerId },
+      );
+    }
     this.deps.checkpoint?.('after-request-stored');
     const request = created.request;
     this.deps.logger.info('request created', {

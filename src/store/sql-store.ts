@@ -43,9 +43,7 @@ type RequestWithApprovals = RequestRow & { approvals_json: string | null } & {
 };
 
 const toPause = (row: PauseRow): Pause | null =>
-  row.paused === 1
-    ? { by: row.paused_by ?? '', reason: row.reason, channelId: row.channel_id, at: row.at ?? 0 }
-    : null;
+  row.paused === 1 ? { by: row.paused_by ?? '', reason: row.reason, channelId: row.channel_id, at: row.at ?? 0 } : null;
 
 const hydrate = (row: RequestWithApprovals): DeletionRequest => ({
   ...toRequest(row, (JSON.parse(row.approvals_json ?? '[]') as { user_id: string; at: number }[]).map(toApproval)),
@@ -292,7 +290,8 @@ export class SqlStore implements Store {
           return { result: 'not_due', request: row ? await this.load(db, id) : null };
         }
         // Under the same lock as setPause: once a pause is stored, no claim starts a DELETE.
-        if (await this.pausedNow(db)) return { result: 'paused', request: (await this.load(db, id)) as DeletionRequest };
+        if (await this.pausedNow(db))
+          return { result: 'paused', request: (await this.load(db, id)) as DeletionRequest };
         const required = Math.max(row.approvals_required, claim.approvalsRequired ?? 0);
         const dropped = await this.dropApprovals(db, id, claim.notCounted ?? [], claim.now);
         const [{ n }] = await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM approvals WHERE request_id = ?', [id]);
@@ -359,10 +358,11 @@ export class SqlStore implements Store {
       for (const row of rows) {
         const dry = floor.dryRun && row.dry_run === 0;
         const raised = row.approvals_required < floor.approvalsRequired;
-        await db.run(
-          'UPDATE requests SET dry_run = ?, approvals_required = ?, version = version + 1 WHERE id = ?',
-          [dry ? 1 : row.dry_run, Math.max(row.approvals_required, floor.approvalsRequired), row.id],
-        );
+        await db.run('UPDATE requests SET dry_run = ?, approvals_required = ?, version = version + 1 WHERE id = ?', [
+          dry ? 1 : row.dry_run,
+          Math.max(row.approvals_required, floor.approvalsRequired),
+          row.id,
+        ]);
         const said = [
           dry ? 'DRY RUN is now on: no DELETE will be sent for this request' : '',
           raised ? `it now needs ${floor.approvalsRequired} approvals (was ${row.approvals_required})` : '',

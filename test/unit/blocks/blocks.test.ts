@@ -497,6 +497,13 @@ describe('every refusal is explained in a sentence', () => {
     status_needs_target: { kind: 'status_needs_target' },
     status_not_found: { kind: 'status_not_found', target: 'R0000000AB' },
     status_elsewhere: { kind: 'status_elsewhere', channelId: 'C0ELSEWHERE' },
+    already_open_elsewhere: {
+      kind: 'already_open_elsewhere',
+      requestId: 'R7K2M9QXAB',
+      customerId: '64b7f0c2e4b0a1b2c3d4e5f6',
+    },
+    needs_request_id: { kind: 'needs_request_id', subcommand: 'deny' },
+    only_requester_or_approver_cancels: { kind: 'only_requester_or_approver_cancels' },
   };
 
   it.each(Object.entries(REFUSALS))('%s', (_kind, refusal) => {
