@@ -896,7 +896,7 @@ describe('`/bp-delete status` and `list`', () => {
 
   it('help changes nothing', async () => {
     const w = await world();
-    expect(await w.requests.command(actor(OUTSIDER), 'help')).toEqual({ kind: 'help' });
+    expect(await w.requests.command(actor(OUTSIDER), 'help')).toEqual({ kind: 'help', pause: null });
     expect(w.changes).toEqual([]);
   });
 });
