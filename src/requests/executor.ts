@@ -102,7 +102,7 @@ export class Executor {
       notCounted,
     });
     if (claim.result === 'paused') {
-      logger.info('DELETE waits: DELETEs are paused', { requestId, pausedBy: claim.request.pause?.by });
+      logger.debug('DELETE waits: DELETEs are paused', { requestId, pausedBy: claim.request.pause?.by });
       return;
     }
     if (claim.result === 'reopened') {
@@ -157,6 +157,8 @@ export class Executor {
       ) {
         return;
       }
+      // A re-send is a DELETE too: it waits while DELETEs are paused (the lease stays run out for later).
+      if (await store.getPause()) return;
       // Conditional on the lease having run out and on nobody having taken over since we looked.
       const claimed = await store.takeOverExecution(request.id, {
         now: now(),

@@ -292,10 +292,12 @@ export class SqlStore implements Store {
         // Under the same lock as setPause: once a pause is stored, no claim starts a DELETE.
         if (await this.pausedNow(db))
           return { result: 'paused', request: (await this.load(db, id)) as DeletionRequest };
+        // The quorum is judged again only when the claim brings this instance's view of it (the executor does).
+        const judged = claim.approvalsRequired !== undefined || claim.notCounted !== undefined;
         const required = Math.max(row.approvals_required, claim.approvalsRequired ?? 0);
         const dropped = await this.dropApprovals(db, id, claim.notCounted ?? [], claim.now);
         const [{ n }] = await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM approvals WHERE request_id = ?', [id]);
-        if (n < required) {
+        if (judged && n < required) {
           await db.run(
             "UPDATE requests SET state = 'pending', execute_at = NULL, approvals_required = ?, version = version + 1 WHERE id = ?",
             [required, id],

@@ -146,8 +146,9 @@ export interface Store {
    * approved → executing, if due at `now`: counts the start for the day and takes the lease. Unless the
    * request is a dry run, refuses when `maxPerDay` deletions already started since `dayStart`. Count and
    * claim are one step for every instance sharing the store, so the daily limit can't be overrun.
-   * While DELETEs are paused it claims nothing ('paused'). When fewer than max(stored, claim.approvalsRequired)
-   * approvals count (claim.notCounted dropped), it moves the request back to pending ('reopened').
+   * While DELETEs are paused it claims nothing ('paused'). When the claim carries approvalsRequired or
+   * notCounted and fewer than max(stored, claim.approvalsRequired) approvals count (claim.notCounted
+   * dropped), it moves the request back to pending ('reopened').
    */
   claimExecution(id: string, claim: ExecutionClaim): Promise<ClaimResult>;
   /** A stricter DRY_RUN or APPROVALS_REQUIRED reaches every pending and approved request; returns those changed. */
