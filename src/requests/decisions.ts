@@ -58,12 +58,14 @@ export class Decisions {
     const notApprover = await this.mayApprove(actor.userId);
     if (notApprover) return refuse(notApprover);
     if (request.approvals.some((a) => a.userId === actor.userId)) return refuse({ kind: 'already_approved' });
-    // Earlier approvals count only if their givers are still approvers (unknown: not counted, fail closed);
-    // the store is told whom NOT to count, so an approval racing this one still counts.
+    // Earlier approvals count only if their givers are still approvers. The store is told whom NOT to
+    // count, so an approval racing this one still counts.
     const earlier = await Promise.all(
       request.approvals.map(async (a) => [a.userId, await this.deps.permissions.approverMembership(a.userId)] as const),
     );
-    const notCounted = earlier.filter(([, m]) => m !== 'member').map(([u]) => u);
+    // A group Slack can't read now: refuse (fail closed) rather than drop approvals that may still count.
+    if (earlier.some(([, m]) => m === 'unknown')) return refuse({ kind: 'directory_unavailable' });
+    const notCounted = earlier.filter(([, m]) => m === 'not_member').map(([u]) => u);
     const required = Math.max(request.approvalsRequired, policy.approvalsRequired);
     // Refuse the last approval up front when the day's limit is already spent, so the approver is told
     // why; Store.claimExecution is what guarantees the limit when approvals race.

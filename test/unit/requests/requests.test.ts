@@ -1019,6 +1019,16 @@ describe('a stricter policy reaches open requests at once', () => {
     expect(w.deleter.calls).toEqual([]);
   });
 
+  it("when an earlier approver's group can't be read, the next approval is refused and drops nothing", async () => {
+    const w = await world({ approverUsergroupIds: [APPROVER_GROUP], approvalsRequired: 2 });
+    w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
+    const request = await create(w);
+    value(await w.requests.approve(request.id, actor(GROUP_MEMBER)));
+    w.directory.failing.add(APPROVER_GROUP);
+    expect(refusal(await w.requests.approve(request.id, actor(APPROVER))).kind).toBe('directory_unavailable');
+    expect((await stateOf(w, request.id)).approvals.map((a) => a.userId)).toEqual([GROUP_MEMBER]);
+  });
+
   it("when the group can't be read at DELETE time, nothing is sent and the request stays approved and due", async () => {
     const w = await world({ approverUsergroupIds: [APPROVER_GROUP], approverUserIds: [] });
     w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
