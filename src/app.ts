@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CustomRoute } from '@slack/bolt';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
-import { cannotPostReason } from './blocks/replies';
+import { cannotPostReason, renderPauseAnnouncement } from './blocks/replies';
 import { BotPenguinClient } from './botpenguin/client';
 import type { CheckpointHook } from './checkpoints';
 import type { Config } from './config';
@@ -156,6 +156,17 @@ export function createApp(deps: AppDeps): BotApp {
     now,
     leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
     onChange,
+    onPause: (change) => {
+      if (!change.channelId) return;
+      client.chat
+        .postMessage({ channel: change.channelId, text: renderPauseAnnouncement(change), unfurl_links: false })
+        .catch((error: unknown) =>
+          logger.warn('could not announce the pause in its channel', {
+            channelId: change.channelId,
+            ...errorFields(error),
+          }),
+        );
+    },
     logger,
     checkpoint: deps.checkpoint,
   });
@@ -196,6 +207,8 @@ export function createApp(deps: AppDeps): BotApp {
     sweeper,
     sync,
     async start() {
+      // Before anything can claim a DELETE: stricter settings reach the requests already in the store.
+      await requests.applyPolicy();
       if (receiver instanceof HTTPReceiver) {
         server = await receiver.start(config.port);
       } else {

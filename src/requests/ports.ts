@@ -62,3 +62,11 @@ export interface Directory {
 
 /** Told after every change the channel should see; must not throw. */
 export type ChangeNotifier = (requestId: string) => void;
+
+/** DELETEs were paused or resumed: the Slack layer says so in the channel where it was typed. Must not throw. */
+export type PauseNotifier = (change: {
+  paused: boolean;
+  by: string;
+  reason: string | null;
+  channelId: string | null;
+}) => void;

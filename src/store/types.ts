@@ -6,6 +6,7 @@ import type {
   DeletionOutcome,
   DeletionRequest,
   EventKind,
+  Pause,
   RequestEvent,
   RequestState,
 } from '../requests/types';
@@ -38,6 +39,7 @@ export interface TransitionPatch {
   outcome?: DeletionOutcome | null;
   leaseUntil?: number | null;
   finishedAt?: number | null;
+  closedFrom?: string | null;
 }
 
 export type CreateResult = { created: true; request: DeletionRequest } | { created: false; existing: DeletionRequest };
@@ -57,11 +59,49 @@ export interface ExecutionClaim {
   leaseMs: number;
   dayStart: number;
   maxPerDay: number;
+  /** This instance's DRY_RUN: when true, the request is claimed (and marked) as a dry run. */
+  dryRun?: boolean;
+  /** This instance's quorum: the request needs max(stored, this) valid approvals. */
+  approvalsRequired?: number;
+  /** Approvers whose approval no longer counts (no longer approvers); dropped from the request. */
+  notCounted?: readonly string[];
+}
+
+/** How addApproval judges the quorum: max(stored, approvalsRequired) approvals, not counting `notCounted`. */
+export interface Quorum {
+  approvalsRequired: number;
+  /** Earlier approvers who are no longer approvers: their approvals are dropped, not counted. */
+  notCounted: readonly string[];
+}
+
+/** Stricter settings of an instance that starts, applied to every pending or approved request. */
+export interface PolicyFloor {
+  dryRun: boolean;
+  approvalsRequired: number;
+  at: number;
+}
+
+export interface PauseChange {
+  paused: boolean;
+  by: string;
+  reason: string | null;
+  channelId: string | null;
+  at: number;
+}
+
+export interface PauseResult {
+  /** False when it already was paused (or running): nothing changed. */
+  changed: boolean;
+  pause: Pause | null;
+  /** Open requests whose message and thread now say so. */
+  affected: string[];
 }
 
 export type ClaimResult =
   | { result: 'claimed'; request: DeletionRequest }
   | { result: 'daily_limit'; request: DeletionRequest }
+  | { result: 'paused'; request: DeletionRequest } // DELETEs are paused: it stays approved and due
+  | { result: 'reopened'; request: DeletionRequest } // its valid approvals fell below the quorum: pending again
   | { result: 'not_due'; request: DeletionRequest | null }; // not approved (any more), or not yet due
 
 export interface RequestFilter {
@@ -99,7 +139,13 @@ export interface Store {
    * Record an approval while the request is pending and unexpired at `at`; when the count reaches
    * the request's quorum, move it to approved with executeAt = the database's now + executionDelayMs.
    */
-  addApproval(id: string, userId: string, at: number, executionDelayMs: number): Promise<ApprovalResult>;
+  addApproval(
+    id: string,
+    userId: string,
+    at: number,
+    executionDelayMs: number,
+    quorum?: Quorum,
+  ): Promise<ApprovalResult>;
 
   /** Move from one of `from` to `to` with the patch and the event, or do nothing and return null. */
   transition(
@@ -114,8 +160,17 @@ export interface Store {
    * Unless the request is a dry run, refuses when `maxPerDay` deletions already started since `dayStart`.
    * Count and claim are one step for every instance sharing the store, so the daily limit can't be overrun.
    * The claimed request's deleteStarts is the holder's fencing token (renewLease, finishExecution).
+   * While DELETEs are paused it claims nothing ('paused'). When the claim carries approvalsRequired or
+   * notCounted and fewer than max(stored, claim.approvalsRequired) approvals count (claim.notCounted
+   * dropped), it moves the request back to pending ('reopened').
    */
   claimExecution(id: string, claim: ExecutionClaim): Promise<ClaimResult>;
+  /** A stricter DRY_RUN or APPROVALS_REQUIRED reaches every pending and approved request; returns those changed. */
+  applyPolicyFloor(floor: PolicyFloor): Promise<string[]>;
+  /** The pause of every DELETE, or null. */
+  getPause(): Promise<Pause | null>;
+  /** Pause or resume every DELETE (one step with the claims); an event on each open request. */
+  setPause(change: PauseChange): Promise<PauseResult>;
   /**
    * Take over an executing request whose lease ran out by the database's clock, only if its deleteStarts is
    * still `seenDeleteStarts` (nobody took it over meanwhile): counts a new start (a new token, which fences

@@ -270,6 +270,8 @@ function contract(makeHarness: () => Harness) {
         version: 1,
         messageVersion: 0,
         finishedAt: null,
+        closedFrom: null,
+        pause: null,
       };
       expect(result.created && result.request).toEqual(expected);
       expect(await store.getRequest(input.id)).toEqual(expected);
@@ -668,6 +670,129 @@ function contract(makeHarness: () => Harness) {
       expect(done).toMatchObject({ state: 'succeeded', deleteStarts: newToken, leaseUntil: null });
       expect(await other.finishExecution(r.id, newToken, 'failed', {}, null)).toBeNull(); // no longer executing
       expect(await other.renewLease(r.id, newToken, 15_000)).toBe(false);
+    });
+  });
+
+  describe('pause, quorum and stricter settings', () => {
+    const claimAt = (now: number, over: Record<string, unknown> = {}) => ({
+      now,
+      leaseMs: 15_000,
+      dayStart: T0 - 1000,
+      maxPerDay: 50,
+      ...over,
+    });
+    const pauseBy = (paused: boolean, at: number, by = 'UAPP') =>
+      store.setPause({ paused, by, reason: paused ? 'incident 42' : null, channelId: 'C0OPS', at });
+
+    test('the pause row: none at first, set once, seen by another store, cleared by resume', async () => {
+      expect(await store.getPause()).toBeNull();
+      const first = await pauseBy(true, T0);
+      expect(first).toMatchObject({
+        changed: true,
+        pause: { by: 'UAPP', reason: 'incident 42', channelId: 'C0OPS', at: T0 },
+      });
+      expect((await pauseBy(true, T0 + 1, 'UOTHER')).changed).toBe(false); // already paused: kept as it was
+      expect(await h.another().getPause()).toEqual({ by: 'UAPP', reason: 'incident 42', channelId: 'C0OPS', at: T0 });
+      expect(await pauseBy(false, T0 + 2)).toMatchObject({ changed: true, pause: null });
+      expect((await pauseBy(false, T0 + 3)).changed).toBe(false);
+      expect(await store.getPause()).toBeNull();
+    });
+
+    test('a claim while paused claims nothing and leaves the request approved and due; after resume it is claimed', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(r.id, 'UAPP', T0, 0);
+      const paused = await pauseBy(true, T0 + 1);
+      expect(paused.affected).toEqual([r.id]);
+      const claim = await h.another().claimExecution(r.id, claimAt(T0 + 2));
+      expect(claim.result).toBe('paused');
+      expect(claim.request).toMatchObject({ state: 'approved', deleteStarts: 0, pause: { by: 'UAPP' } });
+      expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
+      expect((await store.listDueForExecution(10)).map((x) => x.id)).toEqual([r.id]);
+      expect((await store.listEvents(r.id)).map((e) => e.kind)).toContain('paused');
+      await pauseBy(false, T0 + 4);
+      expect((await store.claimExecution(r.id, claimAt(T0 + 5))).result).toBe('claimed');
+    });
+
+    test('approvals are recorded while paused; resume expires approved requests whose time ran out', async () => {
+      await pauseBy(true, T0);
+      const r = await create(store, { approvalsRequired: 1, expiresAt: T0 + 100 });
+      expect((await store.addApproval(r.id, 'UAPP', T0 + 10, 0)).result).toBe('approved');
+      const resumed = await pauseBy(false, T0 + 200);
+      expect(resumed.affected).toContain(r.id);
+      expect(await store.getRequest(r.id)).toMatchObject({ state: 'expired', finishedAt: T0 + 200 });
+      expect((await store.claimExecution(r.id, claimAt(T0 + 201))).result).toBe('not_due');
+    });
+
+    test('addApproval judges max(stored, current) approvals and never counts the excluded approvers', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      const raised = await store.addApproval(r.id, 'U1', T0, 0, { approvalsRequired: 2, notCounted: [] });
+      expect(raised.result).toBe('recorded');
+      expect(raised.request).toMatchObject({ state: 'pending', approvalsRequired: 2 });
+      // U1 is no longer an approver: U2 alone does not reach 2; U1's approval is dropped and said so.
+      const second = await store.addApproval(r.id, 'U2', T0 + 1, 0, { approvalsRequired: 2, notCounted: ['U1'] });
+      expect(second.result).toBe('recorded');
+      expect(second.request?.approvals.map((a) => a.userId)).toEqual(['U2']);
+      expect((await store.listEvents(r.id)).some((e) => e.kind === 'policy' && e.detail?.includes('@U1'))).toBe(true);
+      expect((await store.addApproval(r.id, 'U3', T0 + 2, 0, { approvalsRequired: 1, notCounted: [] })).result).toBe(
+        'approved',
+      );
+      expect((await store.getRequest(r.id))?.approvalsRequired).toBe(2); // never lowered
+    });
+
+    test('two approvals at once from several stores, each excluding only former approvers, reach the quorum', async () => {
+      const r = await create(store, { approvalsRequired: 2 });
+      const stores = [store, h.another()];
+      const results = await Promise.all(
+        ['UA', 'UB'].map((u, i) =>
+          stores[i].addApproval(r.id, u, T0 + 1, 0, { approvalsRequired: 2, notCounted: ['UGONE'] }),
+        ),
+      );
+      expect(results.map((x) => x.result).sort()).toEqual(['approved', 'recorded']);
+      expect((await store.getRequest(r.id))?.state).toBe('approved');
+    });
+
+    test('claimExecution sends back to pending an approved request whose valid approvals fell below the quorum', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(r.id, 'U1', T0, 0);
+      const claim = await store.claimExecution(r.id, claimAt(T0 + 1, { notCounted: ['U1'] }));
+      expect(claim.result).toBe('reopened');
+      expect(claim.request).toMatchObject({ state: 'pending', executeAt: null, approvals: [] });
+      const kinds = (await store.listEvents(r.id)).map((e) => e.kind);
+      expect(kinds.slice(-2)).toEqual(['policy', 'reopened']);
+      expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
+
+      const q = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(q.id, 'U1', T0, 0);
+      const raised = await store.claimExecution(q.id, claimAt(T0 + 1, { approvalsRequired: 2 }));
+      expect(raised.result).toBe('reopened');
+      expect(raised.request).toMatchObject({ state: 'pending', approvalsRequired: 2, approvals: [{ userId: 'U1' }] });
+    });
+
+    test("claimExecution with this instance's dry run marks the request dry and leaves the daily count alone", async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(r.id, 'U1', T0, 0);
+      const claim = await store.claimExecution(r.id, claimAt(T0, { dryRun: true, maxPerDay: 0 }));
+      expect(claim.result).toBe('claimed');
+      expect(claim.request?.dryRun).toBe(true);
+      expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
+    });
+
+    test('applyPolicyFloor marks pending and approved requests dry and raises their quorum, with an event', async () => {
+      const pending = await create(store, { approvalsRequired: 1 });
+      const approved = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(approved.id, 'U1', T0, 60_000);
+      const done = await create(store, { approvalsRequired: 1 });
+      await store.transition(done.id, ['pending'], 'denied', {}, null);
+      const already = await create(store, { approvalsRequired: 3, dryRun: true });
+      const changed = await store.applyPolicyFloor({ dryRun: true, approvalsRequired: 2, at: T0 + 5 });
+      expect(changed.sort()).toEqual([pending.id, approved.id].sort());
+      for (const id of changed) {
+        expect(await store.getRequest(id)).toMatchObject({ dryRun: true, approvalsRequired: 2 });
+        expect((await store.listEvents(id)).at(-1)).toMatchObject({ kind: 'policy', at: T0 + 5 });
+      }
+      expect(await store.getRequest(done.id)).toMatchObject({ dryRun: false, approvalsRequired: 1 });
+      expect(await store.getRequest(already.id)).toMatchObject({ dryRun: true, approvalsRequired: 3 });
+      expect(await store.applyPolicyFloor({ dryRun: false, approvalsRequired: 1, at: T0 + 6 })).toEqual([]);
     });
   });
 

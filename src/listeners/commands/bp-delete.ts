@@ -1,7 +1,16 @@
 // `/bp-delete …`: validate and store first, answer ephemerally (the 3-second HTTP answer), and leave
 // posting the approval message to the sync that the rules start.
 import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { renderClosed, renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../blocks/replies';
+import {
+  renderClosed,
+  renderClosedByCommand,
+  renderCreated,
+  renderHelp,
+  renderList,
+  renderPauseAnswer,
+  renderRefusal,
+  renderStatus,
+} from '../../blocks/replies';
 import { decodeSlackText } from '../../blocks/text';
 import { errorFields } from '../../logger';
 import type { CommandResult } from '../../requests/commands';
@@ -66,7 +75,13 @@ const isOptionalText = (value: unknown) => value === undefined || typeof value =
 async function describe(deps: ListenerDeps, result: CommandResult): Promise<string> {
   switch (result.kind) {
     case 'help':
-      return renderHelp(deps.policy);
+      return renderHelp(deps.policy, result.pause);
+    case 'paused':
+      return renderPauseAnswer(true, result.changed, result.pause);
+    case 'resumed':
+      return renderPauseAnswer(false, result.changed, null);
+    case 'closed':
+      return renderClosedByCommand(result.request);
     case 'created':
       return renderCreated(result.request);
     case 'list': {
@@ -81,7 +96,7 @@ async function describe(deps: ListenerDeps, result: CommandResult): Promise<stri
         result.events,
         await deps.permalinks.get(result.request.channelId, result.request.messageTs),
       );
-    case 'closed':
+    case 'settled':
       return renderClosed(result.request);
     case 'refused': {
       const r = result.refusal;

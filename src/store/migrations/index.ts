@@ -88,4 +88,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE requests ADD COLUMN settle_after ${bigint(d)};
     `,
   },
+  {
+    version: 4,
+    name: 'pause of every DELETE; where a deny or cancel came from',
+    // One row: whether DELETEs are paused, by whom, why, where and since when.
+    sql: (d) => `
+      CREATE TABLE controls (
+        id INTEGER PRIMARY KEY,
+        paused INTEGER NOT NULL DEFAULT 0,
+        paused_by TEXT,
+        reason TEXT,
+        channel_id TEXT,
+        at ${bigint(d)}
+      );
+      INSERT INTO controls (id, paused) VALUES (1, 0);
+      ALTER TABLE requests ADD COLUMN closed_from TEXT;
+    `,
+  },
 ];
