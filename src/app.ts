@@ -141,8 +141,8 @@ export function createApp(deps: AppDeps): BotApp {
     now,
     onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
   });
-  const onChange = (requestId: string) => {
-    void sync.request(requestId);
+  const onChange = (requestId: string, change?: 'created') => {
+    void sync.request(requestId, change === 'created' ? 'post' : 'update');
   };
   const requests = createRequests({
     store,
@@ -172,7 +172,7 @@ export function createApp(deps: AppDeps): BotApp {
 
   const listenerDeps: ListenerDeps = {
     requests,
-    posted: (requestId) => sync.request(requestId),
+    posted: (requestId) => sync.request(requestId, 'post'),
     policy: config.policy,
     permalinks: new Permalinks(client, 1_000),
     logger,
