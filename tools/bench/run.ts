@@ -2,7 +2,7 @@
 // machine, each a child process on loopback pointed at the same fake Slack and fake BotPenguin (a process
 // of their own). See docs/BENCHMARKS.md for what is measured and why.
 //
-//   npm run bench                        N=2000 commands per target at C=50, M=200 flows
+//   npm run bench                        N=6000 commands per target at C=50 in 12 rounds of 500, M=200 flows
 //   npm run bench -- --quick             a smaller run (< 30 s)
 //   npm run bench -- --n 4000 --c 100 --m 300 --rounds 4 --starts 5 --warmup 300
 //   npm run bench -- --profile           also write a CPU profile per target to bench-results/profiles/
@@ -85,13 +85,14 @@ function parseSettings(argv: string[]): Settings {
     return value;
   };
   const settings: Settings = {
-    n: num('n', process.env.BENCH_N, 2000, 300),
+    n: num('n', process.env.BENCH_N, 6000, 300),
     c: num('c', process.env.BENCH_C, 50, 50),
     m: num('m', process.env.BENCH_M, 200, 20),
-    rounds: num('rounds', undefined, 4, 2),
+    rounds: num('rounds', undefined, 12, 2),
     warmup: num('warmup', undefined, 300, 30),
     starts: num('starts', undefined, 5, 1),
-    users: num('users', undefined, 1000, 1000),
+    // Enough that nobody has more than MAX_PENDING_PER_REQUESTER (5) open requests after N + warm-up + starts.
+    users: num('users', undefined, 2000, 1000),
     filler: num('filler', undefined, 100, 100),
     profile: flags.has('profile'),
     keep: flags.has('keep'),
