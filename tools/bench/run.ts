@@ -362,23 +362,18 @@ async function startTarget(
           env,
           stdio: ['ignore', logFd, logFd],
         })
-      : // As the host runs a Procfile line: a shell in the app's root, the command exec'd (so it gets the signals).
-        // The node flags for a profile go through NODE_OPTIONS (npm's own node writes a profile too: the
-        // summary takes the largest); a .env in the checkout is kept out.
-        spawn('/bin/sh', ['-c', `exec ${procfile}`], {
-          cwd: REPO,
-          env: {
-            ...env,
-            DOTENV_CONFIG_PATH: path.join(tmp, 'no.env'),
-            ...(profileDir
-              ? {
-                  NODE_OPTIONS:
-                    `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.join(profileDir, spec.key)}`.trim(),
-                }
-              : {}),
+      : // As the host runs a Procfile line: a shell in the app's root, the command exec'd (so it gets the
+        // signals), a .env in the checkout kept out. A profile's flags go after `node` (NODE_OPTIONS refuses
+        // --cpu-prof); a command that doesn't start with `node` is started without a profile.
+        spawn(
+          '/bin/sh',
+          ['-c', `exec ${profileDir ? procfile.replace(/^node\s/, `node ${nodeArgs.join(' ')} `) : procfile}`],
+          {
+            cwd: REPO,
+            env: { ...env, DOTENV_CONFIG_PATH: path.join(tmp, 'no.env') },
+            stdio: ['ignore', logFd, logFd],
           },
-          stdio: ['ignore', logFd, logFd],
-        });
+        );
   fs.closeSync(logFd);
   const client = new Client(origin, { connect: { timeout: 1000 } });
   try {
@@ -506,6 +501,9 @@ interface TargetReport {
   latencyMs: Summary;
   throughputRps: number;
   roundsRps: number[];
+  /** Each round's answer latency p99 and approval messages posted per second, in order. */
+  roundsP99Ms: number[];
+  roundsPostingRate: (number | null)[];
   statuses: Record<number, number>;
   errors: number;
   posted: VerifyResult | null;
@@ -733,6 +731,10 @@ async function main(): Promise<void> {
         latencyMs: summarize(latencies),
         throughputRps: (latencies.length / wall) * 1000,
         roundsRps: target.measured.map((m) => (m.latenciesMs.length / m.wallMs) * 1000),
+        roundsP99Ms: target.measured.map((m) => summarize(m.latenciesMs).p99),
+        roundsPostingRate: target.measured.map((m) =>
+          m.postedMs === null ? null : (m.latenciesMs.length / m.postedMs) * 1000,
+        ),
         statuses,
         errors: target.measured.reduce((a, m) => a + m.errors, 0),
         posted,
