@@ -143,8 +143,8 @@ export function createApp(deps: AppDeps): BotApp {
     now,
     onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
   });
-  const onChange = (requestId: string) => {
-    void sync.request(requestId);
+  const onChange = (requestId: string, change?: 'created') => {
+    void sync.request(requestId, change === 'created' ? 'post' : 'update');
   };
   const directory = new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 });
   const requests = createRequests({
@@ -186,7 +186,7 @@ export function createApp(deps: AppDeps): BotApp {
 
   const listenerDeps: ListenerDeps = {
     requests,
-    posted: (requestId) => sync.request(requestId),
+    posted: (requestId) => sync.request(requestId, 'post'),
     policy: config.policy,
     permalinks: new Permalinks(client, 1_000),
     logger,

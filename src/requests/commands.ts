@@ -156,20 +156,22 @@ export class Commands {
       channelId,
       state: request.state,
     });
-    this.deps.onChange(request.id);
+    this.deps.onChange(request.id, 'created');
     this.lookUpPreview(request);
     return { ok: true, value: request };
   }
 
+  /** Started after the current answer has been sent: a lookup's first page request is not ack work. */
   private lookUpPreview(request: DeletionRequest): void {
     const { previewer, store, logger } = this.deps;
     if (!previewer) return;
-    previewer
-      .lookup(request.customerId)
+    const { id, customerId } = request;
+    new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => previewer.lookup(customerId))
       .then(async (preview) => {
-        await store.setPreview(request.id, preview);
-        this.deps.onChange(request.id);
+        await store.setPreview(id, preview);
+        this.deps.onChange(id);
       })
-      .catch((error: unknown) => logger.warn('preview failed', { requestId: request.id, error: String(error) }));
+      .catch((error: unknown) => logger.warn('preview failed', { requestId: id, error: String(error) }));
   }
 }

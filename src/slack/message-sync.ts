@@ -2,7 +2,7 @@
 // Any failure leaves the store marked out of sync, and the sweeper tries again later.
 import type { webApi } from '@slack/bolt';
 import { renderRequestMessage, renderThreadReply } from '../blocks/request-message';
-import { Limiter } from '../limiter';
+import { WorkQueue } from '../limiter';
 import { errorFields, type Logger } from '../logger';
 import { NO_MESSAGE_TS } from '../requests/types';
 import type { Store } from '../store/types';
@@ -31,15 +31,24 @@ export interface MessageSyncOptions {
   now: () => number;
   /** Requests synced at once (default 8); the rest wait their turn, so a burst of commands can't starve the acks. */
   concurrency?: number;
+  /**
+   * Requests waiting at most (default 10,000). Past it a request is left to the sweeper: the store still says
+   * its message is behind. Only request ids wait, so this is a bound on memory, not on work.
+   */
+  maxWaiting?: number;
   /** Slack refused to post a request's message for good (e.g. not_in_channel): end the request. */
   onCannotPost?: (requestId: string, slackError: string) => Promise<void>;
 }
 
+/**
+ * `post`: a new request's approval message, ahead of everything else; `update`: the rest (message updates,
+ * thread replies, previews shown, the sweeper's catch-up).
+ */
+export type SyncPriority = 'post' | 'update';
+
 export class MessageSync {
-  /** One sync at a time per request in this process; later calls chain behind it. */
-  private readonly running = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
-  private readonly limiter: Limiter;
+  private readonly queue: WorkQueue;
+  private refused = 0;
 
   constructor(
     private readonly client: webApi.WebClient,
@@ -47,36 +56,46 @@ export class MessageSync {
     private readonly logger: Logger,
     private readonly options: MessageSyncOptions,
   ) {
-    this.limiter = new Limiter(options.concurrency ?? 8);
+    this.queue = new WorkQueue({
+      concurrency: options.concurrency ?? 8,
+      maxWaiting: options.maxWaiting ?? 10_000,
+      // A new request's first run posts only its message; its thread replies and updates queue behind
+      // every other new request's message (the id goes round again, in the `rest` lane).
+      work: (requestId, lane) => this.syncOnce(requestId, lane === 'first' ? 'message' : 'all'),
+    });
   }
 
-  /** Ask for a sync; never throws. The returned promise settles when this request is in step (or gave up). */
-  request(requestId: string): Promise<void> {
-    const current = this.running.get(requestId);
-    if (current) {
-      this.again.add(requestId);
-      return current;
+  /**
+   * Ask for a sync; never throws, and does no work before the current answer has been sent. Asking again for a
+   * request that waits is free (one sync does both); asking while it syncs runs it once more afterwards. The
+   * returned promise settles when the request is in step (or gave up, or was left to the sweeper).
+   */
+  request(requestId: string, priority: SyncPriority = 'update'): Promise<void> {
+    const done = this.queue.add(requestId, priority === 'post' ? 'first' : 'rest');
+    if (done) {
+      this.refused = 0;
+      return done;
     }
-    const run = (async () => {
-      // Never on the way to an answer: start after the current command's or click's ack has been sent.
-      await new Promise((resolve) => setImmediate(resolve));
-      await this.limiter.run(async () => {
-        do {
-          this.again.delete(requestId);
-          await this.syncOnce(requestId);
-        } while (this.again.has(requestId));
+    if (this.refused++ === 0) {
+      this.logger.warn('message sync queue full; the sweeper will bring these messages up to date', {
+        requestId,
+        waiting: this.queue.size,
       });
-    })().finally(() => this.running.delete(requestId));
-    this.running.set(requestId, run);
-    return run;
+    }
+    return Promise.resolve();
   }
 
-  /** Wait for every sync under way (tests, shutdown). */
+  /** Wait for every sync under way or waiting (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+    await this.queue.idle();
   }
 
-  private async syncOnce(requestId: string): Promise<void> {
+  /**
+   * One sync of one request, as a unit (the queue above calls it; it claims the request in the store itself,
+   * never throws, and leaves a request it could not bring up to date marked out of sync for the sweeper).
+   * `message`: stop once the approval message is posted (thread replies and updates come in a later run).
+   */
+  async syncOnce(requestId: string, scope: 'message' | 'all' = 'all'): Promise<void> {
     const { store, options } = this;
     const now = options.now();
     if (!(await store.claimSync(requestId, now + options.claimMs, now))) return;
@@ -121,6 +140,11 @@ export class MessageSync {
           await store.setMessageTs(requestId, ts);
           await store.markMessageVersion(requestId, request.version);
           this.logger.info('approval message posted', { requestId, channelId: request.channelId, ts });
+          if (scope === 'message') {
+            // The rest of this request (thread replies, updates) goes round again behind other new messages.
+            this.queue.add(requestId, 'rest');
+            return;
+          }
         } else if (request.messageVersion < request.version) {
           await this.client.chat.update({
             channel: request.channelId,

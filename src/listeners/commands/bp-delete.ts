@@ -46,7 +46,9 @@ export function bpDeleteCommand(deps: ListenerDeps) {
         ':warning: Something went wrong on our side and nothing was changed. Please try again; if it keeps happening, tell the bot’s operators.';
     }
     await ack({ response_type: 'ephemeral', text });
-    if (created) await tellIfNotPosted(deps, created, respond);
+    // Not awaited: the listener (and Bolt's hold on the whole payload) ends with the answer; only the id and
+    // the response_url wait for the message to be posted.
+    if (created) void tellIfNotPosted(deps, created, respond);
   };
 }
 
