@@ -56,7 +56,6 @@ function writeOut(out: Writable, text: string): Promise<boolean> {
 async function exportTo(store: Store, args: AuditArgs, out: Writable, clean: Clean) {
   let requests = 0;
   let events = 0;
-  if (args.format === 'csv' && !(await writeOut(out, csvHeader()))) return null;
   let after: { createdAt: number; id: string } | null = null;
   for (;;) {
     const page = await store.listAuditPage({
@@ -65,17 +64,18 @@ async function exportTo(store: Store, args: AuditArgs, out: Writable, clean: Cle
       after,
       limit: AUDIT_PAGE_SIZE,
     });
-    if (page.length === 0) break;
+    // The header waits for the first read, so a store that can't be read leaves stdout empty.
+    const header = args.format === 'csv' && after === null ? csvHeader() : '';
     const text =
       args.format === 'csv'
         ? page.map((entry) => csvRows(entry, clean)).join('')
         : page.map((entry) => `${jsonLine(entry, clean)}\n`).join('');
-    if (!(await writeOut(out, text))) return null;
+    if (header + text !== '' && !(await writeOut(out, header + text))) return null;
     requests += page.length;
     events += page.reduce((n, entry) => n + entry.events.length, 0);
+    if (page.length < AUDIT_PAGE_SIZE) break;
     const last = page[page.length - 1].request;
     after = { createdAt: last.createdAt, id: last.id };
-    if (page.length < AUDIT_PAGE_SIZE) break;
   }
   return { requests, events };
 }
