@@ -117,8 +117,13 @@ export async function runAudit(argv: readonly string[], io: AuditIo): Promise<nu
   let store: Store;
   try {
     store = await createStore(settings, { migrate: false });
+  } catch (error) {
+    return fail('could not open', error);
+  }
+  try {
     await store.ping();
   } catch (error) {
+    await store.close().catch(() => {});
     return fail('could not reach', error);
   }
   try {
