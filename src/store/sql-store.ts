@@ -8,6 +8,8 @@ import { patchAssignments } from './patch';
 import { type EventRow, type RequestRow, toApproval, toEvent, toRequest } from './rows';
 import type {
   ApprovalResult,
+  AuditedRequest,
+  AuditPageQuery,
   ClaimResult,
   CreateResult,
   ExecutionClaim,
@@ -608,5 +610,35 @@ export class SqlStore implements Store {
        ORDER BY r.created_at LIMIT ?`,
       [limit],
     );
+  }
+
+  async listAuditPage(page: AuditPageQuery): Promise<AuditedRequest[]> {
+    // Keyset pagination: each page starts where the last one ended, so a page costs the same however deep
+    // it is and no request is skipped or repeated. Requests and events come from one statement (one snapshot).
+    const d = this.dialect;
+    const events = d.jsonRows(
+      {
+        id: 'e.id',
+        request_id: 'e.request_id',
+        kind: 'e.kind',
+        actor_id: 'e.actor_id',
+        detail: 'e.detail',
+        at: 'e.at',
+        posted_at: 'e.posted_at',
+      },
+      'e.id',
+    );
+    const rows = await d.all<RequestWithApprovals & { events_json: string | null }>(
+      `SELECT q.*, (SELECT ${events} FROM events e WHERE e.request_id = q.id) AS events_json
+       FROM (${this.selectRequest}
+         WHERE r.created_at >= ? AND r.created_at < ? AND (r.created_at, ${d.bytewise('r.id')}) > (?, ?)
+         ORDER BY r.created_at, ${d.bytewise('r.id')} LIMIT ?) q
+       ORDER BY q.created_at, ${d.bytewise('q.id')}`,
+      [page.since, page.until, page.after?.createdAt ?? page.since - 1, page.after?.id ?? '', page.limit],
+    );
+    return rows.map((row) => ({
+      request: hydrate(row),
+      events: (JSON.parse(row.events_json ?? '[]') as EventRow[]).map(toEvent),
+    }));
   }
 }

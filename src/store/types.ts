@@ -223,4 +223,25 @@ export interface Store {
   claimSettleCheck(id: string, maxChecks: number, nextInMs: number): Promise<boolean>;
   /** Requests whose Slack message or thread is behind the store. */
   listOutOfSync(limit: number): Promise<DeletionRequest[]>;
+
+  /**
+   * One page of the audit export: requests created in [since, until) after the cursor, oldest first
+   * (by created_at, then id byte by byte), each with all its events in the order they happened.
+   */
+  listAuditPage(page: AuditPageQuery): Promise<AuditedRequest[]>;
+}
+
+export interface AuditPageQuery {
+  /** Created at or after (ms since the epoch). */
+  since: number;
+  /** Created before (ms since the epoch). */
+  until: number;
+  /** The last request of the previous page; null for the first page. */
+  after: { createdAt: number; id: string } | null;
+  limit: number;
+}
+
+export interface AuditedRequest {
+  request: DeletionRequest;
+  events: RequestEvent[];
 }

@@ -105,4 +105,11 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE requests ADD COLUMN closed_from TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'index for the audit export',
+    // listAuditPage walks requests by (created_at, id byte by byte): without it every page of the export
+    // scans and sorts the whole table. PostgreSQL: in the "C" collation, as the query compares ids.
+    sql: (d) => `CREATE INDEX requests_created ON requests (created_at, id${d === 'postgres' ? ' COLLATE "C"' : ''})`,
+  },
 ];
