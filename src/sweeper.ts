@@ -51,16 +51,30 @@ export class Sweeper {
   }
 
   private async pass(): Promise<void> {
-    const { store, requests, executor, sync, now, logger } = this.deps;
-    try {
+    const { store, requests, executor, sync, now } = this.deps;
+    // Each step on its own: one that fails (the store away for a moment) doesn't skip the others.
+    await this.step(async () => {
       for (const request of await store.listExpirable(now(), BATCH)) await requests.expire(request);
-      // DELETEs are started, not awaited: one slow BotPenguin call (retries and all) must not hold up expiry,
-      // recovery or messages here. The executor tracks them (idle(), shutdown); a claimed one is not listed again.
+    });
+    // DELETEs are started, not awaited: one slow BotPenguin call (retries and all) must not hold up expiry,
+    // recovery or messages here. The executor tracks them (idle(), shutdown); a claimed one is not listed again.
+    await this.step(async () => {
       for (const request of await store.listDueForExecution(now(), BATCH)) this.started(executor.run(request.id));
+    });
+    await this.step(async () => {
       for (const request of await store.listStaleExecutions(now(), BATCH)) this.started(executor.recover(request));
-      await Promise.all((await store.listOutOfSync(BATCH)).map((request) => sync(request.id)));
+    });
+    // Due-time order (a request whose sync keeps failing is pushed back), so nothing waits behind it.
+    await this.step(async () => {
+      await Promise.all((await store.listOutOfSync(BATCH, now())).map((request) => sync(request.id)));
+    });
+  }
+
+  private async step(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
     } catch (error) {
-      logger.warn('sweep failed; will try again', errorFields(error));
+      this.deps.logger.warn('sweep failed; will try again', errorFields(error));
     }
   }
 }

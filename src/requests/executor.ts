@@ -26,6 +26,9 @@ export interface ExecutorDeps {
   checkpoint?: CheckpointHook;
 }
 
+/** Attempts at recording a DELETE's outcome before giving up (recovery then re-sends it). */
+const PERSIST_ATTEMPTS = 20;
+
 export const startOfUtcDay = (ms: number) => ms - (ms % 86_400_000);
 
 export class Executor {
@@ -205,14 +208,35 @@ export class Executor {
     await this.finish(request, ['executing'], toOutcome(result, request.deleteStarts > 1));
   }
 
+  /** `write`, tried again with backoff (about 80 s in all) while it fails. */
+  private async persist<T>(requestId: string, write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (attempt >= PERSIST_ATTEMPTS) throw error;
+        this.deps.logger.warn('could not record the outcome; will try again', {
+          requestId,
+          attempt,
+          ...errorFields(error),
+        });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
   private async finish(request: DeletionRequest, from: DeletionRequest['state'][], outcome: DeletionOutcome) {
     const at = this.deps.now();
-    const done = await this.deps.store.transition(
-      request.id,
-      from,
-      outcome.ok ? 'succeeded' : 'failed',
-      { outcome, finishedAt: at, leaseUntil: null },
-      { kind: outcome.ok ? 'deleted' : 'failed', actorId: null, detail: outcome.message, at },
+    // The answer is known only here: a store that fails for a moment (a failover) must not lose it, or
+    // recovery would send the DELETE again. Tried again while our lease heartbeat keeps the request ours.
+    const done = await this.persist(request.id, () =>
+      this.deps.store.transition(
+        request.id,
+        from,
+        outcome.ok ? 'succeeded' : 'failed',
+        { outcome, finishedAt: at, leaseUntil: null },
+        { kind: outcome.ok ? 'deleted' : 'failed', actorId: null, detail: outcome.message, at },
+      ),
     );
     this.deps.logger.info('request finished', {
       requestId: request.id,

@@ -92,6 +92,8 @@ class PostgresDialect implements Dialect {
       connectionString: options.ssl === undefined ? options.connectionString : withoutSslMode(options.connectionString),
       max: options.poolMax ?? 10,
       types: typeParsers,
+      // Names the bot's sessions in pg_stat_activity; an application_name in the URL takes precedence.
+      application_name: 'bp-delete',
     };
     if (options.ssl !== undefined) config.ssl = options.ssl;
     // Set at connection start-up, so every pooled connection resolves table names in the schema.
