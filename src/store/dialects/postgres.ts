@@ -74,7 +74,7 @@ function on(target: Queryable): Db {
   };
 }
 
-class PostgresDialect implements Dialect {
+export class PostgresDialect implements Dialect {
   readonly kind = 'postgres' as const;
   readonly forUpdate = ' FOR UPDATE';
   readonly migrationPreamble: string | null;
