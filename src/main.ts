@@ -71,6 +71,12 @@ export async function main(options: MainOptions = {}): Promise<void> {
     logger.warn('could not verify the bot token with Slack (auth.test); starting anyway', { error: token.error });
   }
 
+  // A last net only: every piece of background work handles its own failure (logged, retried by the sweeper),
+  // so nothing should get here. If something does, say so rather than let Node end the process mid-way.
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error('unhandled rejection (a bug: background work must handle its own failure)', errorFields(reason));
+  });
+
   const { checkpoint, ...timings } = options;
   if (Object.keys(timings).length > 0 || checkpoint) {
     logger.warn('test-only settings are in effect; production never sets them', {

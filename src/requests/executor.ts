@@ -40,6 +40,9 @@ export interface ExecutorDeps {
   checkpoint?: CheckpointHook;
 }
 
+/** Attempts at recording a DELETE's outcome before giving up (recovery then re-sends it). */
+const PERSIST_ATTEMPTS = 20;
+
 export const startOfUtcDay = (ms: number) => ms - (ms % 86_400_000);
 
 export class Executor {
@@ -271,6 +274,23 @@ export class Executor {
     await this.finish(request, token, toOutcome(result, request.deleteStarts > 1));
   }
 
+  /** `write`, tried again with backoff (about 80 s in all) while it fails. */
+  private async persist<T>(requestId: string, write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (attempt >= PERSIST_ATTEMPTS) throw error;
+        this.deps.logger.warn('could not record the outcome; will try again', {
+          requestId,
+          attempt,
+          ...errorFields(error),
+        });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
   /**
    * Record the outcome: of the execution we hold with `token` (refused, and logged, when another instance
    * took it over meanwhile), or of a claim that never started (null: approved → failed).
@@ -281,10 +301,13 @@ export class Executor {
     const to = stateFor(outcome);
     const patch = { outcome, finishedAt: at, leaseUntil: null };
     const event = { kind: eventFor(to), actorId: null, detail: outcome.message, at } as const;
-    const done =
+    // The answer is known only here: a store that fails for a moment (a failover) must not lose it, or
+    // recovery would send the DELETE again. Tried again while our lease heartbeat keeps the request ours.
+    const done = await this.persist(request.id, () =>
       token === null
-        ? await store.transition(request.id, ['approved'], to, patch, event)
-        : await store.finishExecution(request.id, token, to, patch, event);
+        ? store.transition(request.id, ['approved'], to, patch, event)
+        : store.finishExecution(request.id, token, to, patch, event),
+    );
     if (!done && token !== null) {
       logger.warn('outcome not recorded: this execution was taken over by another holder', {
         requestId: request.id,

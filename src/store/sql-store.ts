@@ -206,8 +206,11 @@ export class SqlStore implements Store {
       params.push(filter.customerId);
     }
     if (filter.states) {
-      where.push(`r.state ${inList(filter.states.length)}`);
-      params.push(...filter.states);
+      // Written out, like OPEN: the list of open requests in a channel is then served by requests_open_by_channel.
+      const states = filter.states.filter((state) => /^[a-z_]+$/.test(state));
+      where.push(
+        states.length === 0 ? 'r.state IN (NULL)' : `r.state IN (${states.map((st) => `'${st}'`).join(', ')})`,
+      );
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     return this.many(
@@ -533,7 +536,8 @@ export class SqlStore implements Store {
 
   async claimSync(id: string, until: number, now: number): Promise<boolean> {
     const changed = await this.dialect.run(
-      'UPDATE requests SET sync_until = ? WHERE id = ? AND (sync_until IS NULL OR sync_until < ?)',
+      // A request whose sync Slack ended for good (sync_error) is never claimed again.
+      'UPDATE requests SET sync_until = ? WHERE id = ? AND (sync_until IS NULL OR sync_until < ?) AND sync_error IS NULL',
       [until, id, now],
     );
     return changed > 0;
@@ -541,6 +545,46 @@ export class SqlStore implements Store {
 
   async releaseSync(id: string): Promise<void> {
     await this.dialect.run('UPDATE requests SET sync_until = NULL WHERE id = ?', [id]);
+  }
+
+  async deferSync(id: string, retryAt: (failures: number) => number): Promise<number> {
+    return this.dialect.transaction(async (db) => {
+      const [row] = await db.all<{ sync_failures: number }>(
+        `SELECT sync_failures FROM requests WHERE id = ?${this.dialect.forUpdate}`,
+        [id],
+      );
+      if (!row) return 0;
+      const failures = row.sync_failures + 1;
+      await db.run('UPDATE requests SET sync_failures = ?, sync_retry_at = ? WHERE id = ?', [
+        failures,
+        retryAt(failures),
+        id,
+      ]);
+      return failures;
+    });
+  }
+
+  async endSync(id: string, error: string): Promise<boolean> {
+    const changed = await this.dialect.run('UPDATE requests SET sync_error = ? WHERE id = ? AND sync_error IS NULL', [
+      error,
+      id,
+    ]);
+    return changed > 0;
+  }
+
+  async syncSucceeded(id: string): Promise<void> {
+    await this.dialect.run(
+      'UPDATE requests SET sync_failures = 0, sync_retry_at = 0 WHERE id = ? AND (sync_failures <> 0 OR sync_retry_at <> 0)',
+      [id],
+    );
+  }
+
+  async syncError(id: string): Promise<string | null> {
+    const [row] = await this.dialect.all<{ sync_error: string | null }>(
+      'SELECT sync_error FROM requests WHERE id = ?',
+      [id],
+    );
+    return row?.sync_error ?? null;
   }
 
   async markMessageVersion(id: string, version: number): Promise<void> {
@@ -603,13 +647,33 @@ export class SqlStore implements Store {
     return changed > 0;
   }
 
-  async listOutOfSync(limit: number): Promise<DeletionRequest[]> {
-    return this.many(
-      `${this.selectRequest} WHERE r.message_ts IS NULL OR r.message_version < r.version
-         OR EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND e.posted_at IS NULL)
-       ORDER BY r.created_at LIMIT ?`,
-      [limit],
-    );
+  async listOutOfSync(limit: number, now = Number.MAX_SAFE_INTEGER): Promise<DeletionRequest[]> {
+    // Two index-served reads, never a scan of the history: requests_needs_sync holds exactly the rows whose
+    // message is behind (its predicate is that condition), events_unposted exactly the unposted replies.
+    // Due-time order, so a request that keeps failing (pushed back by deferSync) never holds up another.
+    const due = 'r.sync_error IS NULL AND r.sync_retry_at <= ?';
+    const order = `ORDER BY r.sync_retry_at, r.created_at, ${this.dialect.bytewise('r.id')} LIMIT ?`;
+    type Due = RequestWithApprovals & { sync_retry_at: number };
+    const [behind, unposted] = await Promise.all([
+      this.dialect.all<Due>(
+        `${this.selectRequest} WHERE ${due} AND (r.message_ts IS NULL OR r.message_version < r.version) ${order}`,
+        [now, limit],
+      ),
+      this.dialect.all<Due>(
+        `${this.selectRequest} WHERE ${due}
+           AND r.id IN (SELECT e.request_id FROM events e WHERE e.posted_at IS NULL) ${order}`,
+        [now, limit],
+      ),
+    ]);
+    const byId = new Map<string, Due>();
+    for (const row of [...behind, ...unposted]) byId.set(row.id, row);
+    return [...byId.values()]
+      .sort(
+        (a, b) =>
+          a.sync_retry_at - b.sync_retry_at || a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      )
+      .slice(0, limit)
+      .map(hydrate);
   }
 
   async listAuditPage(page: AuditPageQuery): Promise<AuditedRequest[]> {

@@ -203,6 +203,17 @@ export interface Store {
   /** Take the right to sync this request's message for a while; false when another holder has it. */
   claimSync(id: string, until: number, now: number): Promise<boolean>;
   releaseSync(id: string): Promise<void>;
+  /**
+   * A sync failed and may succeed later: count the failure and leave the request to the sweeper until
+   * `retryAt(failures)` (failures counted with this one). Resolves with that count.
+   */
+  deferSync(id: string, retryAt: (failures: number) => number): Promise<number>;
+  /** Slack refused this request's sync for good: record why and never sync it again. True if newly recorded. */
+  endSync(id: string, error: string): Promise<boolean>;
+  /** A sync went through: forget the failures counted by deferSync. */
+  syncSucceeded(id: string): Promise<void>;
+  /** Why the sync of this request was ended (endSync), or null. */
+  syncError(id: string): Promise<string | null>;
   markMessageVersion(id: string, version: number): Promise<void>;
   listEvents(requestId: string): Promise<RequestEvent[]>;
   markEventPosted(eventId: number, at: number): Promise<void>;
@@ -221,8 +232,11 @@ export interface Store {
    * instance took it first), no longer uncertain, or out of checks.
    */
   claimSettleCheck(id: string, maxChecks: number, nextInMs: number): Promise<boolean>;
-  /** Requests whose Slack message or thread is behind the store. */
-  listOutOfSync(limit: number): Promise<DeletionRequest[]>;
+  /**
+   * Requests whose Slack message or thread is behind the store and whose sync is due at `now` (default: any
+   * time), soonest due first; never those whose sync was ended (endSync). Reads only such requests.
+   */
+  listOutOfSync(limit: number, now?: number): Promise<DeletionRequest[]>;
 
   /**
    * One page of the audit export: requests created in [since, until) after the cursor, oldest first

@@ -982,6 +982,32 @@ function contract(makeHarness: () => Harness) {
       await sync(unposted.id);
       expect(await store.listOutOfSync(10)).toEqual([]);
     });
+    test('listOutOfSync: due-time order; deferSync pushes a request back, syncSucceeded forgets, endSync ends it', async () => {
+      const a = await create(store, { createdAt: T0 + 1 });
+      const b = await create(store, { createdAt: T0 + 2 });
+      const c = await create(store, { createdAt: T0 + 3 });
+      expect(ids(await store.listOutOfSync(10, T0))).toEqual([a.id, b.id, c.id]);
+
+      expect(await store.deferSync(a.id, (n) => T0 + 1_000 * n)).toBe(1);
+      expect(await store.deferSync(a.id, (n) => T0 + 1_000 * n)).toBe(2); // due at T0 + 2000
+      expect(ids(await store.listOutOfSync(10, T0 + 1_999))).toEqual([b.id, c.id]);
+      expect(ids(await store.listOutOfSync(10, T0 + 2_000))).toEqual([b.id, c.id, a.id]); // soonest due first
+      expect(ids(await store.listOutOfSync(10))).toEqual([b.id, c.id, a.id]);
+      await store.syncSucceeded(a.id);
+      expect(await store.deferSync(a.id, (n) => T0 + n)).toBe(1); // counting starts again
+      await store.syncSucceeded(a.id);
+
+      expect(await store.endSync(b.id, 'is_archived')).toBe(true);
+      expect(await store.endSync(b.id, 'message_not_found')).toBe(false); // the first reason stays
+      expect(await store.syncError(b.id)).toBe('is_archived');
+      expect(await store.syncError(a.id)).toBeNull();
+      expect(ids(await store.listOutOfSync(10))).toEqual([a.id, c.id]);
+      expect(await store.claimSync(b.id, T0 + 100, T0)).toBe(false); // never synced again
+      // A later change to an ended request doesn't bring it back.
+      await store.transition(b.id, ['pending'], 'expired', {}, event('expired'));
+      expect(ids(await store.listOutOfSync(10))).toEqual([a.id, c.id]);
+      expect(await store.deferSync('missing', () => T0)).toBe(0);
+    });
   });
 
   describe('uncertain outcomes: settle checks', () => {
