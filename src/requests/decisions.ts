@@ -32,7 +32,7 @@ export class Decisions {
    * a command that names the request by id (`/bp-delete deny <id>`) may come from any channel of the team.
    */
   private async locate(requestId: string, actor: Actor, anyChannel = false): Promise<Result<DeletionRequest>> {
-    const request = isRequestId(requestId) ? await this.deps.store.getRequest(requestId.toUpperCase()) : null;
+    const request = isRequestId(requestId) ? await this.deps.store.getRequest(requestId) : null;
     if (!request) return refuse({ kind: 'unknown_request' });
     if (
       // A click that names no channel can't be tied to the request's message: refused, not waved through.
