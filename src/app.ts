@@ -215,7 +215,9 @@ export function createApp(deps: AppDeps): BotApp {
         await app.start();
       }
       sweeper.start();
-      void warnIfQuorumUnreachable(config.policy, directory, logger);
+      // Its own uncached lookup: a group read at start must not stand in for the check at a click.
+      const once = new SlackUsergroupDirectory(client, { ttlMs: 0, now, timeoutMs: 5_000 });
+      void warnIfQuorumUnreachable(config.policy, once, logger);
       void sweeper.sweep();
       const address = server?.address() as AddressInfo | null | undefined;
       return { port: address?.port ?? null };
