@@ -85,6 +85,8 @@ async function seed(store: Store): Promise<void> {
   const done = await make(store, 'RDONE', '2026-11-01T00:00:00.000Z', { reason: TRICKY_REASON, approvals: 2 });
   await store.addApproval('RDONE', 'UAPP1', done + MINUTE, 0);
   await store.addApproval('RDONE', 'UAPP2', done + 2 * MINUTE, 0);
+  // The store sets executeAt by the database's clock (today); the history being seeded had it then.
+  await store.transition('RDONE', ['approved'], 'approved', { executeAt: done + 2 * MINUTE }, null);
   await execute(store, 'RDONE', done + 3 * MINUTE, DELETED);
   const denied = await make(store, 'RDENIED', '2026-11-15T00:00:00.000Z', { reason: FORMULA_REASON });
   await store.transition(
