@@ -93,7 +93,7 @@ async function seed(store: Store): Promise<void> {
     'RDENIED',
     ['pending'],
     'denied',
-    { closedBy: 'UDEN', closeReason: DENY_REASON, finishedAt: denied + MINUTE },
+    { closedBy: 'UDEN', closedFrom: 'C0ELSEWHERE', closeReason: DENY_REASON, finishedAt: denied + MINUTE },
     { kind: 'denied', actorId: 'UDEN', detail: DENY_REASON, at: denied + MINUTE },
   );
   const failed = await make(store, 'RFAILED', '2026-11-20T12:00:00.000Z', { reason: '@SUM(A1:A9)' });
@@ -225,6 +225,7 @@ const CSV_HEADER = [
   'execute_at',
   'finished_at',
   'closed_by',
+  'closed_from',
   'close_reason',
   'delete_starts',
   'outcome_ok',
@@ -372,6 +373,7 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
       executeAt: '2026-11-01T00:02:00.000Z',
       finishedAt: '2026-11-01T00:04:00.000Z',
       closedBy: null,
+      closedFrom: null,
       closeReason: null,
       deleteStarts: 0,
       outcome: DELETED,
@@ -408,7 +410,12 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
       ],
     });
     // JSON is no spreadsheet: text is exactly as recorded.
-    expect(lines[1]).toMatchObject({ reason: FORMULA_REASON, closedBy: 'UDEN', closeReason: DENY_REASON });
+    expect(lines[1]).toMatchObject({
+      reason: FORMULA_REASON,
+      closedBy: 'UDEN',
+      closedFrom: 'C0ELSEWHERE',
+      closeReason: DENY_REASON,
+    });
     expect(lines[2]).toMatchObject({ state: 'failed', outcome: FAILED });
     expect(lines[2].events.map((e) => (e as { kind: string }).kind)).toEqual([
       'requested',
