@@ -137,8 +137,8 @@ export class Commands {
       // Counted by the store in the insert's own transaction: racing commands can't pass the limit.
       { maxOpenPerRequester: policy.maxPendingPerRequester },
     );
-    if (!created.created) {
-      if (!('existing' in created)) return refuse({ kind: 'too_many_pending', max: created.tooManyOpen.max });
+    if (!created.ok) {
+      if (created.kind === 'too_many_open') return refuse({ kind: 'too_many_pending', max: created.max });
       const { existing } = created;
       // Another channel's request (maybe a private one): its id and how to end it, nothing else of it.
       return refuse(

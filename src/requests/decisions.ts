@@ -81,7 +81,7 @@ export class Decisions {
       approvalsRequired: policy.approvalsRequired,
       notCounted,
     });
-    switch (result.result) {
+    switch (result.kind) {
       case 'duplicate':
         return refuse({ kind: 'already_approved' });
       case 'not_pending':
@@ -90,7 +90,7 @@ export class Decisions {
       case 'approved':
         break;
     }
-    if (result.result === 'approved') this.deps.checkpoint?.('after-approval');
+    if (result.kind === 'approved') this.deps.checkpoint?.('after-approval');
     this.deps.logger.info('approval recorded', {
       requestId: request.id,
       approverId: actor.userId,
@@ -98,7 +98,7 @@ export class Decisions {
       approvals: result.request.approvals.length,
     });
     this.deps.onChange(request.id);
-    if (result.result === 'approved') this.deps.executor.schedule(result.request);
+    if (result.kind === 'approved') this.deps.executor.schedule(result.request);
     return { ok: true, value: result.request };
   }
 

@@ -112,11 +112,11 @@ export class Executor {
       approvalsRequired: policy.approvalsRequired,
       notCounted,
     });
-    if (claim.result === 'paused') {
+    if (claim.kind === 'paused') {
       logger.debug('DELETE waits: DELETEs are paused', { requestId, pausedBy: claim.request.pause?.by });
       return;
     }
-    if (claim.result === 'reopened') {
+    if (claim.kind === 'reopened') {
       logger.warn('approved request back to pending: too few valid approvals', {
         requestId,
         approvals: claim.request.approvals.length,
@@ -127,7 +127,7 @@ export class Executor {
       return;
     }
     // The store decides whether it is approved and due, so this is the only check.
-    if (claim.result === 'daily_limit') {
+    if (claim.kind === 'daily_limit') {
       await this.finish(claim.request, null, {
         ok: false,
         kind: 'daily_limit',
@@ -136,7 +136,7 @@ export class Executor {
       });
       return;
     }
-    const claimed = claim.result === 'claimed' ? claim.request : null;
+    const claimed = claim.kind === 'claimed' ? claim.request : null;
     if (!claimed) return; // another click, timer or instance has it, or it was aborted
     this.deps.onChange(requestId);
     await this.send(claimed);

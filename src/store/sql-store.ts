@@ -158,9 +158,9 @@ export class SqlStore implements Store {
       try {
         return await this.dialect.transaction(async (db): Promise<CreateResult | TooManyOpen> => {
           const existing = await this.findOpen(db, input.customerId);
-          if (existing) return { created: false, existing };
+          if (existing) return { ok: false, kind: 'already_open', existing };
           if (limit && (await this.openByRequester(db, input.requesterId)) >= limit.maxOpenPerRequester) {
-            return { created: false, tooManyOpen: { max: limit.maxOpenPerRequester } };
+            return { ok: false, kind: 'too_many_open', max: limit.maxOpenPerRequester };
           }
           await db.run(
             `INSERT INTO requests (id, team_id, channel_id, customer_id, reason, requester_id, state, approvals_required,
@@ -180,12 +180,12 @@ export class SqlStore implements Store {
             ],
           );
           await this.insertEvent(db, input.id, event);
-          return { created: true, request: (await this.load(db, input.id)) as DeletionRequest };
+          return { ok: true, request: (await this.load(db, input.id)) as DeletionRequest };
         }, lock);
       } catch (error) {
         if (!this.dialect.isUniqueViolation(error, ONE_OPEN_PER_CUSTOMER) || attempt >= 2) throw error;
         const existing = await this.findOpen(this.dialect, input.customerId);
-        if (existing) return { created: false, existing };
+        if (existing) return { ok: false, kind: 'already_open', existing };
       }
     }
   }
@@ -255,13 +255,13 @@ export class SqlStore implements Store {
       // first one's count and state.
       const [row] = await db.all<RequestRow>(`SELECT * FROM requests WHERE id = ?${this.dialect.forUpdate}`, [id]);
       if (!row || row.state !== 'pending' || row.expires_at <= at) {
-        return { result: 'not_pending', request: row ? await this.load(db, id) : null };
+        return { kind: 'not_pending', request: row ? await this.load(db, id) : null };
       }
       const inserted = await db.run(
         'INSERT INTO approvals (request_id, user_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
         [id, userId, at],
       );
-      if (inserted === 0) return { result: 'duplicate', request: (await this.load(db, id)) as DeletionRequest };
+      if (inserted === 0) return { kind: 'duplicate', request: (await this.load(db, id)) as DeletionRequest };
       // Told who NOT to count (not who to count): an approval that raced this one still counts.
       const required = Math.max(row.approvals_required, quorum?.approvalsRequired ?? 0);
       await this.dropApprovals(db, id, quorum?.notCounted ?? [], at);
@@ -282,7 +282,7 @@ export class SqlStore implements Store {
         detail: `${n} of ${required}`,
         at,
       });
-      return { result: reached ? 'approved' : 'recorded', request: (await this.load(db, id)) as DeletionRequest };
+      return { kind: reached ? 'approved' : 'recorded', request: (await this.load(db, id)) as DeletionRequest };
     });
   }
 
@@ -340,11 +340,10 @@ export class SqlStore implements Store {
           [id],
         );
         if (!row || row.state !== 'approved' || row.due !== 1) {
-          return { result: 'not_due', request: row ? await this.load(db, id) : null };
+          return { kind: 'not_due', request: row ? await this.load(db, id) : null };
         }
         // Under the same lock as setPause: once a pause is stored, no claim starts a DELETE.
-        if (await this.pausedNow(db))
-          return { result: 'paused', request: (await this.load(db, id)) as DeletionRequest };
+        if (await this.pausedNow(db)) return { kind: 'paused', request: (await this.load(db, id)) as DeletionRequest };
         // The quorum is judged again only when the claim brings this instance's view of it (the executor does).
         const judged = claim.approvalsRequired !== undefined || claim.notCounted !== undefined;
         const required = Math.max(row.approvals_required, claim.approvalsRequired ?? 0);
@@ -361,11 +360,11 @@ export class SqlStore implements Store {
             detail: `Back to waiting for approval: ${n} of ${required} approvals count${dropped.length ? ` (no longer approvers: ${dropped.map((u) => `@${u}`).join(', ')})` : ''}, so no DELETE was sent.`,
             at: claim.now,
           });
-          return { result: 'reopened', request: (await this.load(db, id)) as DeletionRequest };
+          return { kind: 'reopened', request: (await this.load(db, id)) as DeletionRequest };
         }
         const dryRun = row.dry_run === 1 || claim.dryRun === true;
         if (!dryRun && (await this.deletionsSince(db, claim.dayStart)) >= claim.maxPerDay) {
-          return { result: 'daily_limit', request: (await this.load(db, id)) as DeletionRequest };
+          return { kind: 'daily_limit', request: (await this.load(db, id)) as DeletionRequest };
         }
         await db.run(
           `UPDATE requests SET state = 'executing', version = version + 1, lease_until = ${this.dialect.nowMs} + ?,
@@ -373,7 +372,7 @@ export class SqlStore implements Store {
            WHERE id = ? AND state = 'approved'`,
           [claim.leaseMs, claim.now, dryRun ? 1 : 0, id],
         );
-        return { result: 'claimed', request: (await this.load(db, id)) as DeletionRequest };
+        return { kind: 'claimed', request: (await this.load(db, id)) as DeletionRequest };
       },
       { lockKey: DAILY_LIMIT_LOCK_KEY },
     );

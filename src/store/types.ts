@@ -42,15 +42,18 @@ export interface TransitionPatch {
   closedFrom?: string | null;
 }
 
-export type CreateResult = { created: true; request: DeletionRequest } | { created: false; existing: DeletionRequest };
+export type CreateResult =
+  | { ok: true; request: DeletionRequest }
+  /** The customer already has an open request. */
+  | { ok: false; kind: 'already_open'; existing: DeletionRequest };
 /** The requester already has `max` open requests (counted in the same transaction as the insert). */
-export type TooManyOpen = { created: false; tooManyOpen: { max: number } };
+export type TooManyOpen = { ok: false; kind: 'too_many_open'; max: number };
 
 export type ApprovalResult =
-  | { result: 'recorded'; request: DeletionRequest } // counted, more approvals needed
-  | { result: 'approved'; request: DeletionRequest } // this approval reached the quorum
-  | { result: 'duplicate'; request: DeletionRequest } // this person already approved
-  | { result: 'not_pending'; request: DeletionRequest | null }; // decided, expired, or unknown
+  | { kind: 'recorded'; request: DeletionRequest } // counted, more approvals needed
+  | { kind: 'approved'; request: DeletionRequest } // this approval reached the quorum
+  | { kind: 'duplicate'; request: DeletionRequest } // this person already approved
+  | { kind: 'not_pending'; request: DeletionRequest | null }; // decided, expired, or unknown
 
 export interface ExecutionClaim {
   /** The caller's time, kept as delete_started_at for the day's count (dayStart is on the same clock). */
@@ -98,11 +101,11 @@ export interface PauseResult {
 }
 
 export type ClaimResult =
-  | { result: 'claimed'; request: DeletionRequest }
-  | { result: 'daily_limit'; request: DeletionRequest }
-  | { result: 'paused'; request: DeletionRequest } // DELETEs are paused: it stays approved and due
-  | { result: 'reopened'; request: DeletionRequest } // its valid approvals fell below the quorum: pending again
-  | { result: 'not_due'; request: DeletionRequest | null }; // not approved (any more), or not yet due
+  | { kind: 'claimed'; request: DeletionRequest }
+  | { kind: 'daily_limit'; request: DeletionRequest }
+  | { kind: 'paused'; request: DeletionRequest } // DELETEs are paused: it stays approved and due
+  | { kind: 'reopened'; request: DeletionRequest } // its valid approvals fell below the quorum: pending again
+  | { kind: 'not_due'; request: DeletionRequest | null }; // not approved (any more), or not yet due
 
 export interface RequestFilter {
   channelId?: string;

@@ -182,7 +182,7 @@ const event = (
 
 async function create(store: Store, over: Partial<NewRequest> = {}) {
   const result = await store.createRequest(newRequest(over), event('requested', over.createdAt ?? T0, 'UREQ'));
-  if (!result.created) throw new Error(`expected a new request, got existing ${result.existing.id}`);
+  if (!result.ok) throw new Error(`expected a new request, got ${result.kind}`);
   return result.request;
 }
 
@@ -245,7 +245,7 @@ function contract(makeHarness: () => Harness) {
     test('round trips every field', async () => {
       const input = newRequest({ reason: 'O\'Brien said "delete"; ünïcödé ✓', approvalsRequired: 3, dryRun: true });
       const result = await store.createRequest(input, event('requested', input.createdAt, 'UREQ', 'detail'));
-      expect(result.created).toBe(true);
+      expect(result.ok).toBe(true);
       const expected = {
         id: input.id,
         teamId: input.teamId,
@@ -273,7 +273,7 @@ function contract(makeHarness: () => Harness) {
         closedFrom: null,
         pause: null,
       };
-      expect(result.created && result.request).toEqual(expected);
+      expect(result.ok && result.request).toEqual(expected);
       expect(await store.getRequest(input.id)).toEqual(expected);
       expect((await store.getRequest(input.id))?.dryRun).toBe(true);
       const plain = await create(store, { dryRun: false });
@@ -287,7 +287,7 @@ function contract(makeHarness: () => Harness) {
     test('a second open request for the same customer (any case) returns the existing one', async () => {
       const first = await create(store, { customerId: 'Cust-ABC' });
       const second = await store.createRequest(newRequest({ customerId: 'cust-abc' }), event('requested'));
-      expect(second).toEqual({ created: false, existing: first });
+      expect(second).toEqual({ ok: false, kind: 'already_open', existing: first });
       expect(ids(await store.listRequests({ limit: 10 }))).toEqual([first.id]);
       expect(await store.listEvents(first.id)).toHaveLength(1);
     });
@@ -298,8 +298,8 @@ function contract(makeHarness: () => Harness) {
         const first = await create(store, { customerId: 'held' });
         await store.transition(first.id, ['pending'], state, {}, null);
         const second = await store.createRequest(newRequest({ customerId: 'HELD' }), event('requested'));
-        expect(second.created).toBe(false);
-        expect(!second.created && second.existing.id).toBe(first.id);
+        expect(second.ok).toBe(false);
+        expect(!second.ok && second.kind === 'already_open' && second.existing.id).toBe(first.id);
       },
     );
 
@@ -309,9 +309,9 @@ function contract(makeHarness: () => Harness) {
         await store.transition(first.id, ['pending'], 'denied', { closedBy: 'UDENY' }, event('denied')),
       ).not.toBeNull();
       const second = await store.createRequest(newRequest({ customerId: 'AGAIN' }), event('requested'));
-      expect(second.created).toBe(true);
+      expect(second.ok).toBe(true);
       expect(ids(await store.listRequests({ customerId: 'again', limit: 10 })).sort()).toEqual(
-        [first.id, second.created ? second.request.id : ''].sort(),
+        [first.id, second.ok ? second.request.id : ''].sort(),
       );
     });
 
@@ -333,10 +333,10 @@ function contract(makeHarness: () => Harness) {
           s.createRequest(newRequest({ customerId: i % 2 ? 'RACE-1' : 'race-1' }), event('requested')),
         ),
       );
-      const created = results.filter((r) => r.created);
+      const created = results.filter((r) => r.ok);
       expect(created).toHaveLength(1);
-      const winner = created[0].created ? created[0].request.id : '';
-      for (const r of results) if (!r.created) expect(r.existing.id).toBe(winner);
+      const winner = created[0].ok ? created[0].request.id : '';
+      for (const r of results) if (!r.ok) expect(r.kind === 'already_open' && r.existing.id).toBe(winner);
       expect(ids(await store.listRequests({ limit: 20 }))).toEqual([winner]);
       expect(await store.listEvents(winner)).toHaveLength(1);
     });
@@ -349,25 +349,23 @@ function contract(makeHarness: () => Harness) {
       const a = await create(store, { requesterId: 'ULIM' });
       const b = await create(store, { requesterId: 'ULIM' });
       const third = await store.createRequest(newRequest({ requesterId: 'ULIM' }), event('requested'), limit);
-      expect(third).toEqual({ created: false, tooManyOpen: { max: 2 } });
-      expect(
-        (await store.createRequest(newRequest({ requesterId: 'UOTHER' }), event('requested'), limit)).created,
-      ).toBe(true);
+      expect(third).toEqual({ ok: false, kind: 'too_many_open', max: 2 });
+      expect((await store.createRequest(newRequest({ requesterId: 'UOTHER' }), event('requested'), limit)).ok).toBe(
+        true,
+      );
       await store.transition(a.id, ['pending'], 'uncertain', {}, null);
-      expect((await store.createRequest(newRequest({ requesterId: 'ULIM' }), event('requested'), limit)).created).toBe(
+      expect((await store.createRequest(newRequest({ requesterId: 'ULIM' }), event('requested'), limit)).ok).toBe(
         false,
       );
       await store.transition(b.id, ['pending'], 'cancelled', {}, null);
-      expect((await store.createRequest(newRequest({ requesterId: 'ULIM' }), event('requested'), limit)).created).toBe(
-        true,
-      );
+      expect((await store.createRequest(newRequest({ requesterId: 'ULIM' }), event('requested'), limit)).ok).toBe(true);
       // An open request for the customer is still the answer for that customer.
       const again = await store.createRequest(
         newRequest({ requesterId: 'ULIM', customerId: a.customerId }),
         event('requested'),
         limit,
       );
-      expect(again).toEqual({ created: false, existing: await store.getRequest(a.id) });
+      expect(again).toEqual({ ok: false, kind: 'already_open', existing: await store.getRequest(a.id) });
     });
 
     test('10 concurrent creates by one requester from several stores, limit 2 → exactly 2 created', async () => {
@@ -377,8 +375,8 @@ function contract(makeHarness: () => Harness) {
           stores[i % stores.length].createRequest(newRequest({ requesterId: 'URACE' }), event('requested'), limit),
         ),
       );
-      expect(results.filter((r) => r.created)).toHaveLength(2);
-      expect(results.filter((r) => 'tooManyOpen' in r)).toHaveLength(8);
+      expect(results.filter((r) => r.ok)).toHaveLength(2);
+      expect(results.filter((r) => !r.ok && r.kind === 'too_many_open')).toHaveLength(8);
       expect(await store.countOpenByRequester('URACE')).toBe(2);
       expect(await store.listRequests({ limit: 20 })).toHaveLength(2);
     });
@@ -388,18 +386,18 @@ function contract(makeHarness: () => Harness) {
     test('recorded, duplicate, approved at the quorum, then not_pending', async () => {
       const r = await create(store, { approvalsRequired: 2 });
       const first = await store.addApproval(r.id, 'U1', T0 + 10, 60_000);
-      expect(first.result).toBe('recorded');
+      expect(first.kind).toBe('recorded');
       expect(first.request).toMatchObject({ state: 'pending', approvals: [{ userId: 'U1', at: T0 + 10 }], version: 2 });
       expect(first.request?.executeAt).toBeNull();
 
       const dup = await store.addApproval(r.id, 'U1', T0 + 20, 60_000);
-      expect(dup.result).toBe('duplicate');
+      expect(dup.kind).toBe('duplicate');
       expect(dup.request?.approvals).toEqual([{ userId: 'U1', at: T0 + 10 }]);
       expect(dup.request?.version).toBe(2);
 
       const timed = await around(() => store.addApproval(r.id, 'U2', T0 + 30, 60_000));
       const second = timed.value;
-      expect(second.result).toBe('approved');
+      expect(second.kind).toBe('approved');
       // executeAt is the database's now + the delay, whatever the caller's clock (T0 here) says.
       expectWithin(second.request?.executeAt, timed, 60_000);
       expect(second.request).toMatchObject({
@@ -413,7 +411,7 @@ function contract(makeHarness: () => Harness) {
       expect(await store.getRequest(r.id)).toEqual(second.request);
 
       const late = await store.addApproval(r.id, 'U3', T0 + 40, 60_000);
-      expect(late).toEqual({ result: 'not_pending', request: second.request });
+      expect(late).toEqual({ kind: 'not_pending', request: second.request });
 
       const events = await store.listEvents(r.id);
       expect(events.map((e) => [e.kind, e.actorId, e.detail])).toEqual([
@@ -427,24 +425,24 @@ function contract(makeHarness: () => Harness) {
       const r = await create(store);
       await store.transition(r.id, ['pending'], 'denied', { closedBy: 'UD' }, event('denied'));
       const result = await store.addApproval(r.id, 'U1', T0 + 1, 0);
-      expect(result.result).toBe('not_pending');
+      expect(result.kind).toBe('not_pending');
       expect(result.request?.state).toBe('denied');
       expect(result.request?.approvals).toEqual([]);
-      expect(await store.addApproval('missing', 'U1', T0, 0)).toEqual({ result: 'not_pending', request: null });
+      expect(await store.addApproval('missing', 'U1', T0, 0)).toEqual({ kind: 'not_pending', request: null });
     });
 
     test('not_pending when at >= expiresAt; recorded just before', async () => {
       const r = await create(store, { expiresAt: T0 + 1000 });
-      expect((await store.addApproval(r.id, 'U1', T0 + 1000, 0)).result).toBe('not_pending');
-      expect((await store.addApproval(r.id, 'U1', T0 + 5000, 0)).result).toBe('not_pending');
-      expect((await store.addApproval(r.id, 'U1', T0 + 999, 0)).result).toBe('recorded');
+      expect((await store.addApproval(r.id, 'U1', T0 + 1000, 0)).kind).toBe('not_pending');
+      expect((await store.addApproval(r.id, 'U1', T0 + 5000, 0)).kind).toBe('not_pending');
+      expect((await store.addApproval(r.id, 'U1', T0 + 999, 0)).kind).toBe('recorded');
       expect((await store.getRequest(r.id))?.approvals).toEqual([{ userId: 'U1', at: T0 + 999 }]);
     });
 
     test('a zero delay executes at the approval time, by the database clock', async () => {
       const r = await create(store, { approvalsRequired: 1 });
       const timed = await around(() => store.addApproval(r.id, 'U1', T0 + 5, 0));
-      expect(timed.value.result).toBe('approved');
+      expect(timed.value.kind).toBe('approved');
       expectWithin(timed.value.request?.executeAt, timed, 0);
     });
 
@@ -455,7 +453,7 @@ function contract(makeHarness: () => Harness) {
         Array.from({ length: 20 }, (_, i) => stores[i % stores.length].addApproval(r.id, `U${i}`, T0 + 100, 1000)),
       );
       const counts = results.reduce<Record<string, number>>((acc, x) => {
-        acc[x.result] = (acc[x.result] ?? 0) + 1;
+        acc[x.kind] = (acc[x.kind] ?? 0) + 1;
         return acc;
       }, {});
       expect(counts).toEqual({ approved: 1, not_pending: 19 });
@@ -472,7 +470,7 @@ function contract(makeHarness: () => Harness) {
       const results = await Promise.all(
         ['U1', 'U2', 'U3', 'U1', 'U2', 'U3'].map((u, i) => stores[i % 3].addApproval(r.id, u, T0 + 100, 0)),
       );
-      const kinds = results.map((x) => x.result);
+      const kinds = results.map((x) => x.kind);
       expect(kinds.filter((k) => k === 'approved')).toHaveLength(1);
       expect(kinds.filter((k) => k === 'recorded')).toHaveLength(2);
       // The three repeats arrive either before the quorum (duplicate) or after it (not_pending).
@@ -561,11 +559,11 @@ function contract(makeHarness: () => Harness) {
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
       const timed = await around(() => store.claimExecution(real.id, claimOf(T0)));
       const claimed = timed.value;
-      expect(claimed.result).toBe('claimed');
+      expect(claimed.kind).toBe('claimed');
       expect(claimed.request).toMatchObject({ state: 'executing', deleteStarts: 1 });
       expectWithin(claimed.request?.leaseUntil, timed, 15_000); // the database's now + leaseMs
-      expect((await store.claimExecution(real.id, claimOf(T0))).result).toBe('not_due');
-      expect((await store.claimExecution(dry.id, claimOf(T0))).result).toBe('claimed');
+      expect((await store.claimExecution(real.id, claimOf(T0))).kind).toBe('not_due');
+      expect((await store.claimExecution(dry.id, claimOf(T0))).kind).toBe('claimed');
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(1);
       expect(await store.countDeletionsSince(T0 + 60_000)).toBe(0);
     });
@@ -574,23 +572,23 @@ function contract(makeHarness: () => Harness) {
       const later = await create(store, { approvalsRequired: 1 });
       await store.addApproval(later.id, 'UAPP', T0, 400);
       // The caller's clock says long past executeAt: it is not the caller's to say.
-      expect((await store.claimExecution(later.id, claimOf(T0 + 3_600_000))).result).toBe('not_due');
+      expect((await store.claimExecution(later.id, claimOf(T0 + 3_600_000))).kind).toBe('not_due');
       await sleep(450);
-      expect((await store.claimExecution(later.id, claimOf(T0))).result).toBe('claimed');
+      expect((await store.claimExecution(later.id, claimOf(T0))).kind).toBe('claimed');
       const pending = await create(store);
-      expect((await store.claimExecution(pending.id, claimOf(T0))).result).toBe('not_due');
-      expect(await store.claimExecution('missing', claimOf(T0))).toEqual({ result: 'not_due', request: null });
+      expect((await store.claimExecution(pending.id, claimOf(T0))).kind).toBe('not_due');
+      expect(await store.claimExecution('missing', claimOf(T0))).toEqual({ kind: 'not_due', request: null });
     });
 
     test('claimExecution refuses past the daily limit, and dry runs pass it', async () => {
       const first = await approve();
       const second = await approve();
       const dry = await approve({ dryRun: true });
-      expect((await store.claimExecution(first.id, claimOf(T0, 1))).result).toBe('claimed');
+      expect((await store.claimExecution(first.id, claimOf(T0, 1))).kind).toBe('claimed');
       const refused = await store.claimExecution(second.id, claimOf(T0, 1));
-      expect(refused.result).toBe('daily_limit');
+      expect(refused.kind).toBe('daily_limit');
       expect((await store.getRequest(second.id))?.state).toBe('approved');
-      expect((await store.claimExecution(dry.id, claimOf(T0, 1))).result).toBe('claimed');
+      expect((await store.claimExecution(dry.id, claimOf(T0, 1))).kind).toBe('claimed');
     });
 
     test('10 concurrent claims of one request from several stores → exactly one wins', async () => {
@@ -599,7 +597,7 @@ function contract(makeHarness: () => Harness) {
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) => stores[i % stores.length].claimExecution(r.id, claimOf(T0 + i))),
       );
-      expect(results.filter((x) => x.result === 'claimed')).toHaveLength(1);
+      expect(results.filter((x) => x.kind === 'claimed')).toHaveLength(1);
       expect((await store.getRequest(r.id))?.deleteStarts).toBe(1);
     });
 
@@ -609,8 +607,8 @@ function contract(makeHarness: () => Harness) {
       const results = await Promise.all(
         requests.map((r, i) => stores[i % stores.length].claimExecution(r.id, claimOf(T0, 2))),
       );
-      expect(results.filter((x) => x.result === 'claimed')).toHaveLength(2);
-      expect(results.filter((x) => x.result === 'daily_limit')).toHaveLength(4);
+      expect(results.filter((x) => x.kind === 'claimed')).toHaveLength(2);
+      expect(results.filter((x) => x.kind === 'daily_limit')).toHaveLength(4);
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(2);
     });
 
@@ -704,36 +702,36 @@ function contract(makeHarness: () => Harness) {
       const paused = await pauseBy(true, T0 + 1);
       expect(paused.affected).toEqual([r.id]);
       const claim = await h.another().claimExecution(r.id, claimAt(T0 + 2));
-      expect(claim.result).toBe('paused');
+      expect(claim.kind).toBe('paused');
       expect(claim.request).toMatchObject({ state: 'approved', deleteStarts: 0, pause: { by: 'UAPP' } });
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
       expect((await store.listDueForExecution(10)).map((x) => x.id)).toEqual([r.id]);
       expect((await store.listEvents(r.id)).map((e) => e.kind)).toContain('paused');
       await pauseBy(false, T0 + 4);
-      expect((await store.claimExecution(r.id, claimAt(T0 + 5))).result).toBe('claimed');
+      expect((await store.claimExecution(r.id, claimAt(T0 + 5))).kind).toBe('claimed');
     });
 
     test('approvals are recorded while paused; resume expires approved requests whose time ran out', async () => {
       await pauseBy(true, T0);
       const r = await create(store, { approvalsRequired: 1, expiresAt: T0 + 100 });
-      expect((await store.addApproval(r.id, 'UAPP', T0 + 10, 0)).result).toBe('approved');
+      expect((await store.addApproval(r.id, 'UAPP', T0 + 10, 0)).kind).toBe('approved');
       const resumed = await pauseBy(false, T0 + 200);
       expect(resumed.affected).toContain(r.id);
       expect(await store.getRequest(r.id)).toMatchObject({ state: 'expired', finishedAt: T0 + 200 });
-      expect((await store.claimExecution(r.id, claimAt(T0 + 201))).result).toBe('not_due');
+      expect((await store.claimExecution(r.id, claimAt(T0 + 201))).kind).toBe('not_due');
     });
 
     test('addApproval judges max(stored, current) approvals and never counts the excluded approvers', async () => {
       const r = await create(store, { approvalsRequired: 1 });
       const raised = await store.addApproval(r.id, 'U1', T0, 0, { approvalsRequired: 2, notCounted: [] });
-      expect(raised.result).toBe('recorded');
+      expect(raised.kind).toBe('recorded');
       expect(raised.request).toMatchObject({ state: 'pending', approvalsRequired: 2 });
       // U1 is no longer an approver: U2 alone does not reach 2; U1's approval is dropped and said so.
       const second = await store.addApproval(r.id, 'U2', T0 + 1, 0, { approvalsRequired: 2, notCounted: ['U1'] });
-      expect(second.result).toBe('recorded');
+      expect(second.kind).toBe('recorded');
       expect(second.request?.approvals.map((a) => a.userId)).toEqual(['U2']);
       expect((await store.listEvents(r.id)).some((e) => e.kind === 'policy' && e.detail?.includes('@U1'))).toBe(true);
-      expect((await store.addApproval(r.id, 'U3', T0 + 2, 0, { approvalsRequired: 1, notCounted: [] })).result).toBe(
+      expect((await store.addApproval(r.id, 'U3', T0 + 2, 0, { approvalsRequired: 1, notCounted: [] })).kind).toBe(
         'approved',
       );
       expect((await store.getRequest(r.id))?.approvalsRequired).toBe(2); // never lowered
@@ -747,7 +745,7 @@ function contract(makeHarness: () => Harness) {
           stores[i].addApproval(r.id, u, T0 + 1, 0, { approvalsRequired: 2, notCounted: ['UGONE'] }),
         ),
       );
-      expect(results.map((x) => x.result).sort()).toEqual(['approved', 'recorded']);
+      expect(results.map((x) => x.kind).sort()).toEqual(['approved', 'recorded']);
       expect((await store.getRequest(r.id))?.state).toBe('approved');
     });
 
@@ -755,7 +753,7 @@ function contract(makeHarness: () => Harness) {
       const r = await create(store, { approvalsRequired: 1 });
       await store.addApproval(r.id, 'U1', T0, 0);
       const claim = await store.claimExecution(r.id, claimAt(T0 + 1, { notCounted: ['U1'] }));
-      expect(claim.result).toBe('reopened');
+      expect(claim.kind).toBe('reopened');
       expect(claim.request).toMatchObject({ state: 'pending', executeAt: null, approvals: [] });
       const kinds = (await store.listEvents(r.id)).map((e) => e.kind);
       expect(kinds.slice(-2)).toEqual(['policy', 'reopened']);
@@ -764,7 +762,7 @@ function contract(makeHarness: () => Harness) {
       const q = await create(store, { approvalsRequired: 1 });
       await store.addApproval(q.id, 'U1', T0, 0);
       const raised = await store.claimExecution(q.id, claimAt(T0 + 1, { approvalsRequired: 2 }));
-      expect(raised.result).toBe('reopened');
+      expect(raised.kind).toBe('reopened');
       expect(raised.request).toMatchObject({ state: 'pending', approvalsRequired: 2, approvals: [{ userId: 'U1' }] });
     });
 
@@ -772,7 +770,7 @@ function contract(makeHarness: () => Harness) {
       const r = await create(store, { approvalsRequired: 1 });
       await store.addApproval(r.id, 'U1', T0, 0);
       const claim = await store.claimExecution(r.id, claimAt(T0, { dryRun: true, maxPerDay: 0 }));
-      expect(claim.result).toBe('claimed');
+      expect(claim.kind).toBe('claimed');
       expect(claim.request?.dryRun).toBe(true);
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
     });

@@ -131,7 +131,7 @@ describe.each(backends)('$name: several instances on one store', (backend) => {
         dayStart: 0,
         maxPerDay: 1000,
       });
-      expect(claim.result).toBe('claimed');
+      expect(claim.kind).toBe('claimed');
     }
     await settle(a);
     a.bot.requests.executor.stopTimers(); // only the sweepers may run the approved ones

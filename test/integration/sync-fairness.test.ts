@@ -42,7 +42,7 @@ async function behindRequest(n: number, channelId: string, ts: string): Promise<
     },
     { kind: 'requested', actorId: `UOLD${n}`, detail: null, at: T - 3_600_000 },
   );
-  if (!created.created) throw new Error('not created');
+  if (!created.ok) throw new Error('not created');
   await store.setMessageTs(id, ts);
   await store.markMessageVersion(id, created.request.version);
   for (const e of await store.listEvents(id)) await store.markEventPosted(e.id, T);

@@ -63,7 +63,7 @@ async function make(store: Store, id: string, createdAt: string, over: { reason?
     },
     { kind: 'requested', actorId: 'UREQ', detail: over.reason ?? 'closing the account', at: t },
   );
-  if (!result.created) throw new Error(`${id} was not created`);
+  if (!result.ok) throw new Error(`${id} was not created`);
   return t;
 }
 

@@ -70,7 +70,7 @@ async function seed(store: Store): Promise<string> {
     },
     { kind: 'requested', actorId: 'U1', detail: null, at: Date.now() },
   );
-  if (!created.created) throw new Error('not created');
+  if (!created.ok) throw new Error('not created');
   return created.request.id;
 }
 
