@@ -15,12 +15,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import ts from 'typescript';
-import type { FakeBotPenguin } from '../../sandbox/fake-botpenguin';
-import type { FakeSlack, SlackMessage } from '../../sandbox/fake-slack';
+import { FakeBotPenguin } from '../../sandbox/fake-botpenguin';
+import { FakeSlack, type SlackMessage } from '../../sandbox/fake-slack';
 import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM } from '../../sandbox/harness';
 import { SlackSender } from '../../sandbox/slack-sender';
 import { ACTION_APPROVE } from '../../src/constants';
-import { buttonValue } from './flow';
+import { buttonValue, CUSTOMER } from './flow';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CACHE = path.join(ROOT, 'node_modules', '.cache', 'bp-delete-process-tests');
@@ -274,4 +274,19 @@ export async function postgresSchema(
       }
     },
   };
+}
+
+/** A fake Slack and a fake BotPenguin (which knows CUSTOMER) for one process test. */
+export async function startFakes(): Promise<{ slack: FakeSlack; botpenguin: FakeBotPenguin }> {
+  const slack = new FakeSlack();
+  const botpenguin = new FakeBotPenguin();
+  await Promise.all([slack.start(), botpenguin.start()]);
+  botpenguin.addCustomer(CUSTOMER);
+  return { slack, botpenguin };
+}
+
+/** After a process test: kill what it left running, then stop its fakes. */
+export async function stopFakes(fakes: { slack: FakeSlack; botpenguin: FakeBotPenguin }): Promise<void> {
+  killLeftovers();
+  await Promise.all([fakes.slack.stop(), fakes.botpenguin.stop()]);
 }

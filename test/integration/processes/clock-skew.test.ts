@@ -3,8 +3,8 @@
 // instance whose clock runs ahead neither takes over a DELETE that is still under way (a slow BotPenguin,
 // slower than the lease) nor runs an approved one before its EXECUTION_DELAY is over (docs/DESIGN.md §9).
 // Needs TEST_DATABASE_URL; skipped, visibly, without.
-import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
-import { FakeSlack } from '../../../sandbox/fake-slack';
+import type { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
+import type { FakeSlack } from '../../../sandbox/fake-slack';
 import { ACTION_ABORT, ACTION_APPROVE } from '../../../src/constants';
 import { PostgresStore } from '../../../src/store/dialects/postgres';
 import { CUSTOMER, messageText } from '../../helpers/flow';
@@ -14,11 +14,12 @@ import {
   buildClockShift,
   buildTestBot,
   eventually,
-  killLeftovers,
   parseLine,
   postgresSchema,
   requestThrough,
   startBot,
+  startFakes,
+  stopFakes,
 } from '../../helpers/processes';
 
 const PG_URL = process.env.TEST_DATABASE_URL;
@@ -35,16 +36,12 @@ if (!PG_URL) {
   let schema: Awaited<ReturnType<typeof postgresSchema>>;
 
   beforeEach(async () => {
-    slack = new FakeSlack();
-    botpenguin = new FakeBotPenguin();
-    await Promise.all([slack.start(), botpenguin.start()]);
-    botpenguin.addCustomer(CUSTOMER);
+    ({ slack, botpenguin } = await startFakes());
     schema = await postgresSchema(PG_URL ?? '');
   });
 
   afterEach(async () => {
-    killLeftovers();
-    await Promise.all([slack.stop(), botpenguin.stop()]);
+    await stopFakes({ slack, botpenguin });
     await schema.drop();
   });
 

@@ -2,8 +2,8 @@
 // again on the same store (an SQLite file): no request is lost, the message catches up, and the DELETE
 // is sent again only when its first answer was never recorded (docs/DESIGN.md §5). Also: SIGTERM.
 import fs from 'node:fs';
-import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
-import { FakeSlack, type SlackMessage } from '../../../sandbox/fake-slack';
+import type { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
+import type { FakeSlack, SlackMessage } from '../../../sandbox/fake-slack';
 import { SANDBOX_CHANNEL, tempSqlitePath } from '../../../sandbox/harness';
 import type { Checkpoint } from '../../../src/checkpoints';
 import { ACTION_APPROVE } from '../../../src/constants';
@@ -14,11 +14,12 @@ import {
   botEnv,
   buildTestBot,
   eventually,
-  killLeftovers,
   parseLine,
   postOnNewConnection,
   requestThrough,
   startBot,
+  startFakes,
+  stopFakes,
 } from '../../helpers/processes';
 
 jest.setTimeout(30_000);
@@ -33,16 +34,12 @@ beforeAll(() => {
 });
 
 beforeEach(async () => {
-  slack = new FakeSlack();
-  botpenguin = new FakeBotPenguin();
-  await Promise.all([slack.start(), botpenguin.start()]);
-  botpenguin.addCustomer(CUSTOMER);
+  ({ slack, botpenguin } = await startFakes());
   sqlitePath = tempSqlitePath();
 });
 
 afterEach(async () => {
-  killLeftovers();
-  await Promise.all([slack.stop(), botpenguin.stop()]);
+  await stopFakes({ slack, botpenguin });
   fs.rmSync(sqlitePath.replace(/\/[^/]+$/, ''), { recursive: true, force: true });
 });
 

@@ -3,13 +3,13 @@
 // started again with DRY_RUN=true: no DELETE reaches BotPenguin, the outcome is DRY RUN, and the message and
 // `help` say DRY RUN (docs/DESIGN.md).
 import fs from 'node:fs';
-import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
-import { FakeSlack } from '../../../sandbox/fake-slack';
+import type { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
+import type { FakeSlack } from '../../../sandbox/fake-slack';
 import { tempSqlitePath } from '../../../sandbox/harness';
 import { ACTION_APPROVE } from '../../../src/constants';
 import { SqliteStore } from '../../../src/store/dialects/sqlite';
 import { APPROVER, ackText, CUSTOMER, messageText, REQUESTER } from '../../helpers/flow';
-import { botEnv, buildTestBot, killLeftovers, requestThrough, startBot } from '../../helpers/processes';
+import { botEnv, buildTestBot, requestThrough, startBot, startFakes, stopFakes } from '../../helpers/processes';
 
 jest.setTimeout(30_000);
 
@@ -23,16 +23,12 @@ beforeAll(() => {
 });
 
 beforeEach(async () => {
-  slack = new FakeSlack();
-  botpenguin = new FakeBotPenguin();
-  await Promise.all([slack.start(), botpenguin.start()]);
-  botpenguin.addCustomer(CUSTOMER);
+  ({ slack, botpenguin } = await startFakes());
   sqlitePath = tempSqlitePath();
 });
 
 afterEach(async () => {
-  killLeftovers();
-  await Promise.all([slack.stop(), botpenguin.stop()]);
+  await stopFakes({ slack, botpenguin });
   fs.rmSync(sqlitePath.replace(/\/[^/]+$/, ''), { recursive: true, force: true });
 });
 

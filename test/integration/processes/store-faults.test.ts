@@ -6,8 +6,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import { Client } from 'pg';
-import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
-import { FakeSlack } from '../../../sandbox/fake-slack';
+import type { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
+import type { FakeSlack } from '../../../sandbox/fake-slack';
 import { SANDBOX_CHANNEL } from '../../../sandbox/harness';
 import { ACTION_APPROVE } from '../../../src/constants';
 import { PostgresStore } from '../../../src/store/dialects/postgres';
@@ -16,10 +16,11 @@ import {
   botEnv,
   buildTestBot,
   eventually,
-  killLeftovers,
   postgresSchema,
   requestThrough,
   startBot,
+  startFakes,
+  stopFakes,
 } from '../../helpers/processes';
 
 const PG_URL = process.env.TEST_DATABASE_URL;
@@ -85,19 +86,15 @@ function healthz(port: number): Promise<number> {
   let admin: Client;
 
   beforeEach(async () => {
-    slack = new FakeSlack();
-    botpenguin = new FakeBotPenguin();
-    await Promise.all([slack.start(), botpenguin.start()]);
-    botpenguin.addCustomer(CUSTOMER);
+    ({ slack, botpenguin } = await startFakes());
     schema = await postgresSchema(PG_URL ?? '');
     admin = new Client({ connectionString: PG_URL });
     await admin.connect();
   });
 
   afterEach(async () => {
-    killLeftovers();
     await admin.end();
-    await Promise.all([slack.stop(), botpenguin.stop()]);
+    await stopFakes({ slack, botpenguin });
     await schema.drop();
   });
 

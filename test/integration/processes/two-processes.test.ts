@@ -1,13 +1,21 @@
 // Two real bot processes on one PostgreSQL database (a schema of this test's own): a request through one,
 // then 40 approve clicks spread over both at once. Exactly one DELETE reaches BotPenguin, and the message
 // ends in one consistent final state (docs/DESIGN.md §5, §6). Needs TEST_DATABASE_URL; skipped, visibly, without.
-import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
-import { FakeSlack } from '../../../sandbox/fake-slack';
+import type { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
+import type { FakeSlack } from '../../../sandbox/fake-slack';
 import { SANDBOX_CHANNEL } from '../../../sandbox/harness';
 import { ACTION_APPROVE } from '../../../src/constants';
 import { PostgresStore } from '../../../src/store/dialects/postgres';
 import { actionIds, CUSTOMER, messageText } from '../../helpers/flow';
-import { botEnv, buildTestBot, killLeftovers, postgresSchema, requestThrough, startBot } from '../../helpers/processes';
+import {
+  botEnv,
+  buildTestBot,
+  postgresSchema,
+  requestThrough,
+  startBot,
+  startFakes,
+  stopFakes,
+} from '../../helpers/processes';
 
 const PG_URL = process.env.TEST_DATABASE_URL;
 const APPROVERS = Array.from({ length: 40 }, (_, i) => `UAPPR${String(i + 1).padStart(4, '0')}`);
@@ -24,16 +32,12 @@ if (!PG_URL) {
   let schema: Awaited<ReturnType<typeof postgresSchema>>;
 
   beforeEach(async () => {
-    slack = new FakeSlack();
-    botpenguin = new FakeBotPenguin();
-    await Promise.all([slack.start(), botpenguin.start()]);
-    botpenguin.addCustomer(CUSTOMER);
+    ({ slack, botpenguin } = await startFakes());
     schema = await postgresSchema(PG_URL ?? '');
   });
 
   afterEach(async () => {
-    killLeftovers();
-    await Promise.all([slack.stop(), botpenguin.stop()]);
+    await stopFakes({ slack, botpenguin });
     await schema.drop();
   });
 
