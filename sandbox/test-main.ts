@@ -1,6 +1,6 @@
 // The bot's entry for the process tests (test/integration/processes/): the real main(), with the test
-// timings and a crash at a chosen checkpoint, read from BP_DELETE_TEST_* variables. Only this file reads
-// them; the shipped entry (src/main.ts) knows none of them.
+// timings and a crash at a chosen checkpoint, read from BP_DELETE_TEST_* variables. Only sandbox/ reads
+// them (this file, and clock-shift.ts for its one variable); the shipped entry (src/main.ts) knows none of them.
 //
 //   BP_DELETE_TEST_CRASH_AT         a checkpoint (src/checkpoints.ts): the process kills itself with SIGKILL
 //                                   when it gets there, as a crash or an OOM kill would (no cleanup runs).
