@@ -39,6 +39,20 @@ export class FakeBotPenguin extends RecordingServer<BotPenguinCall> {
   /** Delay every answer by this much (a slow BotPenguin). */
   latencyMs = 0;
   private readonly scripted: { method: string; answer: ScriptedAnswer }[] = [];
+  /** While set, DELETEs are received (and recorded) but not answered until it resolves. */
+  private deleteGate: Promise<void> | null = null;
+
+  /** Hold every DELETE's answer until `release()`: a test can change the world while one is in flight. */
+  holdDeletes(): { release(): void } {
+    let release = () => {};
+    this.deleteGate = new Promise<void>((resolve) => {
+      release = () => {
+        this.deleteGate = null;
+        resolve();
+      };
+    });
+    return { release };
+  }
 
   addCustomer(
     id: string,
@@ -91,6 +105,7 @@ export class FakeBotPenguin extends RecordingServer<BotPenguinCall> {
     const scripted = index >= 0 ? this.scripted.splice(index, 1)[0]?.answer : undefined;
     const delay = scripted?.delayMs ?? this.latencyMs;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (method === 'DELETE' && this.deleteGate) await this.deleteGate;
     if (scripted?.destroy) {
       req.socket.destroy();
       return;

@@ -79,7 +79,7 @@ function healthz(port: number): Promise<number> {
 }
 
 (PG_URL ? describe : describe.skip)('a bot process whose PostgreSQL connections are cut mid-flow', () => {
-  jest.setTimeout(60_000);
+  jest.setTimeout(90_000);
   let slack: FakeSlack;
   let botpenguin: FakeBotPenguin;
   let schema: Awaited<ReturnType<typeof postgresSchema>>;
@@ -129,12 +129,14 @@ function healthz(port: number): Promise<number> {
       expect(await healthz(bot.port)).toBe(200); // the pool opens a new connection
 
       // From the approval on, everything is background work: claim, DELETE, outcome, message sync, sweeper.
-      botpenguin.latencyMs = 1_500;
+      const held = botpenguin.holdDeletes();
       // Make the message sync's claim (an UPDATE of sync_until) take a while, so a termination is sure to
-      // catch one in flight: the claim that the approval's sync starts in the background.
+      // catch one in flight: the claim that the approval's sync starts in the background (or a re-claim, should
+      // the termination above have cut a release).
       const table = `"${schema.name}".requests`;
       await admin.query(`CREATE FUNCTION "${schema.name}".slow_claim() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN IF NEW.sync_until IS NOT NULL AND OLD.sync_until IS NULL THEN PERFORM pg_sleep(1); END IF; RETURN NEW; END $$`);
+        BEGIN IF NEW.sync_until IS NOT NULL AND NEW.sync_until IS DISTINCT FROM OLD.sync_until THEN PERFORM pg_sleep(1); END IF;
+        RETURN NEW; END $$`);
       await admin.query(`CREATE TRIGGER slow_claim BEFORE UPDATE ON ${table} FOR EACH ROW
         EXECUTE FUNCTION "${schema.name}".slow_claim()`);
       const click = await bot.sender.click(APPROVER, ACTION_APPROVE, requestId);
@@ -167,7 +169,7 @@ function healthz(port: number): Promise<number> {
           await terminate().catch(() => undefined);
         }
       })();
-      // The DELETE has reached BotPenguin (it answers in 1.5 s): now the database goes away.
+      // The DELETE has reached BotPenguin (its answer is held): now the database goes away.
       await botpenguin
         .waitFor(() => botpenguin.deletes().length === 1, 10_000, 'the DELETE')
         .catch((e) => {
@@ -175,6 +177,7 @@ function healthz(port: number): Promise<number> {
         });
       proxy.down();
       await eventually(async () => (await healthz(bot.port)) === 503, 5_000, '/healthz 503 while unreachable');
+      held.release();
       await new Promise((r) => setTimeout(r, 2_500)); // the DELETE's answer arrives with the store away
       expect(bot.child.exitCode).toBeNull();
       proxy.up();
@@ -185,7 +188,7 @@ function healthz(port: number): Promise<number> {
           actionIds(message).length === 0 &&
           messageText(message).includes('was deleted') &&
           slack.thread(SANDBOX_CHANNEL, message.ts).some((m) => m.text.includes(':wastebasket:')),
-        20_000,
+        40_000,
         'the final message and its outcome reply',
       );
       killing = false;
