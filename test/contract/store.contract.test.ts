@@ -1017,11 +1017,13 @@ function contract(makeHarness: () => Harness) {
       await create(store); // pending: never listed
       expect(ids(await store.listUncertain(2, 10))).toEqual([other.id, u.id]);
       const stores = [store, h.another(), h.another()];
-      const claims = await Promise.all(stores.map((s) => s.claimSettleCheck(u.id, 2, 200)));
+      // An interval a loaded machine can't outrun: a claim that waited on the winner's row lock re-checks the
+      // row against the database's clock, so a 200 ms interval could lapse during the wait itself.
+      const claims = await Promise.all(stores.map((s) => s.claimSettleCheck(u.id, 2, 1_500)));
       expect(claims.filter(Boolean)).toHaveLength(1);
       expect(ids(await store.listUncertain(2, 10))).toEqual([other.id]); // the next check is not due yet
-      expect(await store.claimSettleCheck(u.id, 2, 200)).toBe(false);
-      await sleep(250);
+      expect(await store.claimSettleCheck(u.id, 2, 1_500)).toBe(false);
+      await sleep(1_600);
       expect(ids(await store.listUncertain(2, 10))).toEqual([other.id, u.id]);
       expect(await store.claimSettleCheck(u.id, 2, 0)).toBe(true);
       expect(await store.claimSettleCheck(u.id, 2, 0)).toBe(false); // out of checks
