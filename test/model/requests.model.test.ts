@@ -1,0 +1,772 @@
+// A model-based test of the rules (fast-check commands): random sequences of requests, approvals, denials,
+// cancels, aborts, expiries, clock steps, sweeps, restarts, crashes mid-DELETE and BotPenguin's answers, run
+// by TWO rule engines on ONE store (SQLite; PostgreSQL too when TEST_DATABASE_URL is set). After every step
+// the guarantees of docs/DESIGN.md §5, §8 and §9 are checked against what the fake BotPenguin saw.
+// MODEL_RUNS=5000 runs it longer.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite from 'better-sqlite3';
+import fc from 'fast-check';
+import { Client } from 'pg';
+import type { Policy } from '../../src/config';
+import { silentLogger } from '../../src/logger';
+import { createRequests, type Requests } from '../../src/requests';
+import type { DeleteResult, Deleter } from '../../src/requests/ports';
+import type { Result } from '../../src/requests/refusals';
+import type { Actor, DeletionRequest } from '../../src/requests/types';
+import { FINAL_STATES, OPEN_STATES } from '../../src/requests/types';
+import { PostgresStore } from '../../src/store/dialects/postgres';
+import { SqliteStore } from '../../src/store/dialects/sqlite';
+import type { Store } from '../../src/store/types';
+import { Sweeper } from '../../src/sweeper';
+import { testPolicy } from '../helpers/policy';
+
+const PG_URL = process.env.TEST_DATABASE_URL;
+/** Runs per database; MODEL_RUNS overrides. */
+const RUNS = Number(process.env.MODEL_RUNS) || 0;
+
+// Rules that are being merged in (docs/DESIGN.md §10): on once they are in the code.
+/** Stricter settings (DRY_RUN=true, a higher APPROVALS_REQUIRED, an approver removed) reach open requests at once. */
+const STRICTER_SETTINGS_AT_ONCE = false;
+/** A DELETE whose answer was lost ends as "uncertain", never as "not deleted". */
+const UNCERTAIN_OUTCOME = false;
+
+const TEAM = 'T0TEAM';
+const CHANNEL = 'C0OPS';
+const REQUESTERS = ['U0REQ1', 'U0REQ2'];
+const APPROVERS = ['U0APP1', 'U0APP2', 'U0APP3'];
+const OUTSIDER = 'U0OUTSIDER';
+const USERS = [...REQUESTERS, ...APPROVERS, OUTSIDER];
+/** Who asks: two plain requesters, and an approver (who then may not approve their own request). */
+const ASKERS = [REQUESTERS[0], REQUESTERS[1], APPROVERS[0]];
+/** Three customers BotPenguin has, and one it never had. */
+const KNOWN = ['64b7f0c2e4b0a1b2c3d4e501', '64b7f0c2e4b0a1b2c3d4e502', '64b7f0c2e4b0a1b2c3d4e503'];
+const CUSTOMERS = [...KNOWN, '64b7f0c2e4b0a1b2c3d4e5ff'];
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const TTL = HOUR;
+const DELAY = 5 * MINUTE;
+/**
+ * On the injected clock. The executor renews a lease every LEASE / 3 of real time (20 s), which no run
+ * lasts, so a lease runs out only when the test moves the clock past it.
+ */
+const LEASE = MINUTE;
+const START = Date.UTC(2025, 0, 15, 12);
+
+const actor = (userId: string): Actor => ({ userId, teamId: TEAM, channelId: CHANNEL });
+const NO_GROUPS = { usergroupMembers: async () => new Set<string>() };
+
+// ---------------------------------------------------------------------------------------------------------
+// BotPenguin, faked: which customers it has, and how it answers the next DELETEs.
+
+/**
+ * ok: the truth (deleted, or 404 when it has no such customer); reject: a 4xx, nothing deleted;
+ * lost_then_404: the first attempt deleted but its answer was lost, the retry got 404;
+ * timeout_kept / timeout_applied: no answer to the last attempt, which did not / did delete.
+ */
+type Answer = 'ok' | 'reject' | 'lost_then_404' | 'timeout_kept' | 'timeout_applied';
+const ANSWERS: Answer[] = ['ok', 'reject', 'lost_then_404', 'timeout_kept'];
+if (UNCERTAIN_OUTCOME) ANSWERS.push('timeout_applied');
+
+const DELETED: DeleteResult = { ok: true, status: 200, attempts: 1, message: 'Customer deleted successfully' };
+const NOT_FOUND = { ok: false, kind: 'not_found', status: 404, attempts: 1, message: 'Not found' } as const;
+const REJECTED: DeleteResult = { ok: false, kind: 'rejected', status: 400, attempts: 1, message: 'Bad request' };
+const TIMEOUT: DeleteResult = { ok: false, kind: 'timeout', attempts: 5, message: 'BotPenguin did not answer' };
+
+class FakeBotPenguin {
+  readonly present = new Set(KNOWN);
+  /** Which request's DELETE removed each customer. */
+  readonly removedBy = new Map<string, string | null>();
+  /** How the next DELETEs are answered (then 'ok'). */
+  answers: Answer[] = [];
+
+  remove(customerId: string, requestId: string | null): void {
+    if (this.present.delete(customerId)) this.removedBy.set(customerId, requestId);
+  }
+
+  answer(customerId: string, requestId: string | null): DeleteResult {
+    const answer = this.answers.shift() ?? 'ok';
+    switch (answer) {
+      case 'ok': {
+        const had = this.present.has(customerId);
+        this.remove(customerId, requestId);
+        return had ? DELETED : NOT_FOUND;
+      }
+      case 'reject': // BotPenguin answers 404 for a customer it no longer has, whatever else is wrong
+        return this.present.has(customerId) ? REJECTED : NOT_FOUND;
+      case 'lost_then_404':
+        this.remove(customerId, requestId);
+        return { ...NOT_FOUND, attempts: 2, earlierAttemptUncertain: true };
+      case 'timeout_kept':
+        return TIMEOUT;
+      case 'timeout_applied':
+        this.remove(customerId, requestId);
+        return TIMEOUT;
+    }
+  }
+}
+
+/** One DELETE that reached the fake BotPenguin. */
+interface DeleteCall {
+  requestId: string | null;
+  customerId: string;
+  engine: number;
+  at: number;
+  /** Its engine died waiting for the answer: only then may the request's DELETE be sent again (§5). */
+  lost: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The system under test: two rule engines ("instances") on one store, a shared clock, the fake BotPenguin.
+
+/** One instance of the rules, as app.ts builds them, with its sweeper; replaced on restart or crash. */
+class Engine {
+  readonly requests: Requests;
+  readonly sweeper: Sweeper;
+  /** Armed by a crash step: its next DELETEs hang (after reaching BotPenguin when `applied`) and it dies. */
+  crashArmed: { applied: boolean } | null = null;
+  dead = false;
+  readonly hung: ((result: DeleteResult) => void)[] = [];
+  readonly firstHang: Promise<void>;
+  private signalHang = () => {};
+
+  constructor(
+    readonly id: number,
+    readonly slot: number,
+    readonly store: Store,
+    readonly policy: Policy,
+    world: World,
+  ) {
+    this.firstHang = new Promise((resolve) => {
+      this.signalHang = resolve;
+    });
+    const deleter: Deleter = { deleteCustomer: (customerId) => world.sendDelete(this, customerId) };
+    this.requests = createRequests({
+      store,
+      policy,
+      directory: NO_GROUPS,
+      deleter,
+      previewer: null,
+      now: world.now,
+      leaseMs: LEASE,
+      onChange: () => {},
+      logger: silentLogger,
+    });
+    this.sweeper = new Sweeper({
+      store,
+      requests: this.requests,
+      executor: this.requests.executor,
+      sync: async () => {},
+      now: world.now,
+      logger: silentLogger,
+      intervalMs: MINUTE,
+    });
+  }
+
+  /** A DELETE that never gets its answer (the process is dying). */
+  hang(): Promise<DeleteResult> {
+    return new Promise((release) => {
+      this.hung.push(release);
+      this.signalHang();
+    });
+  }
+
+  /** Resolves when nothing is under way, or when a DELETE hangs. */
+  settled(): Promise<void> {
+    return Promise.race([this.requests.executor.idle(), this.firstHang]);
+  }
+}
+
+interface Setup {
+  approvalsRequired: number;
+  executionDelayMs: number;
+  maxDeletionsPerDay: number;
+  dryRun: boolean;
+}
+
+/** Settings as strict as the strictest engine started so far (they only ever get stricter). */
+interface Strictest {
+  approvers: string[];
+  approvalsRequired: number;
+  dryRun: boolean;
+}
+
+class World {
+  readonly clock = { now: START };
+  readonly now = () => this.clock.now;
+  readonly bp = new FakeBotPenguin();
+  readonly calls: DeleteCall[] = [];
+  readonly violations: string[] = [];
+  /** Created request ids, oldest first: steps pick their target among the latest. */
+  readonly ids: string[] = [];
+  /** What each step did, for the counterexample. */
+  readonly log: string[] = [];
+  readonly engines: Engine[];
+  private readonly everyEngine: Engine[] = [];
+  /** Final requests as first seen: nothing leaves a final state (§8). */
+  private readonly finals = new Map<string, string>();
+  strictest: Strictest;
+  /** Requests whose DELETE was sent before the first DRY_RUN=true engine started (null: none started yet). */
+  sentBeforeDryRun: Set<string> | null = null;
+  paused = false;
+
+  constructor(
+    readonly stores: readonly [Store, Store],
+    readonly setup: Setup,
+  ) {
+    const policy = testPolicy({
+      approverUserIds: APPROVERS,
+      approvalsRequired: setup.approvalsRequired,
+      requestTtlMs: TTL,
+      executionDelayMs: setup.executionDelayMs,
+      maxPendingPerRequester: 3,
+      maxDeletionsPerDay: setup.maxDeletionsPerDay,
+      dryRun: setup.dryRun,
+    });
+    this.strictest = { approvers: APPROVERS, approvalsRequired: setup.approvalsRequired, dryRun: setup.dryRun };
+    if (setup.dryRun) this.sentBeforeDryRun = new Set();
+    this.engines = [this.newEngine(0, policy), this.newEngine(1, policy)];
+  }
+
+  private newEngine(slot: number, policy: Policy): Engine {
+    const engine = new Engine(this.everyEngine.length, slot, this.stores[slot], policy, this);
+    this.everyEngine.push(engine);
+    return engine;
+  }
+
+  violation(text: string): void {
+    this.violations.push(`${text} (at +${(this.clock.now - START) / SECOND}s)`);
+  }
+
+  /** The request a step acts on: one of the latest few, or none yet. */
+  target(pick: number): string | null {
+    return this.ids.length ? this.ids[this.ids.length - 1 - (pick % Math.min(this.ids.length, 4))] : null;
+  }
+
+  /** Every DELETE of every engine comes here: checked, recorded, then answered (or hung). */
+  async sendDelete(engine: Engine, customerId: string): Promise<DeleteResult> {
+    if (engine.dead) return engine.hang(); // a dead process sends nothing
+    const executing = await engine.store.listRequests({ customerId, states: ['executing'], limit: 5 });
+    if (engine.dead) return engine.hang(); // it died meanwhile
+    const request = executing.length === 1 ? executing[0] : null;
+    if (!request) this.violation(`DELETE of ${customerId} while ${executing.length} of its requests are executing`);
+    else this.checkDeleteAllowed(request);
+    const call: DeleteCall = {
+      requestId: request?.id ?? null,
+      customerId,
+      engine: engine.id,
+      at: this.clock.now,
+      lost: false,
+    };
+    this.calls.push(call);
+    this.log.push(`    DELETE ${customerId} for ${call.requestId} by engine ${engine.id}`);
+    if (engine.crashArmed) {
+      if (engine.crashArmed.applied) this.bp.remove(customerId, call.requestId);
+      call.lost = true; // its engine dies waiting for the answer
+      return engine.hang();
+    }
+    return this.bp.answer(customerId, call.requestId);
+  }
+
+  /** The rules a DELETE must satisfy when it goes out (§5, §9). */
+  private checkDeleteAllowed(request: DeletionRequest): void {
+    const earlier = this.calls.filter((c) => c.requestId === request.id);
+    if (earlier.some((c) => !c.lost)) {
+      this.violation(`a second DELETE for ${request.id}, whose earlier DELETE was not lost in a crash`);
+    }
+    if (this.paused) this.violation(`a DELETE for ${request.id} while DELETEs are paused`);
+    // A re-send finishes a DELETE already decided and sent; the rest is checked on the first one.
+    if (earlier.length > 0) return;
+    if (this.sentBeforeDryRun) this.violation(`a real DELETE for ${request.id} after a DRY_RUN=true engine started`);
+    const givers = request.approvals.map((a) => a.userId);
+    const counted = givers.filter((u) => this.strictest.approvers.includes(u) && u !== request.requesterId);
+    const needed = Math.max(request.approvalsRequired, this.strictest.approvalsRequired);
+    if (new Set(counted).size < needed) {
+      this.violation(`a DELETE for ${request.id} with ${counted.length} valid approvals of ${needed}: ${givers}`);
+    }
+  }
+
+  /** Waits for every engine's work; an engine whose DELETE hung has died and is replaced, as a restart would. */
+  async settle(): Promise<void> {
+    for (const engine of [...this.engines]) {
+      await engine.settled();
+      if (engine.hung.length > 0) this.replace(engine.slot, engine.policy, 'crashed mid-DELETE');
+    }
+  }
+
+  /** Stops an engine (its timers die with it) and starts another in its place, on the same store. */
+  replace(slot: number, policy: Policy, why: string): Engine {
+    const old = this.engines[slot];
+    old.dead = true;
+    old.requests.executor.stopTimers();
+    old.requests.executor.stopAccepting();
+    const engine = this.newEngine(slot, policy);
+    this.engines[slot] = engine;
+    this.log.push(`    engine ${old.id} ${why}; engine ${engine.id} started`);
+    return engine;
+  }
+
+  /** The store's invariants, and its agreement with what the fake BotPenguin saw. */
+  async checkStore(): Promise<DeletionRequest[]> {
+    const all = await this.stores[0].listRequests({ limit: 1000 });
+    const openByCustomer = new Map<string, number>();
+    for (const r of all) {
+      const key = r.customerId.toLowerCase();
+      if (OPEN_STATES.includes(r.state)) openByCustomer.set(key, (openByCustomer.get(key) ?? 0) + 1);
+      const givers = r.approvals.map((a) => a.userId);
+      if (new Set(givers).size !== givers.length) this.violation(`${r.id} counts an approver twice: ${givers}`);
+      if (givers.includes(r.requesterId)) this.violation(`${r.id} has its requester's own approval`);
+      const shown = `${r.state} ${JSON.stringify(r.outcome)}`;
+      const final = this.finals.get(r.id);
+      if (final !== undefined && final !== shown) this.violation(`${r.id} left its final state: ${final} → ${shown}`);
+      if (final === undefined && FINAL_STATES.includes(r.state)) this.finals.set(r.id, shown);
+      const removedByIt = this.bp.removedBy.has(r.customerId) && this.bp.removedBy.get(r.customerId) === r.id;
+      // Until "uncertain" exists, an unanswered DELETE is reported as failed (docs/DESIGN.md §5, being built).
+      const unanswered = ['timeout', 'network', 'server_error'].includes(r.outcome?.kind ?? '');
+      if (r.state === 'failed' && removedByIt && (UNCERTAIN_OUTCOME || !unanswered)) {
+        this.violation(`${r.id} says "not deleted" (${r.outcome?.kind}) but its DELETE removed ${r.customerId}`);
+      }
+      if (r.state === 'succeeded' && r.outcome?.kind !== 'dry_run' && this.bp.present.has(r.customerId)) {
+        this.violation(`${r.id} says deleted but BotPenguin still has ${r.customerId}`);
+      }
+      // Only a dead engine leaves a request executing: its DELETE hung, or it died between claim and DELETE.
+      if (r.state === 'executing' && !this.everyEngine.some((e) => e.dead)) {
+        this.violation(`${r.id} is left executing by live engines`);
+      }
+    }
+    for (const [customer, n] of openByCustomer) if (n > 1) this.violation(`${n} open requests for ${customer}`);
+    return all;
+  }
+
+  /** Time runs past every expiry, delay and lease, and every engine sweeps, until nothing changes. */
+  async drain(): Promise<void> {
+    this.log.push('final sweeps');
+    let before = '';
+    for (let round = 0; round < 10; round++) {
+      this.clock.now += TTL + DELAY + LEASE + SECOND;
+      for (const engine of [...this.engines]) await engine.sweeper.sweep();
+      await this.settle();
+      const all = await this.checkStore();
+      const now = JSON.stringify(all.map((r) => [r.id, r.state, r.deleteStarts]));
+      if (now === before && all.every((r) => FINAL_STATES.includes(r.state))) return;
+      before = now;
+    }
+    const all = await this.checkStore();
+    for (const r of all) if (!FINAL_STATES.includes(r.state)) this.violation(`${r.id} never reached a final state`);
+  }
+
+  /** After a run: every engine stopped, every hung DELETE let go, nothing left under way. */
+  async stop(): Promise<void> {
+    for (const engine of this.everyEngine) {
+      engine.dead = true;
+      engine.requests.executor.stopTimers();
+      engine.requests.executor.stopAccepting();
+    }
+    for (const engine of this.everyEngine) {
+      for (const release of engine.hung.splice(0)) release(TIMEOUT);
+      await engine.requests.executor.idle();
+    }
+  }
+
+  report(step: string): string {
+    return [
+      `after "${step}":`,
+      ...this.violations.map((v) => `  ✗ ${v}`),
+      'steps:',
+      ...this.log.slice(-40),
+      `setup: ${JSON.stringify(this.setup)}`,
+    ].join('\n');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The steps.
+
+type Model = Record<string, never>;
+
+const outcome = (result: Result<unknown>): string => (result.ok ? 'ok' : `refused ${result.refusal.kind}`);
+
+abstract class Step implements fc.AsyncCommand<Model, World> {
+  check(): boolean {
+    return true;
+  }
+
+  async run(_model: Model, w: World): Promise<void> {
+    w.log.push(String(this));
+    await this.act(w);
+    await w.settle();
+    await w.checkStore();
+    if (w.violations.length) throw new Error(w.report(String(this)));
+  }
+
+  abstract act(w: World): Promise<void>;
+  abstract toString(): string;
+}
+
+class Ask extends Step {
+  constructor(
+    readonly slot: number,
+    readonly who: string,
+    readonly customerId: string,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const result = await w.engines[this.slot].requests.create(actor(this.who), this.customerId, 'closing the account');
+    if (result.ok) w.ids.push(result.value.id);
+    w.log.push(`  → ${result.ok ? result.value.id : outcome(result)}`);
+  }
+  toString() {
+    return `ask(engine#${this.slot}, ${this.who}, ${this.customerId})`;
+  }
+}
+
+type Decision = 'approve' | 'deny' | 'cancel' | 'abort';
+
+class Decide extends Step {
+  constructor(
+    readonly decision: Decision,
+    readonly slot: number,
+    readonly who: string,
+    readonly pick: number,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const id = w.target(this.pick);
+    if (!id) return;
+    const requests = w.engines[this.slot].requests;
+    const result =
+      this.decision === 'approve'
+        ? await requests.approve(id, actor(this.who))
+        : this.decision === 'deny'
+          ? await requests.deny(id, actor(this.who), 'no')
+          : this.decision === 'cancel'
+            ? await requests.cancel(id, actor(this.who))
+            : await requests.abort(id, actor(this.who));
+    w.log.push(`  → ${id}: ${outcome(result)}`);
+  }
+  toString() {
+    return `${this.decision}(engine#${this.slot}, ${this.who}, latest-${this.pick})`;
+  }
+}
+
+/** The sweeper's expiry of one request, from a fresh read (it may race with a decision). */
+class Expire extends Step {
+  constructor(
+    readonly slot: number,
+    readonly pick: number,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const id = w.target(this.pick);
+    const request = id ? await w.engines[this.slot].store.getRequest(id) : null;
+    if (request) w.log.push(`  → ${id}: ${await w.engines[this.slot].requests.expire(request)}`);
+  }
+  toString() {
+    return `expire(engine#${this.slot}, latest-${this.pick})`;
+  }
+}
+
+class Sweep extends Step {
+  constructor(readonly slot: number) {
+    super();
+  }
+  async act(w: World) {
+    await w.engines[this.slot].sweeper.sweep();
+  }
+  toString() {
+    return `sweep(engine#${this.slot})`;
+  }
+}
+
+class Advance extends Step {
+  constructor(readonly ms: number) {
+    super();
+  }
+  async act(w: World) {
+    w.clock.now += this.ms;
+  }
+  toString() {
+    return `advance(${this.ms / SECOND}s)`;
+  }
+}
+
+class Restart extends Step {
+  constructor(readonly slot: number) {
+    super();
+  }
+  async act(w: World) {
+    const old = w.engines[this.slot];
+    old.requests.executor.stopAccepting();
+    await old.settled();
+    w.replace(this.slot, old.policy, 'restarted');
+  }
+  toString() {
+    return `restart(engine#${this.slot})`;
+  }
+}
+
+/** The engine's next DELETE reaches BotPenguin (or not), then the engine dies before the answer is recorded. */
+class Crash extends Step {
+  constructor(
+    readonly slot: number,
+    readonly applied: boolean,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const engine = w.engines[this.slot];
+    engine.crashArmed = { applied: this.applied };
+    await engine.sweeper.sweep(); // whatever is due now
+  }
+  toString() {
+    return `crash(engine#${this.slot} at its next DELETE, which ${this.applied ? 'deletes' : 'deletes nothing'})`;
+  }
+}
+
+class BotPenguinWill extends Step {
+  constructor(readonly answers: Answer[]) {
+    super();
+  }
+  async act(w: World) {
+    w.bp.answers = [...this.answers];
+  }
+  toString() {
+    return `botpenguin answers next: ${this.answers.join(', ')}`;
+  }
+}
+
+/** A new engine with stricter settings replaces one (a deploy); the other engine still runs the old ones. */
+class Stricter extends Step {
+  constructor(
+    readonly slot: number,
+    readonly change: 'dry_run' | 'quorum' | 'remove_approver',
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const s = w.strictest;
+    const next: Strictest =
+      this.change === 'dry_run'
+        ? { ...s, dryRun: true }
+        : this.change === 'quorum'
+          ? { ...s, approvalsRequired: Math.min(s.approvalsRequired + 1, 3) }
+          : { ...s, approvers: s.approvers.slice(0, Math.max(1, s.approvers.length - 1)) };
+    const old = w.engines[this.slot];
+    old.requests.executor.stopAccepting();
+    await old.settled();
+    w.strictest = next;
+    if (next.dryRun && !w.sentBeforeDryRun) {
+      w.sentBeforeDryRun = new Set(w.calls.flatMap((c) => (c.requestId ? [c.requestId] : [])));
+    }
+    const policy: Policy = {
+      ...old.policy,
+      dryRun: next.dryRun,
+      approvalsRequired: next.approvalsRequired,
+      approverUserIds: next.approvers,
+    };
+    w.replace(this.slot, policy, `replaced by stricter settings (${this.change})`);
+  }
+  toString() {
+    return `stricter(engine#${this.slot}, ${this.change})`;
+  }
+}
+
+/** Two steps at once, on both engines: their store calls interleave. */
+class Together extends Step {
+  constructor(
+    readonly a: Step,
+    readonly b: Step,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    await Promise.all([this.a.act(w), this.b.act(w)]);
+  }
+  toString() {
+    return `together(${this.a}, ${this.b})`;
+  }
+}
+
+const slot = fc.constantFrom(0, 1);
+const user = fc.constantFrom(...USERS);
+const pick = fc.nat({ max: 3 });
+const decide = (decision: Decision) =>
+  fc.tuple(slot, user, pick).map(([s, u, p]) => new Decide(decision, s, u, p) as Step);
+const approver = fc.constantFrom(...APPROVERS);
+
+const ask = fc
+  .tuple(slot, fc.constantFrom(...ASKERS), fc.constantFrom(...CUSTOMERS))
+  .map(([s, w, c]) => new Ask(s, w, c) as Step);
+// Approvals by approvers mostly, so that quorums are reached often.
+const approve = fc.tuple(slot, approver, pick).map(([s, u, p]) => new Decide('approve', s, u, p) as Step);
+const actions: fc.Arbitrary<Step>[] = [
+  ask,
+  approve,
+  decide('approve'),
+  decide('deny'),
+  decide('cancel'),
+  decide('abort'),
+  fc.tuple(slot, pick).map(([s, p]) => new Expire(s, p)),
+  slot.map((s) => new Sweep(s)),
+];
+
+/** fc.commands picks among its arbitraries evenly: the ones listed more often come up more often. */
+const steps: fc.Arbitrary<Step>[] = [
+  ...actions,
+  ask,
+  ask,
+  approve,
+  approve,
+  approve,
+  fc.constantFrom(SECOND, 30 * SECOND, DELAY + SECOND, LEASE + SECOND, TTL + SECOND, DAY).map((ms) => new Advance(ms)),
+  fc.constantFrom(SECOND, DELAY + SECOND, LEASE + SECOND).map((ms) => new Advance(ms)),
+  slot.map((s) => new Restart(s)),
+  fc.tuple(slot, fc.boolean()).map(([s, applied]) => new Crash(s, applied)),
+  fc.array(fc.constantFrom(...ANSWERS), { minLength: 1, maxLength: 3 }).map((a) => new BotPenguinWill(a)),
+  fc.tuple(fc.oneof(...actions), fc.oneof(...actions)).map(([a, b]) => new Together(a, b)),
+  fc.tuple(approve, approve).map(([a, b]) => new Together(a, b)),
+];
+if (STRICTER_SETTINGS_AT_ONCE) {
+  steps.push(
+    fc
+      .tuple(slot, fc.constantFrom('dry_run' as const, 'quorum' as const, 'remove_approver' as const))
+      .map(([s, change]) => new Stricter(s, change)),
+  );
+}
+
+const setups: fc.Arbitrary<Setup> = fc.record({
+  approvalsRequired: fc.constantFrom(1, 2),
+  executionDelayMs: fc.constantFrom(0, DELAY),
+  maxDeletionsPerDay: fc.constantFrom(2, 1000),
+  dryRun: fc.constantFrom(false, false, false, true),
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The databases: two stores on one database per run, as two processes would have.
+
+interface Database {
+  /** Two stores on one empty, migrated database. */
+  open(): Promise<readonly [Store, Store]>;
+  /** Empties the database for the next run. */
+  close(): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+function sqliteDatabase(): Database {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-model-'));
+  const file = path.join(dir, 'model.sqlite');
+  const stores = [new SqliteStore(file), new SqliteStore(file)] as const;
+  let admin: BetterSqlite.Database | null = null;
+  return {
+    async open() {
+      if (!admin) {
+        await stores[0].migrate();
+        admin = new BetterSqlite(file);
+        admin.pragma('foreign_keys = OFF');
+      }
+      return stores;
+    },
+    async close() {
+      // Emptied rather than made anew: a new file and its migration cost more than most runs.
+      const tables = admin
+        ?.prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'",
+        )
+        .all() as { name: string }[];
+      for (const { name } of tables) admin?.exec(`DELETE FROM "${name}"`);
+    },
+    async teardown() {
+      await Promise.all(stores.map((s) => s.close()));
+      admin?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function postgresDatabase(url: string): Database {
+  const schema = `bp_model_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  const stores = [
+    new PostgresStore({ connectionString: url, schema, poolMax: 3 }),
+    new PostgresStore({ connectionString: url, schema, poolMax: 3 }),
+  ] as const;
+  const admin = new Client({ connectionString: url });
+  let ready: Promise<void> | null = null;
+  return {
+    async open() {
+      ready ??= admin.connect().then(() => stores[0].migrate());
+      await ready;
+      return stores;
+    },
+    async close() {
+      // DELETE, not TRUNCATE: on a few rows it is many times faster. Tables that refer to others go first.
+      const { rows } = await admin.query<{ name: string }>(
+        `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname <> 'schema_migrations'
+         ORDER BY EXISTS (SELECT 1 FROM pg_constraint f WHERE f.conrelid = c.oid AND f.contype = 'f') DESC`,
+        [schema],
+      );
+      for (const { name } of rows) await admin.query(`DELETE FROM "${schema}"."${name}"`);
+    },
+    async teardown() {
+      await Promise.all(stores.map((s) => s.close()));
+      if (ready) {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.end();
+      }
+    },
+  };
+}
+
+/** MODEL_STATS=1: how the runs ended, and how many DELETEs, lost answers and re-sends they saw. */
+const STATS: Record<string, number> = {};
+afterAll(() => {
+  if (process.env.MODEL_STATS) console.log(STATS);
+});
+function tally(w: World, all: DeletionRequest[]): void {
+  const add = (key: string, n = 1) => {
+    STATS[key] = (STATS[key] ?? 0) + n;
+  };
+  for (const r of all) add(`${r.state}${r.outcome ? ` (${r.outcome.kind})` : ''}`);
+  add('DELETEs sent', w.calls.length);
+  add('DELETEs whose answer was lost', w.calls.filter((c) => c.lost).length);
+  add('requests re-sent', all.filter((r) => r.deleteStarts > 1).length);
+}
+
+async function runModel(db: Database, numRuns: number): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(setups, fc.commands(steps, { maxCommands: 40, size: 'medium' }), async (setup, commands) => {
+      const stores = await db.open();
+      const w = new World(stores, setup);
+      try {
+        await fc.asyncModelRun(() => ({ model: {}, real: w }), commands);
+        await w.drain();
+        if (process.env.MODEL_STATS) tally(w, await w.stores[0].listRequests({ limit: 1000 }));
+        if (w.violations.length) throw new Error(w.report('the final sweeps'));
+      } finally {
+        await w.stop();
+        await db.close();
+      }
+    }),
+    { numRuns },
+  );
+}
+
+const databases: [string, () => Database, number][] = [['SQLite', sqliteDatabase, 200]];
+if (PG_URL) databases.push(['PostgreSQL', () => postgresDatabase(PG_URL), 60]);
+
+describe.each(databases)('two engines on one %s store, driven at random', (_name, makeDatabase, runs) => {
+  const db = makeDatabase();
+  afterAll(() => db.teardown());
+
+  it('keep every guarantee after every step, and bring every request to a final state', async () => {
+    await runModel(db, RUNS || runs);
+  }, 600_000);
+});
