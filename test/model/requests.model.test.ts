@@ -760,7 +760,7 @@ async function runModel(db: Database, numRuns: number): Promise<void> {
 }
 
 const databases: [string, () => Database, number][] = [['SQLite', sqliteDatabase, 200]];
-if (PG_URL) databases.push(['PostgreSQL', () => postgresDatabase(PG_URL), 60]);
+if (PG_URL) databases.push(['PostgreSQL', () => postgresDatabase(PG_URL), 40]);
 
 describe.each(databases)('two engines on one %s store, driven at random', (_name, makeDatabase, runs) => {
   const db = makeDatabase();
