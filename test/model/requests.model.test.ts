@@ -124,6 +124,35 @@ interface DeleteCall {
 // ---------------------------------------------------------------------------------------------------------
 // The system under test: two rule engines ("instances") on one store, a shared clock, the fake BotPenguin.
 
+/** A store as one engine sees it: once the engine is dead its calls never return, as a dead process does nothing. */
+function mortal(store: Store): { store: Store; die(): void; bury(): void } {
+  let mode: 'alive' | 'dead' | 'buried' = 'alive';
+  const waiting: ((error: Error) => void)[] = [];
+  const gone = () => new Error('this engine was stopped');
+  const proxy = new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (mode === 'alive') return value.apply(target, args);
+        if (mode === 'dead') return new Promise((_resolve, reject) => waiting.push(reject));
+        return Promise.reject(gone());
+      };
+    },
+  });
+  return {
+    store: proxy,
+    die() {
+      mode = 'dead';
+    },
+    /** After the run: what the dead engine still waits for fails, so it can wind down. */
+    bury() {
+      mode = 'buried';
+      for (const reject of waiting.splice(0)) reject(gone());
+    },
+  };
+}
+
 /** One instance of the rules, as app.ts builds them, with its sweeper; replaced on restart or crash. */
 class Engine {
   readonly requests: Requests;
@@ -135,13 +164,19 @@ class Engine {
   readonly firstHang: Promise<void>;
   private signalHang = () => {};
 
+  readonly store: Store;
+  private readonly life: ReturnType<typeof mortal>;
+
   constructor(
     readonly id: number,
     readonly slot: number,
-    readonly store: Store,
+    shared: Store,
     readonly policy: Policy,
     world: World,
   ) {
+    this.life = mortal(shared);
+    const { store } = this.life;
+    this.store = store;
     this.firstHang = new Promise((resolve) => {
       this.signalHang = resolve;
     });
@@ -166,6 +201,22 @@ class Engine {
       logger: silentLogger,
       intervalMs: MINUTE,
     });
+  }
+
+  /** The process dies: it stops sending, renewing or writing anything, its timers with it. */
+  die(): void {
+    this.dead = true;
+    this.life.die();
+    this.requests.executor.stopTimers();
+    this.requests.executor.stopAccepting();
+  }
+
+  /** After the run: everything it still waits for fails or is let go, and it winds down. */
+  async bury(): Promise<void> {
+    this.die();
+    this.life.bury();
+    for (const release of this.hung.splice(0)) release(TIMEOUT);
+    await this.requests.executor.idle();
   }
 
   /** A DELETE that never gets its answer (the process is dying). */
@@ -302,9 +353,7 @@ class World {
   /** Stops an engine (its timers die with it) and starts another in its place, on the same store. */
   replace(slot: number, policy: Policy, why: string): Engine {
     const old = this.engines[slot];
-    old.dead = true;
-    old.requests.executor.stopTimers();
-    old.requests.executor.stopAccepting();
+    old.die();
     const engine = this.newEngine(slot, policy);
     this.engines[slot] = engine;
     this.log.push(`    engine ${old.id} ${why}; engine ${engine.id} started`);
@@ -362,15 +411,8 @@ class World {
 
   /** After a run: every engine stopped, every hung DELETE let go, nothing left under way. */
   async stop(): Promise<void> {
-    for (const engine of this.everyEngine) {
-      engine.dead = true;
-      engine.requests.executor.stopTimers();
-      engine.requests.executor.stopAccepting();
-    }
-    for (const engine of this.everyEngine) {
-      for (const release of engine.hung.splice(0)) release(TIMEOUT);
-      await engine.requests.executor.idle();
-    }
+    for (const engine of this.everyEngine) engine.die();
+    for (const engine of this.everyEngine) await engine.bury();
   }
 
   report(step: string): string {
