@@ -50,12 +50,14 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const TTL = HOUR;
-const DELAY = 5 * MINUTE;
 /**
- * On the injected clock. The executor renews a lease every LEASE / 3 of real time (20 s), which no run
- * lasts, so a lease runs out only when the test moves the clock past it.
+ * Short, so that where leases and due times are on the database's own clock (PostgreSQL) a step that moves
+ * time past them waits for real only that long. The executor renews a lease every LEASE / 3 of real time,
+ * but only while a DELETE is under way, and no step leaves one under way (a dead engine renews nothing).
  */
-const LEASE = MINUTE;
+const DELAY = 200;
+const LEASE = 400;
+/** Where the store reads the injected clock (SQLite): a fixed day, mid-day UTC. */
 const START = Date.UTC(2025, 0, 15, 12);
 
 const actor = (userId: string): Actor => ({ userId, teamId: TEAM, channelId: CHANNEL });
@@ -248,7 +250,7 @@ interface Strictest {
 }
 
 class World {
-  readonly clock = { now: START };
+  readonly clock: { now: number };
   readonly now = () => this.clock.now;
   readonly bp = new FakeBotPenguin();
   readonly calls: DeleteCall[] = [];
@@ -269,7 +271,11 @@ class World {
   constructor(
     readonly stores: readonly [Store, Store],
     readonly setup: Setup,
+    readonly start: number,
+    /** Whether leases and due times are on the database's clock (real time), not on the injected one. */
+    private readonly realClock: boolean,
   ) {
+    this.clock = { now: start };
     const policy = testPolicy({
       approverUserIds: APPROVERS,
       approvalsRequired: setup.approvalsRequired,
@@ -291,7 +297,7 @@ class World {
   }
 
   violation(text: string): void {
-    this.violations.push(`${text} (at +${(this.clock.now - START) / SECOND}s)`);
+    this.violations.push(`${text} (at +${(this.clock.now - this.start) / SECOND}s)`);
   }
 
   /** The request a step acts on: one of the latest few, or none yet. */
@@ -340,6 +346,19 @@ class World {
     if (new Set(counted).size < needed) {
       this.violation(`a DELETE for ${request.id} with ${counted.length} valid approvals of ${needed}: ${givers}`);
     }
+  }
+
+  /** Time passes: the injected clock moves, and where the database keeps its own, real time passes too. */
+  async advance(ms: number): Promise<void> {
+    this.clock.now += ms;
+    if (!this.realClock) return;
+    // Only as long as it takes for the leases and due times this step passes: they are short (LEASE, DELAY).
+    const until = Date.now() + ms;
+    const times = (await this.stores[0].listRequests({ states: ['approved', 'executing'], limit: 1000 }))
+      .map((r) => (r.state === 'approved' ? r.executeAt : r.leaseUntil) ?? 0)
+      .filter((t) => t <= until);
+    const wait = Math.max(0, ...times) + 2 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, ms)));
   }
 
   /** Waits for every engine's work; an engine whose DELETE hung has died and is replaced, as a restart would. */
@@ -397,7 +416,7 @@ class World {
     this.log.push('final sweeps');
     let before = '';
     for (let round = 0; round < 10; round++) {
-      this.clock.now += TTL + DELAY + LEASE + SECOND;
+      await this.advance(TTL + DELAY + LEASE + SECOND);
       for (const engine of [...this.engines]) await engine.sweeper.sweep();
       await this.settle();
       const all = await this.checkStore();
@@ -533,7 +552,7 @@ class Advance extends Step {
     super();
   }
   async act(w: World) {
-    w.clock.now += this.ms;
+    await w.advance(this.ms);
   }
   toString() {
     return `advance(${this.ms / SECOND}s)`;
@@ -695,6 +714,8 @@ const setups: fc.Arbitrary<Setup> = fc.record({
 // The databases: two stores on one database per run, as two processes would have.
 
 interface Database {
+  /** Whether leases and due times are on the database's own clock, which the test can't move. */
+  readonly realClock: boolean;
   /** Two stores on one empty, migrated database. */
   open(): Promise<readonly [Store, Store]>;
   /** Empties the database for the next run. */
@@ -708,6 +729,7 @@ function sqliteDatabase(): Database {
   const stores = [new SqliteStore(file), new SqliteStore(file)] as const;
   let admin: BetterSqlite.Database | null = null;
   return {
+    realClock: false,
     async open() {
       if (!admin) {
         await stores[0].migrate();
@@ -742,6 +764,7 @@ function postgresDatabase(url: string): Database {
   const admin = new Client({ connectionString: url });
   let ready: Promise<void> | null = null;
   return {
+    realClock: false,
     async open() {
       ready ??= admin.connect().then(() => stores[0].migrate());
       await ready;
@@ -786,7 +809,7 @@ async function runModel(db: Database, numRuns: number): Promise<void> {
   await fc.assert(
     fc.asyncProperty(setups, fc.commands(steps, { maxCommands: 40, size: 'medium' }), async (setup, commands) => {
       const stores = await db.open();
-      const w = new World(stores, setup);
+      const w = new World(stores, setup, db.realClock ? Date.now() : START, db.realClock);
       try {
         await fc.asyncModelRun(() => ({ model: {}, real: w }), commands);
         await w.drain();
