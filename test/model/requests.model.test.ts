@@ -13,6 +13,7 @@ import { Client } from 'pg';
 import type { Policy } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createRequests, type Requests } from '../../src/requests';
+import { startOfUtcDay } from '../../src/requests/executor';
 import type { DeleteResult, Deleter } from '../../src/requests/ports';
 import type { Result } from '../../src/requests/refusals';
 import type { Actor, DeletionRequest } from '../../src/requests/types';
@@ -346,6 +347,12 @@ class World {
     if (new Set(counted).size < needed) {
       this.violation(`a DELETE for ${request.id} with ${counted.length} valid approvals of ${needed}: ${givers}`);
     }
+    const today = startOfUtcDay(this.clock.now);
+    const firstToday = new Set(this.calls.filter((c) => startOfUtcDay(c.at) === today).map((c) => c.requestId));
+    for (const c of this.calls) if (startOfUtcDay(c.at) < today) firstToday.delete(c.requestId);
+    if (firstToday.size >= this.setup.maxDeletionsPerDay) {
+      this.violation(`a DELETE for ${request.id} beyond the day's limit of ${this.setup.maxDeletionsPerDay}`);
+    }
   }
 
   /** Time passes: the injected clock moves, and where the database keeps its own, real time passes too. */
@@ -645,20 +652,27 @@ class Together extends Step {
   constructor(
     readonly a: Step,
     readonly b: Step,
+    /** How many turns of the event loop the second one starts after the first: a different interleaving. */
+    readonly lag: number,
   ) {
     super();
   }
   async act(w: World) {
-    await Promise.all([this.a.act(w), this.b.act(w)]);
+    const later = async () => {
+      for (let i = 0; i < this.lag; i++) await new Promise((resolve) => setImmediate(resolve));
+      await this.b.act(w);
+    };
+    await Promise.all([this.a.act(w), later()]);
   }
   toString() {
-    return `together(${this.a}, ${this.b})`;
+    return `together(${this.a}, ${this.b}${this.lag ? ` ${this.lag} turns later` : ''})`;
   }
 }
 
 const slot = fc.constantFrom(0, 1);
 const user = fc.constantFrom(...USERS);
 const pick = fc.nat({ max: 3 });
+const lag = fc.nat({ max: 4 });
 const decide = (decision: Decision) =>
   fc.tuple(slot, user, pick).map(([s, u, p]) => new Decide(decision, s, u, p) as Step);
 const approver = fc.constantFrom(...APPROVERS);
@@ -692,8 +706,8 @@ const steps: fc.Arbitrary<Step>[] = [
   slot.map((s) => new Restart(s)),
   fc.tuple(slot, fc.boolean()).map(([s, applied]) => new Crash(s, applied)),
   fc.array(fc.constantFrom(...ANSWERS), { minLength: 1, maxLength: 3 }).map((a) => new BotPenguinWill(a)),
-  fc.tuple(fc.oneof(...actions), fc.oneof(...actions)).map(([a, b]) => new Together(a, b)),
-  fc.tuple(approve, approve).map(([a, b]) => new Together(a, b)),
+  fc.tuple(fc.oneof(...actions), fc.oneof(...actions), lag).map(([a, b, n]) => new Together(a, b, n)),
+  fc.tuple(approve, approve, lag).map(([a, b, n]) => new Together(a, b, n)),
 ];
 if (STRICTER_SETTINGS_AT_ONCE) {
   steps.push(
