@@ -33,6 +33,10 @@ const RUNS = Number(process.env.MODEL_RUNS) || 0;
 const STRICTER_SETTINGS_AT_ONCE = false;
 /** A DELETE whose answer was lost ends as "uncertain", never as "not deleted". */
 const UNCERTAIN_OUTCOME = false;
+/** `/bp-delete pause` and `resume`: no DELETE starts while paused. */
+const PAUSE = false;
+/** `/bp-delete deny <id>` and `cancel <id>`. */
+const BY_ID = false;
 
 const TEAM = 'T0TEAM';
 const CHANNEL = 'C0OPS';
@@ -355,6 +359,11 @@ class World {
     }
   }
 
+  /** What someone who looks the customer up in BotPenguin finds. */
+  truth(customerId: string): 'deleted' | 'kept' {
+    return this.bp.present.has(customerId) ? 'kept' : 'deleted';
+  }
+
   /** Time passes: the injected clock moves, and where the database keeps its own, real time passes too. */
   async advance(ms: number): Promise<void> {
     this.clock.now += ms;
@@ -422,7 +431,19 @@ class World {
   async drain(): Promise<void> {
     this.log.push('final sweeps');
     let before = '';
+    const operator = this.strictest.approvers[this.strictest.approvers.length - 1];
     for (let round = 0; round < 10; round++) {
+      if (this.paused) {
+        this.paused = false;
+        await typed(this, 0, operator, 'resume');
+      }
+      if (UNCERTAIN_OUTCOME) {
+        const all = await this.stores[0].listRequests({ limit: 1000 });
+        for (const r of all.filter((x) => String(x.state) === 'uncertain')) {
+          const closer = this.strictest.approvers.find((a) => a !== r.requesterId) ?? operator;
+          await typed(this, 0, closer, `close ${r.id} ${this.truth(r.customerId)}`);
+        }
+      }
       await this.advance(TTL + DELAY + LEASE + SECOND);
       for (const engine of [...this.engines]) await engine.sweeper.sweep();
       await this.settle();
@@ -669,6 +690,84 @@ class Together extends Step {
   }
 }
 
+/** What `/bp-delete <text>` answered, in short. */
+async function typed(w: World, slot: number, who: string, text: string): Promise<string> {
+  const result = await w.engines[slot].requests.command(actor(who), text);
+  const said = result.kind === 'refused' ? `refused ${result.refusal.kind}` : result.kind;
+  w.log.push(`  → ${text}: ${said}`);
+  return said;
+}
+
+class Pause extends Step {
+  constructor(
+    readonly slot: number,
+    readonly who: string,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    if ((await typed(w, this.slot, this.who, 'pause deploying')) === 'paused') w.paused = true;
+  }
+  toString() {
+    return `pause(engine#${this.slot}, ${this.who})`;
+  }
+}
+
+class Resume extends Step {
+  constructor(
+    readonly slot: number,
+    readonly who: string,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const was = w.paused;
+    w.paused = false; // what was due may go out as soon as the pause is lifted
+    if ((await typed(w, this.slot, this.who, 'resume')) !== 'resumed') w.paused = was;
+  }
+  toString() {
+    return `resume(engine#${this.slot}, ${this.who})`;
+  }
+}
+
+/** Someone looks the customer up in BotPenguin and closes an uncertain request accordingly. */
+class Close extends Step {
+  constructor(
+    readonly slot: number,
+    readonly who: string,
+    readonly pick: number,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const id = w.target(this.pick);
+    const request = id ? await w.stores[0].getRequest(id) : null;
+    if (request) await typed(w, this.slot, this.who, `close ${request.id} ${w.truth(request.customerId)}`);
+  }
+  toString() {
+    return `close(engine#${this.slot}, ${this.who}, latest-${this.pick}, as BotPenguin says)`;
+  }
+}
+
+/** `/bp-delete deny <id>` or `cancel <id>`, typed in any channel. */
+class ById extends Step {
+  constructor(
+    readonly subcommand: 'deny' | 'cancel',
+    readonly slot: number,
+    readonly who: string,
+    readonly pick: number,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    const id = w.target(this.pick);
+    if (id) await typed(w, this.slot, this.who, `${this.subcommand} ${id}`);
+  }
+  toString() {
+    return `${this.subcommand}-by-id(engine#${this.slot}, ${this.who}, latest-${this.pick})`;
+  }
+}
+
 const slot = fc.constantFrom(0, 1);
 const user = fc.constantFrom(...USERS);
 const pick = fc.nat({ max: 3 });
@@ -709,6 +808,21 @@ const steps: fc.Arbitrary<Step>[] = [
   fc.tuple(fc.oneof(...actions), fc.oneof(...actions), lag).map(([a, b, n]) => new Together(a, b, n)),
   fc.tuple(approve, approve, lag).map(([a, b, n]) => new Together(a, b, n)),
 ];
+if (PAUSE) {
+  steps.push(
+    fc.tuple(slot, user).map(([s, u]) => new Pause(s, u)),
+    fc.tuple(slot, approver).map(([s, u]) => new Resume(s, u)),
+    fc.tuple(slot, user).map(([s, u]) => new Resume(s, u)),
+  );
+}
+if (UNCERTAIN_OUTCOME) steps.push(fc.tuple(slot, user, pick).map(([s, u, p]) => new Close(s, u, p)));
+if (BY_ID) {
+  steps.push(
+    fc
+      .tuple(fc.constantFrom('deny' as const, 'cancel' as const), slot, user, pick)
+      .map(([c, s, u, p]) => new ById(c, s, u, p)),
+  );
+}
 if (STRICTER_SETTINGS_AT_ONCE) {
   steps.push(
     fc
