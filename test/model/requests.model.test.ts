@@ -210,6 +210,9 @@ class Engine {
     });
   }
 
+  /** What app.ts does at start before anything can claim a DELETE. */
+  async start(): Promise<void> {}
+
   /** The process dies: it stops sending, renewing or writing anything, its timers with it. */
   die(): void {
     this.dead = true;
@@ -293,6 +296,11 @@ class World {
     this.strictest = { approvers: APPROVERS, approvalsRequired: setup.approvalsRequired, dryRun: setup.dryRun };
     if (setup.dryRun) this.sentBeforeDryRun = new Set();
     this.engines = [this.newEngine(0, policy), this.newEngine(1, policy)];
+  }
+
+  /** Both engines start, as app.ts starts them. */
+  async begin(): Promise<void> {
+    for (const engine of this.engines) await engine.start();
   }
 
   private newEngine(slot: number, policy: Policy): Engine {
@@ -381,16 +389,17 @@ class World {
   async settle(): Promise<void> {
     for (const engine of [...this.engines]) {
       await engine.settled();
-      if (engine.hung.length > 0) this.replace(engine.slot, engine.policy, 'crashed mid-DELETE');
+      if (engine.hung.length > 0) await this.replace(engine.slot, engine.policy, 'crashed mid-DELETE');
     }
   }
 
   /** Stops an engine (its timers die with it) and starts another in its place, on the same store. */
-  replace(slot: number, policy: Policy, why: string): Engine {
+  async replace(slot: number, policy: Policy, why: string): Promise<Engine> {
     const old = this.engines[slot];
     old.die();
     const engine = this.newEngine(slot, policy);
     this.engines[slot] = engine;
+    await engine.start();
     this.log.push(`    engine ${old.id} ${why}; engine ${engine.id} started`);
     return engine;
   }
@@ -595,7 +604,7 @@ class Restart extends Step {
     const old = w.engines[this.slot];
     old.requests.executor.stopAccepting();
     await old.settled();
-    w.replace(this.slot, old.policy, 'restarted');
+    await w.replace(this.slot, old.policy, 'restarted');
   }
   toString() {
     return `restart(engine#${this.slot})`;
@@ -661,7 +670,7 @@ class Stricter extends Step {
       approvalsRequired: next.approvalsRequired,
       approverUserIds: next.approvers,
     };
-    w.replace(this.slot, policy, `replaced by stricter settings (${this.change})`);
+    await w.replace(this.slot, policy, `replaced by stricter settings (${this.change})`);
   }
   toString() {
     return `stricter(engine#${this.slot}, ${this.change})`;
@@ -939,6 +948,7 @@ async function runModel(db: Database, numRuns: number): Promise<void> {
       const stores = await db.open();
       const w = new World(stores, setup, db.realClock ? Date.now() : START, db.realClock);
       try {
+        await w.begin();
         await fc.asyncModelRun(() => ({ model: {}, real: w }), commands);
         await w.drain();
         if (process.env.MODEL_STATS) tally(w, await w.stores[0].listRequests({ limit: 1000 }));
