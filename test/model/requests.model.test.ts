@@ -2,7 +2,7 @@
 // cancels, aborts, expiries, clock steps, sweeps, restarts, crashes mid-DELETE and BotPenguin's answers, run
 // by TWO rule engines on ONE store (SQLite; PostgreSQL too when TEST_DATABASE_URL is set). After every step
 // the guarantees of docs/DESIGN.md §5, §8 and §9 are checked against what the fake BotPenguin saw.
-// MODEL_RUNS=5000 runs it longer.
+// MODEL_RUNS=5000 runs it longer; MODEL_SEED, MODEL_PATH and MODEL_REPLAY replay a failure; MODEL_STATS=1 says what the runs saw.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -944,21 +944,26 @@ function tally(w: World, all: DeletionRequest[]): void {
 
 async function runModel(db: Database, numRuns: number): Promise<void> {
   await fc.assert(
-    fc.asyncProperty(setups, fc.commands(steps, { maxCommands: 40, size: 'medium' }), async (setup, commands) => {
-      const stores = await db.open();
-      const w = new World(stores, setup, db.realClock ? Date.now() : START, db.realClock);
-      try {
-        await w.begin();
-        await fc.asyncModelRun(() => ({ model: {}, real: w }), commands);
-        await w.drain();
-        if (process.env.MODEL_STATS) tally(w, await w.stores[0].listRequests({ limit: 1000 }));
-        if (w.violations.length) throw new Error(w.report('the final sweeps'));
-      } finally {
-        await w.stop();
-        await db.close();
-      }
-    }),
-    { numRuns },
+    fc.asyncProperty(
+      setups,
+      fc.commands(steps, { maxCommands: 40, size: 'medium', replayPath: process.env.MODEL_REPLAY }),
+      async (setup, commands) => {
+        const stores = await db.open();
+        const w = new World(stores, setup, db.realClock ? Date.now() : START, db.realClock);
+        try {
+          await w.begin();
+          await fc.asyncModelRun(() => ({ model: {}, real: w }), commands);
+          await w.drain();
+          if (process.env.MODEL_STATS) tally(w, await w.stores[0].listRequests({ limit: 1000 }));
+          if (w.violations.length) throw new Error(w.report('the final sweeps'));
+        } finally {
+          await w.stop();
+          await db.close();
+        }
+      },
+    ),
+    // A failure prints its seed, path and replayPath: MODEL_SEED=… MODEL_PATH=… MODEL_REPLAY=… replay it.
+    { numRuns, seed: Number(process.env.MODEL_SEED) || undefined, path: process.env.MODEL_PATH },
   );
 }
 
