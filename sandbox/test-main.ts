@@ -7,6 +7,8 @@
 //   BP_DELETE_TEST_LEASE_MS         execution lease (default 15 s), so recovery after a crash takes ~1 s.
 //   BP_DELETE_TEST_SWEEP_MS         sweeper period (default 5 s).
 //   BP_DELETE_TEST_SYNC_CLAIM_MS    how long a message sync may hold a request (default 60 s).
+//   BP_DELETE_TEST_CLOCK_SHIFT_MS   read by sandbox/clock-shift.ts (loaded with `node --require`), not here:
+//                                   moves the process's Date by that much, as on a machine whose clock is off.
 import type { Checkpoint } from '../src/checkpoints';
 import { type MainOptions, main } from '../src/main';
 

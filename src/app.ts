@@ -16,6 +16,8 @@ import { teamGuard } from './listeners/team-guard';
 import * as views from './listeners/views';
 import { errorFields, type Logger } from './logger';
 import { createRequests, type Requests } from './requests';
+import { quorumReach } from './requests/permissions';
+import type { Directory } from './requests/ports';
 import { Previewer } from './requests/preview';
 import { MessageSync } from './slack/message-sync';
 import { Permalinks } from './slack/permalinks';
@@ -144,10 +146,11 @@ export function createApp(deps: AppDeps): BotApp {
   const onChange = (requestId: string) => {
     void sync.request(requestId);
   };
+  const directory = new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 });
   const requests = createRequests({
     store,
     policy: config.policy,
-    directory: new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 }),
+    directory,
     deleter: botpenguin,
     previewer,
     now,
@@ -199,6 +202,7 @@ export function createApp(deps: AppDeps): BotApp {
         await app.start();
       }
       sweeper.start();
+      void warnIfQuorumUnreachable(config.policy, directory, logger);
       void sweeper.sweep();
       const address = server?.address() as AddressInfo | null | undefined;
       return { port: address?.port ?? null };
@@ -239,6 +243,19 @@ async function closeSocket(app: App, receiver: SocketModeReceiver): Promise<void
   });
   await app.stop().catch(() => undefined);
   await closed;
+}
+
+/** A quorum the approvers can't reach for a request one of them makes is worth a warning at start. */
+async function warnIfQuorumUnreachable(policy: Config['policy'], directory: Directory, logger: Logger): Promise<void> {
+  const reach = await quorumReach(policy, directory);
+  if (reach.kind === 'unreachable') {
+    logger.warn('too few approvers: a request made by an approver can never reach APPROVALS_REQUIRED', {
+      approvers: reach.approvers,
+      needed: reach.needed,
+    });
+  } else if (reach.kind === 'unknown') {
+    logger.warn('could not read the approver user groups at start to check the quorum can be reached');
+  }
 }
 
 function reply(res: import('node:http').ServerResponse, status: number, body: unknown): void {

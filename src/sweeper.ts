@@ -1,5 +1,6 @@
 // The periodic backstop that keeps promises the moment can't: expiry within a minute, delayed
-// DELETEs after a restart, recovery of a DELETE whose owner died, and Slack messages that fell behind.
+// DELETEs after a restart, recovery of a DELETE whose owner died, settle checks of uncertain outcomes,
+// and Slack messages that fell behind.
 // Every step is a conditional update, so several instances sweeping at once is safe.
 import { errorFields, type Logger } from './logger';
 import type { Requests } from './requests';
@@ -56,8 +57,10 @@ export class Sweeper {
       for (const request of await store.listExpirable(now(), BATCH)) await requests.expire(request);
       // DELETEs are started, not awaited: one slow BotPenguin call (retries and all) must not hold up expiry,
       // recovery or messages here. The executor tracks them (idle(), shutdown); a claimed one is not listed again.
-      for (const request of await store.listDueForExecution(now(), BATCH)) this.started(executor.run(request.id));
-      for (const request of await store.listStaleExecutions(now(), BATCH)) this.started(executor.recover(request));
+      // Due and stale are the database's to say (its clock), not this instance's.
+      for (const request of await store.listDueForExecution(BATCH)) this.started(executor.run(request.id));
+      for (const request of await store.listStaleExecutions(BATCH)) this.started(executor.recover(request));
+      this.started(executor.settleUncertain());
       await Promise.all((await store.listOutOfSync(BATCH)).map((request) => sync(request.id)));
     } catch (error) {
       logger.warn('sweep failed; will try again', errorFields(error));

@@ -7,7 +7,8 @@ import { renderThreadReply } from './request-message';
 import { fitLines, mention, safeMrkdwn, slackDate } from './text';
 
 const link = (url: string | null, label: string) => (url ? `<${url}|${label}>` : label);
-const stateWord = (r: DeletionRequest) => (r.state === 'succeeded' ? 'deleted' : r.state);
+const stateWord = (r: DeletionRequest) =>
+  r.state === 'succeeded' ? 'deleted' : r.state === 'uncertain' ? 'uncertain (may have been deleted)' : r.state;
 
 export function renderRefusal(refusal: Refusal, permalink: string | null = null): string {
   switch (refusal.kind) {
@@ -49,6 +50,10 @@ export function renderRefusal(refusal: Refusal, permalink: string | null = null)
       return `:information_source: That request belongs to <#${refusal.channelId}>; ask for its status there.`;
     case 'status_needs_target':
       return ':warning: Usage: `/bp-delete status &lt;request-id|customer-id&gt;`.';
+    case 'close_usage':
+      return ':warning: Usage: `/bp-delete close &lt;request-id&gt; deleted|kept [note]`: for a request whose outcome is uncertain, say whether BotPenguin still has the customer (`kept`) or not (`deleted`).';
+    case 'not_uncertain':
+      return `:information_source: Request \`${refusal.request.id}\` is ${stateWord(refusal.request)}, not uncertain, so there is nothing to close. Nothing was changed.`;
     case 'status_not_found':
       return `:grey_question: No request found for \`${safeMrkdwn(refusal.target, 80).replace(/`/g, "'")}\`.`;
   }
@@ -73,6 +78,7 @@ export function renderHelp(settings: Policy): string {
     '• `/bp-delete &lt;customer_id&gt; [reason]`: ask for a deletion; an approval message is posted here.',
     '• `/bp-delete status &lt;request-id|customer-id&gt;`: the state and history of a request.',
     '• `/bp-delete list`: the open requests in this channel.',
+    '• `/bp-delete close &lt;request-id&gt; deleted|kept [note]`: approvers settle a request whose outcome is uncertain.',
     '• `/bp-delete help`: this text.',
     '',
     `*Approvers:* ${approvers || 'none configured'} (never the requester)`,
@@ -84,6 +90,11 @@ export function renderHelp(settings: Policy): string {
   }
   if (settings.dryRun) lines.push('*DRY RUN is on:* nothing is really deleted.');
   return lines.join('\n');
+}
+
+export function renderClosed(request: DeletionRequest): string {
+  const how = request.state === 'succeeded' ? 'deleted' : 'not deleted (kept)';
+  return `:white_check_mark: Request \`${request.id}\` (customer \`${safeMrkdwn(request.customerId, 80)}\`) is closed as ${how}. Its message and thread say so.`;
 }
 
 export function renderCreated(request: DeletionRequest): string {

@@ -4,7 +4,13 @@ import type { types } from '@slack/bolt';
 type KnownBlock = types.KnownBlock;
 
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../constants';
-import { type DeletionRequest, isAbortable, isDecidable, type RequestEvent } from '../requests/types';
+import {
+  type DeletionOutcome,
+  type DeletionRequest,
+  isAbortable,
+  isDecidable,
+  type RequestEvent,
+} from '../requests/types';
 import { fitMrkdwn, mention, plain, safeMrkdwn, safeQuote, slackDate, utcTime } from './text';
 
 export interface RenderedMessage {
@@ -23,6 +29,7 @@ const STATE_LINES: Record<DeletionRequest['state'], string> = {
   pending: ':hourglass_flowing_sand: Waiting for approval',
   approved: ':white_check_mark: Approved',
   executing: ':gear: Deleting now…',
+  uncertain: ':warning: Outcome unknown: the customer may have been deleted',
   succeeded: ':wastebasket: Deleted',
   failed: ':x: Deletion failed',
   denied: ':no_entry: Denied, nothing was deleted',
@@ -52,11 +59,35 @@ function previewLine(request: DeletionRequest): string {
   return `:bust_in_silhouette: ${parts.join('  ·  ')}`;
 }
 
+/** Whose words an outcome's message are; outcomes stored before `said` existed tell by their kind. */
+const saidBy = (o: DeletionOutcome) => o.said ?? (OWN_OUTCOME_MESSAGES.has(o.kind) ? 'bot' : 'botpenguin');
+
+/** An outcome's message, BotPenguin's quoted as theirs, ours as the bot's own note. */
+function words(o: DeletionOutcome, max: number): string {
+  if (!o.message) return '';
+  return saidBy(o) === 'botpenguin'
+    ? `BotPenguin said: “${safeMrkdwn(o.message, max)}”`
+    : `The bot's note: ${safeMrkdwn(o.message, max)}`;
+}
+
 export function outcomeLine(request: DeletionRequest): string | null {
   const o = request.outcome;
   if (!o) return null;
-  const said = o.message ? `BotPenguin said: “${safeMrkdwn(o.message, 1000)}”` : '';
+  const said = words(o, 1000);
+  const closer = request.closedBy ? mention(request.closedBy) : 'an approver';
+  const note = request.closeReason ? `\n${safeQuote(request.closeReason, 1000)}` : '';
   switch (o.kind) {
+    case 'uncertain':
+      return `Customer ${code(request.customerId)} *may have been deleted*: BotPenguin's answer to the DELETE is unknown${o.httpStatus ? ` (last: HTTP ${o.httpStatus})` : ''}. ${said} An approver can settle it with \`/bp-delete close ${request.id} deleted|kept\`.`.replace(
+        /\s+$/,
+        '',
+      );
+    case 'still_listed':
+      return `Customer ${code(request.customerId)} was not deleted: BotPenguin still lists it after a DELETE whose answer was unknown. You can ask again.`;
+    case 'closed_deleted':
+      return `Closed by ${closer} as deleted: the earlier DELETE's answer was unknown, and ${closer} confirmed customer ${code(request.customerId)} is gone.${note}`;
+    case 'closed_kept':
+      return `Closed by ${closer} as not deleted: the earlier DELETE's answer was unknown, and ${closer} confirmed customer ${code(request.customerId)} still exists.${note}`;
     case 'deleted':
       return `Customer ${code(request.customerId)} was deleted by BotPenguin${o.httpStatus ? ` (HTTP ${o.httpStatus})` : ''}.`;
     case 'already_gone':
@@ -67,7 +98,7 @@ export function outcomeLine(request: DeletionRequest): string | null {
     case 'daily_limit':
       return safeMrkdwn(o.message, 1000);
     default:
-      return `BotPenguin did not delete ${code(request.customerId)}${o.httpStatus ? ` (HTTP ${o.httpStatus})` : ''}. ${said || safeMrkdwn(o.message, 1000)}`.trim();
+      return `BotPenguin did not delete ${code(request.customerId)}${o.httpStatus ? ` (HTTP ${o.httpStatus})` : ''}. ${said}`.trim();
   }
 }
 
@@ -259,6 +290,8 @@ function fallbackStatus(request: DeletionRequest, now: number): string {
         : 'Status: Approved. The DELETE is about to be sent to BotPenguin.';
     case 'executing':
       return 'Status: Approved. Deleting now: the DELETE is being sent to BotPenguin.';
+    case 'uncertain':
+      return `Status: Outcome unknown. ${fallbackOutcome(request)}`;
     case 'succeeded':
     case 'failed':
       return `Status: ${fallbackOutcome(request)}${request.finishedAt ? ` Finished ${slackDate(request.finishedAt)}.` : ''}`;
@@ -283,8 +316,22 @@ function fallbackOutcome(request: DeletionRequest): string {
     const ours = o.kind === 'dry_run' ? 'DRY RUN finished: the request was approved, but no DELETE was sent.' : '';
     return `${request.state === 'succeeded' ? '' : 'Not deleted. '}${ours || safeMrkdwn(o.message, 600)}`;
   }
-  const said = o.message ? ` BotPenguin said: ${quoted(o.message, 600)}.` : '';
+  const said = !o.message
+    ? ''
+    : saidBy(o) === 'botpenguin'
+      ? ` BotPenguin said: ${quoted(o.message, 600)}.`
+      : ` The bot's note: ${safeMrkdwn(o.message, 600)}`;
+  const closer = request.closedBy ? mention(request.closedBy) : 'an approver';
+  const note = request.closeReason ? ` Their note: ${quoted(request.closeReason, 600)}.` : '';
   switch (o.kind) {
+    case 'uncertain':
+      return `Customer ${customer} may have been deleted: BotPenguin's answer to the DELETE is unknown${http}.${said} An approver can settle it with /bp-delete close ${request.id} deleted or kept.`;
+    case 'still_listed':
+      return `Not deleted. BotPenguin still lists customer ${customer} after a DELETE whose answer was unknown, so it was not deleted; you can ask again.`;
+    case 'closed_deleted':
+      return `Deleted, as ${closer} confirmed: the DELETE's answer was unknown, and ${closer} closed the request as deleted.${note}`;
+    case 'closed_kept':
+      return `Not deleted, as ${closer} confirmed: the DELETE's answer was unknown, and ${closer} closed the request as kept.${note}`;
     case 'deleted':
       return `Deleted. BotPenguin deleted customer ${customer}${http}.${said}`;
     case 'already_gone':
@@ -326,6 +373,9 @@ function threadReply(event: RequestEvent, request: DeletionRequest): string {
         : `${dry}:wastebasket: ${outcomeLine(request) ?? 'Deleted.'} ${mention(request.requesterId)}`;
     case 'failed':
       return `${dry}:x: ${outcomeLine(request) ?? 'The deletion failed.'} ${mention(request.requesterId)}`;
+    case 'uncertain':
+      // Said as it was then: by the time the reply is posted, a settle check may have decided it.
+      return `${dry}:warning: BotPenguin's answer to the DELETE of ${code(request.customerId)} is unknown: the customer *may have been deleted*. The bot looks it up again; an approver can settle it with \`/bp-delete close ${request.id} deleted|kept\`. ${mention(request.requesterId)}`;
     case 'denied':
       return `${dry}:no_entry: ${who} denied the request; nothing was deleted. ${mention(request.requesterId)}${detail}`;
     case 'cancelled':

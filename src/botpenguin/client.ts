@@ -11,25 +11,10 @@ import type {
   Deleter,
   ListResult,
 } from '../requests/ports';
-import { type AttemptInfo, type Exchange, errorCode, HttpTransport, type Step } from './transport';
+import { type Exchange, errorCode, HttpTransport, type Step, type TransportOptions } from './transport';
 
-export interface BotPenguinClientOptions {
-  /** e.g. https://api.v7.botpenguin.com; a trailing '/' is ignored and a path prefix is kept. */
-  baseUrl: string;
-  token: string;
-  /** Bound on one attempt: connect, headers and the whole body. */
-  timeoutMs: number;
-  /** Attempts in all for deleteCustomer (default 5). */
-  maxAttempts?: number;
-  /** First backoff delay (default 250 ms); doubles per attempt, with jitter. */
-  backoffBaseMs?: number;
-  /** Largest backoff delay (default 8000 ms). A server's Retry-After may ask for more, up to 30 s. */
-  backoffCapMs?: number;
-  /** Injectable for tests; default setTimeout-based. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Called once per DELETE attempt, for logging. Never given the token. */
-  onAttempt?: (info: AttemptInfo) => void;
-}
+/** The transport's options (base URL such as https://api.v7.botpenguin.com, token, timeouts, retries); its name is ours. */
+export type BotPenguinClientOptions = Omit<TransportOptions, 'name'>;
 
 /** BotPenguin message texts are cut to this length for display. */
 const MAX_MESSAGE_CHARS = 500;
@@ -70,6 +55,8 @@ type AttemptVerdict =
       retryAfterMs?: number;
       /** The request may have reached BotPenguin and taken effect. */
       uncertain: boolean;
+      /** `message` is BotPenguin's own text. */
+      fromBotPenguin?: boolean;
     };
 
 export class BotPenguinClient implements Deleter, CustomerLister {
@@ -108,8 +95,16 @@ export class BotPenguinClient implements Deleter, CustomerLister {
         uncertain ||= verdict.uncertain;
         return {
           kind: 'retry',
-          // What this call answers if no attempt is left.
-          value: { ok: false, kind: verdict.failure, status: verdict.status, attempts, message: verdict.message },
+          // What this call answers if no attempt is left: unknown when any attempt may have been acted on.
+          value: {
+            ok: false,
+            kind: verdict.failure,
+            status: verdict.status,
+            attempts,
+            message: verdict.message,
+            ...(verdict.fromBotPenguin ? { fromBotPenguin: true } : {}),
+            ...(uncertain ? { answerUnknown: true as const } : {}),
+          },
           status: verdict.status,
           error: verdict.message,
           retryAfterMs: verdict.retryAfterMs,
@@ -183,9 +178,10 @@ export class BotPenguinClient implements Deleter, CustomerLister {
 
     const { status, body } = exchange;
     const json = parseJson(body);
+    const said = this.bpMessage(json);
     const fail = (kind: DeleteFailureKind, fallback: string): AttemptVerdict => ({
       kind: 'done',
-      result: { ok: false, kind, status, attempts: 0, message: this.bpMessage(json) ?? fallback },
+      result: { ok: false, kind, status, attempts: 0, message: said ?? fallback, ...fromBp(said) },
     });
 
     if (status >= 200 && status <= 299) {
@@ -200,7 +196,8 @@ export class BotPenguinClient implements Deleter, CustomerLister {
             ok: true,
             status,
             attempts: 0,
-            message: this.bpMessage(json) ?? 'BotPenguin confirmed the deletion',
+            message: said ?? 'BotPenguin confirmed the deletion',
+            ...fromBp(said),
           },
         };
       }
@@ -217,8 +214,9 @@ export class BotPenguinClient implements Deleter, CustomerLister {
         failure: status === 429 ? 'rate_limited' : 'server_error',
         status,
         message:
-          this.bpMessage(json) ??
+          said ??
           (status === 429 ? 'BotPenguin is rate limiting requests (HTTP 429)' : `HTTP ${status} from BotPenguin`),
+        ...fromBp(said),
         retryAfterMs: exchange.retryAfterMs,
         // A 5xx may come after the deletion happened (e.g. a proxy timing out); a 429 was not processed.
         uncertain: status >= 500,
@@ -230,9 +228,12 @@ export class BotPenguinClient implements Deleter, CustomerLister {
   }
 
   private notFound(status: number, json: unknown, earlierUncertain: boolean): AttemptVerdict {
-    const base = this.bpMessage(json) ?? 'BotPenguin has no customer with this id (not found)';
-    if (!earlierUncertain)
-      return { kind: 'done', result: { ok: false, kind: 'not_found', status, attempts: 0, message: base } };
+    const said = this.bpMessage(json);
+    const base = said ?? 'BotPenguin has no customer with this id (not found)';
+    if (!earlierUncertain) {
+      const result = { ok: false as const, kind: 'not_found' as const, status, attempts: 0, message: base };
+      return { kind: 'done', result: { ...result, ...fromBp(said) } };
+    }
     return {
       kind: 'done',
       result: {
@@ -269,6 +270,9 @@ function customerPath(customerId: string): string | null {
     return null; // lone UTF-16 surrogate: encodeURIComponent throws URIError
   }
 }
+
+/** Marks a result whose message is BotPenguin's own text (only then: our fallbacks carry no mark). */
+const fromBp = (said: string | undefined) => (said === undefined ? {} : { fromBotPenguin: true });
 
 function parseJson(body: Buffer | null): unknown {
   if (body === null || body.length === 0) return undefined;

@@ -4,6 +4,8 @@ export type ParsedCommand =
   | { kind: 'help' }
   | { kind: 'list' }
   | { kind: 'status'; target: string | null }
+  /** `close <request-id> deleted|kept [note]`; null parts when missing or not understood. */
+  | { kind: 'close'; requestId: string | null; verdict: 'deleted' | 'kept' | null; note: string }
   | { kind: 'request'; customerId: string; reason: string };
 
 /** Longest reason kept; Slack's own command text limit is lower, this guards the store. */
@@ -19,6 +21,16 @@ export function parseCommand(text: string): ParsedCommand {
   if (word === 'help' || word === '-h' || word === '--help') return { kind: 'help' };
   if (word === 'list') return { kind: 'list' };
   if (word === 'status') return { kind: 'status', target: rest.split(/\s+/)[0] || null };
+  if (word === 'close') {
+    const [, id = '', verdict = '', note = ''] = /^(\S*)\s*(\S*)\s*([\s\S]*)$/.exec(rest) ?? [];
+    const v = verdict.toLowerCase();
+    return {
+      kind: 'close',
+      requestId: isRequestId(id) ? id.toUpperCase() : null,
+      verdict: v === 'deleted' || v === 'kept' ? v : null,
+      note: Array.from(note.trim()).slice(0, MAX_REASON_LENGTH).join(''),
+    };
+  }
   return { kind: 'request', customerId: first, reason: Array.from(rest).slice(0, MAX_REASON_LENGTH).join('') };
 }
 

@@ -17,6 +17,7 @@ export type CommandResult =
   | { kind: 'created'; request: DeletionRequest }
   | { kind: 'list'; requests: DeletionRequest[] }
   | { kind: 'status'; request: DeletionRequest; events: RequestEvent[] }
+  | { kind: 'closed'; request: DeletionRequest }
   | { kind: 'refused'; refusal: Refusal };
 
 export interface CommandsDeps {
@@ -30,6 +31,13 @@ export interface CommandsDeps {
   logger: Logger;
   /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
   checkpoint?: CheckpointHook;
+  /** `close`: settles an uncertain request by an approver's word (Decisions.closeUncertain). */
+  closeUncertain: (
+    requestId: string,
+    actor: Actor,
+    verdict: 'deleted' | 'kept',
+    note: string,
+  ) => Promise<Result<DeletionRequest>>;
 }
 
 export class Commands {
@@ -44,6 +52,11 @@ export class Commands {
         return this.list(actor);
       case 'status':
         return this.status(actor, parsed.target);
+      case 'close': {
+        if (!parsed.requestId || !parsed.verdict) return { kind: 'refused', refusal: { kind: 'close_usage' } };
+        const result = await this.deps.closeUncertain(parsed.requestId, actor, parsed.verdict, parsed.note);
+        return result.ok ? { kind: 'closed', request: result.value } : { kind: 'refused', refusal: result.refusal };
+      }
       case 'request': {
         const result = await this.create(actor, parsed.customerId, parsed.reason);
         return result.ok ? { kind: 'created', request: result.value } : { kind: 'refused', refusal: result.refusal };
@@ -86,9 +99,6 @@ export class Commands {
     const membership = await permissions.requesterMembership(actor.userId);
     if (membership === 'unknown') return refuse({ kind: 'directory_unavailable' });
     if (membership === 'not_member') return refuse({ kind: 'requester_not_allowed' });
-    if ((await store.countOpenByRequester(actor.userId)) >= policy.maxPendingPerRequester) {
-      return refuse({ kind: 'too_many_pending', max: policy.maxPendingPerRequester });
-    }
     const at = now();
     const created = await store.createRequest(
       {
@@ -104,8 +114,14 @@ export class Commands {
         dryRun: policy.dryRun,
       },
       { kind: 'requested', actorId: actor.userId, detail: reason || null, at },
+      // Counted by the store in the insert's own transaction: racing commands can't pass the limit.
+      { maxOpenPerRequester: policy.maxPendingPerRequester },
     );
-    if (!created.created) return refuse({ kind: 'already_open', existing: created.existing });
+    if (!created.created) {
+      return 'existing' in created
+        ? refuse({ kind: 'already_open', existing: created.existing })
+        : refuse({ kind: 'too_many_pending', max: created.tooManyOpen.max });
+    }
     this.deps.checkpoint?.('after-request-stored');
     const request = created.request;
     this.deps.logger.info('request created', {

@@ -1,5 +1,5 @@
-// What can become of a request once asked: approve, deny, cancel, abort (by people, with who-may and
-// in-which-state checks), withdraw and expire (by the bot). Knows nothing of Slack.
+// What can become of a request once asked: approve, deny, cancel, abort, close an uncertain one (by people,
+// with who-may and in-which-state checks), withdraw and expire (by the bot). Knows nothing of Slack.
 import type { CheckpointHook } from '../checkpoints';
 import type { Policy } from '../config';
 import type { Logger } from '../logger';
@@ -128,6 +128,54 @@ export class Decisions {
     const closed = await this.close(request, ['approved'], 'aborted', actor.userId, null);
     if (closed.ok) this.deps.executor.unschedule(request.id);
     return closed;
+  }
+
+  /**
+   * An approver's word on an uncertain request (BotPenguin's answer to its DELETE never came): `deleted`
+   * ends it succeeded, `kept` ends it failed (freeing the customer for a new request). Who and the note are
+   * kept. From any channel, like the other operators' subcommands.
+   */
+  async closeUncertain(
+    requestId: string,
+    actor: Actor,
+    verdict: 'deleted' | 'kept',
+    note: string,
+  ): Promise<Result<DeletionRequest>> {
+    const { store } = this.deps;
+    const request = isRequestId(requestId) ? await store.getRequest(requestId.toUpperCase()) : null;
+    if (!request) return refuse({ kind: 'unknown_request' });
+    const notApprover = await this.mayApprove(actor.userId);
+    if (notApprover) return refuse(notApprover);
+    if (request.state !== 'uncertain') return refuse({ kind: 'not_uncertain', request });
+    const at = this.deps.now();
+    const deleted = verdict === 'deleted';
+    const outcome = {
+      ...request.outcome,
+      ok: deleted,
+      kind: deleted ? 'closed_deleted' : 'closed_kept',
+      said: 'bot' as const,
+      message: `Closed by an approver as ${deleted ? 'deleted' : 'not deleted'} after an unknown answer.`,
+    };
+    const done = await store.transition(
+      request.id,
+      ['uncertain'],
+      deleted ? 'succeeded' : 'failed',
+      { outcome, closedBy: actor.userId, closeReason: note || null, finishedAt: at },
+      { kind: deleted ? 'deleted' : 'failed', actorId: actor.userId, detail: note || null, at },
+    );
+    if (!done) {
+      const current = await store.getRequest(request.id);
+      return refuse(current ? { kind: 'not_uncertain', request: current } : { kind: 'unknown_request' });
+    }
+    this.deps.logger.info('uncertain request closed', {
+      requestId: request.id,
+      customerId: request.customerId,
+      userId: actor.userId,
+      verdict,
+      state: done.state,
+    });
+    this.deps.onChange(request.id);
+    return { ok: true, value: done };
   }
 
   /** A request as stored (for the Slack layer to check what became of it). */

@@ -1,12 +1,20 @@
 // Sends the DELETE for an approved request, exactly once: the approved → executing claim is a
-// conditional update, so only one click, timer, sweeper or instance ever wins it.
+// conditional update, so only one click, timer, sweeper or instance ever wins it. Lease and due times are
+// the database's; the claim's token (deleteStarts) fences a holder off once another took over. An answer
+// that never came is recorded as uncertain, then settled by looking the customer up again.
 import type { CheckpointHook } from '../checkpoints';
 import { errorFields, type Logger } from '../logger';
 import type { Store } from '../store/types';
 import type { ChangeNotifier, DeleteResult, Deleter } from './ports';
 import { customerChanged, type Previewer } from './preview';
 import { Scheduler } from './scheduler';
-import type { DeletionOutcome, DeletionRequest } from './types';
+import type { DeletionOutcome, DeletionRequest, RequestState } from './types';
+
+/** DELETEs started for one request, across crashes, after which a take-over records uncertain instead. */
+export const MAX_DELETE_STARTS = 3;
+/** Settle checks of an uncertain request (the first right away, then by the sweeper) and their spacing. */
+export const MAX_SETTLE_CHECKS = 6;
+export const SETTLE_CHECK_EVERY_MS = 10 * 60_000;
 
 export interface ExecutorDeps {
   store: Store;
@@ -16,7 +24,7 @@ export interface ExecutorDeps {
   /**
    * How long an execution stays ours without renewal. While its DELETE (with retries) is under way we renew
    * the lease every leaseMs / 3, so after a crash another instance (or this one, restarted) takes over
-   * within about one lease, and never while we are alive and renewing.
+   * within about one lease, and never while we are alive and renewing. Measured on the database's clock.
    */
   leaseMs: number;
   maxDeletionsPerDay: number;
@@ -80,15 +88,16 @@ export class Executor {
     if (!this.accepting) return;
     const claim = await store.claimExecution(requestId, {
       now: now(),
-      leaseUntil: now() + this.deps.leaseMs,
+      leaseMs: this.deps.leaseMs,
       dayStart: startOfUtcDay(now()),
       maxPerDay: this.deps.maxDeletionsPerDay,
     });
     // The store decides whether it is approved and due, so this is the only check.
     if (claim.result === 'daily_limit') {
-      await this.finish(claim.request, ['approved'], {
+      await this.finish(claim.request, null, {
         ok: false,
         kind: 'daily_limit',
+        said: 'bot',
         message: `The daily limit of ${this.deps.maxDeletionsPerDay} deletions was reached before this one could run.`,
       });
       return;
@@ -109,23 +118,32 @@ export class Executor {
     if (!this.accepting || this.sending.has(request.id)) return;
     this.sending.add(request.id); // one attempt at a time in this process
     try {
-      // The sweeper's list may be a while old: look again, so an owner that renewed meanwhile keeps its DELETE.
+      // The sweeper's list may be a while old: look again. Whether the lease ran out is the store's to say,
+      // on the database's clock (ours may be off), in the same step as the take-over.
       const current = await store.getRequest(request.id);
-      if (
-        !current ||
-        current.state !== 'executing' ||
-        (current.leaseUntil ?? 0) >= now() ||
-        current.deleteStarts !== request.deleteStarts
-      ) {
-        return;
-      }
+      if (!current || current.state !== 'executing' || current.deleteStarts !== request.deleteStarts) return;
       // Conditional on the lease having run out and on nobody having taken over since we looked.
       const claimed = await store.takeOverExecution(request.id, {
         now: now(),
-        leaseUntil: now() + this.deps.leaseMs,
+        leaseMs: this.deps.leaseMs,
         seenDeleteStarts: current.deleteStarts,
       });
       if (!claimed) return;
+      if (claimed.deleteStarts > MAX_DELETE_STARTS) {
+        // Every start so far may have reached BotPenguin: sending yet again would only add risk.
+        this.deps.logger.warn('not re-sending a DELETE started too often; recording it as uncertain', {
+          requestId: request.id,
+          customerId: request.customerId,
+          starts: claimed.deleteStarts - 1,
+        });
+        await this.finish(claimed, claimed.deleteStarts, {
+          ok: false,
+          kind: 'uncertain',
+          said: 'bot',
+          message: `The DELETE was started ${claimed.deleteStarts - 1} times and no answer was ever recorded (the bot stopped while waiting), so it was not sent again.`,
+        });
+        return;
+      }
       this.deps.logger.warn('resending a DELETE whose answer was never recorded', {
         requestId: request.id,
         customerId: request.customerId,
@@ -139,7 +157,7 @@ export class Executor {
   /** Send the DELETE of a request we just claimed, holding its lease until the outcome is recorded. */
   private async send(request: DeletionRequest): Promise<void> {
     this.sending.add(request.id);
-    const heartbeat = this.holdLease(request.id);
+    const heartbeat = this.holdLease(request.id, request.deleteStarts);
     try {
       await this.sendClaimed(request);
     } finally {
@@ -148,18 +166,19 @@ export class Executor {
     }
   }
 
-  private holdLease(requestId: string): { stop(): void } {
-    const { store, now, leaseMs, logger } = this.deps;
+  /** Renew the lease of the execution we hold with this token, until stopped or no longer ours. */
+  private holdLease(requestId: string, token: number): { stop(): void } {
+    const { store, leaseMs, logger } = this.deps;
     let renewing = false;
     const timer = setInterval(
       () => {
         if (renewing) return;
         renewing = true;
         store
-          .renewLease(requestId, now() + leaseMs)
+          .renewLease(requestId, token, leaseMs)
           .then(
             (renewed) => {
-              if (!renewed) clearInterval(timer); // no longer executing: decided, nothing left to hold
+              if (!renewed) clearInterval(timer); // decided, or taken over: nothing left for us to hold
             },
             (error: unknown) =>
               logger.warn('could not renew the execution lease; will try again', { requestId, ...errorFields(error) }),
@@ -176,10 +195,12 @@ export class Executor {
 
   private async sendClaimed(request: DeletionRequest): Promise<void> {
     const { deps } = this;
+    const token = request.deleteStarts;
     if (request.dryRun) {
-      await this.finish(request, ['executing'], {
+      await this.finish(request, token, {
         ok: true,
         kind: 'dry_run',
+        said: 'bot',
         message: 'DRY RUN: no DELETE was sent.',
       });
       return;
@@ -187,9 +208,10 @@ export class Executor {
     if (deps.previewer && request.preview?.status === 'found') {
       const again = await deps.previewer.lookup(request.customerId, true);
       if (customerChanged(request.preview, again)) {
-        await this.finish(request, ['executing'], {
+        await this.finish(request, token, {
           ok: false,
           kind: 'customer_changed',
+          said: 'bot',
           message: 'The customer’s name or email changed since the request was shown, so nothing was deleted.',
         });
         return;
@@ -202,19 +224,33 @@ export class Executor {
     });
     const result = await deps.deleter.deleteCustomer(request.customerId);
     this.deps.checkpoint?.('after-delete-answered');
-    await this.finish(request, ['executing'], toOutcome(result, request.deleteStarts > 1));
+    await this.finish(request, token, toOutcome(result, request.deleteStarts > 1));
   }
 
-  private async finish(request: DeletionRequest, from: DeletionRequest['state'][], outcome: DeletionOutcome) {
+  /**
+   * Record the outcome: of the execution we hold with `token` (refused, and logged, when another instance
+   * took it over meanwhile), or of a claim that never started (null: approved → failed).
+   */
+  private async finish(request: DeletionRequest, token: number | null, outcome: DeletionOutcome) {
+    const { store, logger } = this.deps;
     const at = this.deps.now();
-    const done = await this.deps.store.transition(
-      request.id,
-      from,
-      outcome.ok ? 'succeeded' : 'failed',
-      { outcome, finishedAt: at, leaseUntil: null },
-      { kind: outcome.ok ? 'deleted' : 'failed', actorId: null, detail: outcome.message, at },
-    );
-    this.deps.logger.info('request finished', {
+    const to = stateFor(outcome);
+    const patch = { outcome, finishedAt: at, leaseUntil: null };
+    const event = { kind: eventFor(to), actorId: null, detail: outcome.message, at } as const;
+    const done =
+      token === null
+        ? await store.transition(request.id, ['approved'], to, patch, event)
+        : await store.finishExecution(request.id, token, to, patch, event);
+    if (!done && token !== null) {
+      logger.warn('outcome not recorded: this execution was taken over by another holder', {
+        requestId: request.id,
+        customerId: request.customerId,
+        token,
+        outcome: outcome.kind,
+      });
+      return;
+    }
+    logger.info('request finished', {
       requestId: request.id,
       customerId: request.customerId,
       state: done?.state ?? 'unchanged',
@@ -223,13 +259,84 @@ export class Executor {
     });
     this.deps.checkpoint?.('after-delete-recorded');
     this.deps.onChange(request.id);
+    if (done?.state === 'uncertain') await this.settleNow(done);
+  }
+
+  /** Settle checks due for uncertain requests (the sweeper calls this); a few at a time. */
+  async settleUncertain(limit = 5): Promise<void> {
+    if (!this.accepting) return;
+    for (const request of await this.deps.store.listUncertain(MAX_SETTLE_CHECKS, limit)) await this.settleNow(request);
+  }
+
+  /**
+   * Look an uncertain request's customer up again. Still listed: the DELETE did not delete it, so the request
+   * fails and frees the customer. Not listed (or BotPenguin can't be asked): it stays uncertain for an
+   * approver to close (`/bp-delete close`), since a customer missing from the pages searched proves nothing.
+   */
+  private async settleNow(request: DeletionRequest): Promise<void> {
+    const { store, previewer, logger } = this.deps;
+    if (!previewer) return;
+    if (!(await store.claimSettleCheck(request.id, MAX_SETTLE_CHECKS, SETTLE_CHECK_EVERY_MS))) return;
+    const seen = await previewer.lookup(request.customerId, true);
+    logger.info('settle check of an uncertain deletion', {
+      requestId: request.id,
+      customerId: request.customerId,
+      found: seen.status,
+    });
+    if (seen.status !== 'found') return;
+    const at = this.deps.now();
+    const outcome: DeletionOutcome = {
+      ok: false,
+      kind: 'still_listed',
+      said: 'bot',
+      message: 'BotPenguin still lists the customer, so it was not deleted; you can ask again.',
+      attempts: request.outcome?.attempts,
+    };
+    const done = await store.transition(
+      request.id,
+      ['uncertain'],
+      'failed',
+      { outcome, finishedAt: at },
+      { kind: 'failed', actorId: null, detail: outcome.message, at },
+    );
+    if (done) this.deps.onChange(request.id);
   }
 }
 
-/** A BotPenguin answer as the request's outcome; a "not found" on a re-send means our first DELETE worked. */
+/** The state an outcome leaves the request in. */
+function stateFor(outcome: DeletionOutcome): RequestState {
+  if (outcome.ok) return 'succeeded';
+  return outcome.kind === 'uncertain' ? 'uncertain' : 'failed';
+}
+
+const eventFor = (state: RequestState) =>
+  state === 'succeeded' ? 'deleted' : state === 'uncertain' ? 'uncertain' : 'failed';
+
+/**
+ * A BotPenguin answer as the request's outcome; a "not found" on a re-send means our first DELETE worked, and
+ * a call that gave up while an attempt may have reached BotPenguin is uncertain, never "not deleted".
+ */
 export function toOutcome(result: DeleteResult, resend: boolean): DeletionOutcome {
+  const said = result.fromBotPenguin ? ('botpenguin' as const) : ('bot' as const);
   if (result.ok)
-    return { ok: true, kind: 'deleted', message: result.message, httpStatus: result.status, attempts: result.attempts };
+    return {
+      ok: true,
+      kind: 'deleted',
+      message: result.message,
+      said,
+      httpStatus: result.status,
+      attempts: result.attempts,
+    };
+  if (result.answerUnknown) {
+    return {
+      ok: false,
+      kind: 'uncertain',
+      message: result.message,
+      said,
+      httpStatus: result.status,
+      attempts: result.attempts,
+    };
+  }
   // A "not found" after a re-send (a crash lost the first answer), or after an earlier attempt of this
   // call went unanswered, means our own DELETE got there first.
   if (result.kind === 'not_found' && (resend || result.earlierAttemptUncertain)) {
@@ -237,6 +344,7 @@ export function toOutcome(result: DeleteResult, resend: boolean): DeletionOutcom
       ok: true,
       kind: 'already_gone',
       message: result.message,
+      said,
       httpStatus: result.status,
       attempts: result.attempts,
     };
@@ -245,6 +353,7 @@ export function toOutcome(result: DeleteResult, resend: boolean): DeletionOutcom
     ok: false,
     kind: result.kind,
     message: result.message,
+    said,
     httpStatus: result.status,
     attempts: result.attempts,
   };

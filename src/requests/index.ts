@@ -32,7 +32,7 @@ export interface RequestsDeps {
 
 /** Who may ask, approve, deny, cancel or abort, and in which state; plain ids in, plain results out. */
 export interface Requests {
-  /** `/bp-delete …`: help, list, status, or ask for a deletion. */
+  /** `/bp-delete …`: help, list, status, close an uncertain request, or ask for a deletion. */
   command(actor: Actor, text: string): Promise<CommandResult>;
   create(actor: Actor, customerId: string, reason: string): Promise<Result<DeletionRequest>>;
   approve(requestId: string, actor: Actor): Promise<Result<DeletionRequest>>;
@@ -64,6 +64,16 @@ export function createRequests(deps: RequestsDeps): Requests {
     checkpoint: deps.checkpoint,
   });
   const permissions = new Permissions(deps.policy, deps.directory);
+  const decisions = new Decisions({
+    store: deps.store,
+    permissions,
+    policy: deps.policy,
+    now: deps.now,
+    executor,
+    onChange: deps.onChange,
+    logger: deps.logger,
+    checkpoint: deps.checkpoint,
+  });
   const commands = new Commands({
     store: deps.store,
     permissions,
@@ -74,16 +84,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     onChange: deps.onChange,
     logger: deps.logger,
     checkpoint: deps.checkpoint,
-  });
-  const decisions = new Decisions({
-    store: deps.store,
-    permissions,
-    policy: deps.policy,
-    now: deps.now,
-    executor,
-    onChange: deps.onChange,
-    logger: deps.logger,
-    checkpoint: deps.checkpoint,
+    closeUncertain: (requestId, actor, verdict, note) => decisions.closeUncertain(requestId, actor, verdict, note),
   });
   return {
     command: (actor, text) => commands.command(actor, text),

@@ -34,3 +34,26 @@ export class Permissions {
     return answers.some((a) => a.status === 'rejected') ? 'unknown' : 'not_member';
   }
 }
+
+export type QuorumReach =
+  | { kind: 'reachable' }
+  /** Fewer approvers than the quorum + 1: a request made by one of them can never be approved. */
+  | { kind: 'unreachable'; approvers: number; needed: number }
+  | { kind: 'unknown' };
+
+/**
+ * Whether every request can reach the quorum: the requester never counts, so a request made by an approver
+ * needs APPROVALS_REQUIRED others. config.ts refuses what the listed users alone can't reach; with groups,
+ * only Slack knows, so this asks it once at start (the caller warns; the bot still starts).
+ */
+export async function quorumReach(policy: Policy, directory: Directory): Promise<QuorumReach> {
+  const approvers = new Set(policy.approverUserIds);
+  try {
+    const groups = await Promise.all(policy.approverUsergroupIds.map((id) => directory.usergroupMembers(id)));
+    for (const members of groups) for (const userId of members) approvers.add(userId);
+  } catch {
+    return { kind: 'unknown' };
+  }
+  const needed = policy.approvalsRequired + 1;
+  return approvers.size >= needed ? { kind: 'reachable' } : { kind: 'unreachable', approvers: approvers.size, needed };
+}

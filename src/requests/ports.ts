@@ -13,13 +13,20 @@ export type DeleteFailureKind =
   | 'bad_response';
 
 export type DeleteResult =
-  | { ok: true; status: number; attempts: number; message: string }
+  | { ok: true; status: number; attempts: number; message: string; fromBotPenguin?: boolean }
   | {
       ok: false;
       kind: DeleteFailureKind;
       status?: number;
       attempts: number;
       message: string;
+      /** `message` is BotPenguin's own text (otherwise the client's words). */
+      fromBotPenguin?: boolean;
+      /**
+       * Set when the call gave up (attempts spent) while an attempt may have reached BotPenguin and been
+       * acted on (a timeout, a reset after sending, a 5xx): whether the customer was deleted is unknown.
+       */
+      answerUnknown?: true;
       /**
        * Set on a not_found when an earlier attempt of this same call may have reached BotPenguin
        * (it timed out, lost its connection or got a 5xx): that attempt may be what deleted the customer.

@@ -23,7 +23,9 @@ export type Refusal =
   | { kind: 'daily_limit'; max: number; resetsAt: number }
   | { kind: 'status_needs_target' }
   | { kind: 'status_not_found'; target: string }
-  | { kind: 'status_elsewhere'; channelId: string };
+  | { kind: 'status_elsewhere'; channelId: string }
+  | { kind: 'close_usage' }
+  | { kind: 'not_uncertain'; request: DeletionRequest };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
 

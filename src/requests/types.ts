@@ -1,7 +1,8 @@
 // The domain: a deletion request, its states, and what happened to it. Plain data, no framework.
 
 /**
- * pending → approved → executing → succeeded | failed
+ * pending → approved → executing → succeeded | failed | uncertain
+ * uncertain → failed (BotPenguin still lists the customer) | succeeded / failed (an approver closes it)
  * pending → denied | cancelled | expired
  * approved (during EXECUTION_DELAY) → aborted
  */
@@ -9,6 +10,8 @@ export type RequestState =
   | 'pending'
   | 'approved'
   | 'executing'
+  /** BotPenguin's answer to the DELETE is unknown: the customer may have been deleted. Still open. */
+  | 'uncertain'
   | 'succeeded'
   | 'failed'
   | 'denied'
@@ -17,7 +20,7 @@ export type RequestState =
   | 'aborted';
 
 /** States in which a request still holds its customer id (only one open request per customer). */
-export const OPEN_STATES: readonly RequestState[] = ['pending', 'approved', 'executing'];
+export const OPEN_STATES: readonly RequestState[] = ['pending', 'approved', 'executing', 'uncertain'];
 export const FINAL_STATES: readonly RequestState[] = [
   'succeeded',
   'failed',
@@ -44,9 +47,18 @@ export interface CustomerPreview {
 
 export interface DeletionOutcome {
   ok: boolean;
-  /** 'deleted', 'already_gone', 'dry_run', or a failure kind from the BotPenguin client / the pre-delete check. */
+  /**
+   * 'deleted', 'already_gone', 'dry_run', a failure kind from the BotPenguin client / the pre-delete check,
+   * 'uncertain' (the answer is unknown), 'still_listed' (an uncertain one found again in BotPenguin's list),
+   * 'closed_deleted' / 'closed_kept' (an approver closed an uncertain one).
+   */
   kind: string;
   message: string;
+  /**
+   * Whose words `message` are: BotPenguin's own, or the bot's. Unset in outcomes stored before this field:
+   * then the kind tells (the bot's for dry_run, customer_changed, daily_limit; BotPenguin's otherwise).
+   */
+  said?: 'botpenguin' | 'bot';
   httpStatus?: number;
   attempts?: number;
 }
@@ -101,6 +113,7 @@ export type EventKind =
   | 'executing'
   | 'deleted'
   | 'failed'
+  | 'uncertain'
   | 'denied'
   | 'cancelled'
   | 'expired'

@@ -15,10 +15,16 @@ export interface Dialect extends Db {
   readonly kind: 'sqlite' | 'postgres';
   /**
    * Runs `work` in one transaction that commits when it resolves and rolls back when it throws. Nothing
-   * else of this process runs inside it. `lockKey` also serialises it with every other process's
-   * transaction that takes the same key (SQLite's write lock already serialises all writers).
+   * else of this process runs inside it. `lockKey` (a number) or `lockName` (any text, e.g. a user id)
+   * also serialises it with every other process's transaction that takes the same lock (SQLite's write
+   * lock already serialises all writers).
    */
-  transaction<T>(work: (db: Db) => Promise<T>, options?: { lockKey?: number }): Promise<T>;
+  transaction<T>(work: (db: Db) => Promise<T>, options?: { lockKey?: number; lockName?: string }): Promise<T>;
+  /**
+   * The database's clock as epoch milliseconds, an SQL expression. Lease and due times are read and written
+   * with it only, so the instances sharing the store agree on them whatever their own clocks say.
+   */
+  readonly nowMs: string;
   /** SQL run first when migrating, e.g. creating the schema the connection uses; null when none. */
   readonly migrationPreamble: string | null;
   /** Appended to a SELECT that must lock its rows until the transaction ends ('' where a write lock is held). */

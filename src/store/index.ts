@@ -11,6 +11,8 @@ export interface StoreSettings {
   poolMax?: number;
   /** false: TLS to PostgreSQL without verifying its certificate; otherwise the URL's sslmode decides. */
   sslRejectUnauthorized?: boolean;
+  /** SQLite only: the clock lease and due times are read from (default the machine's). PostgreSQL uses its own. */
+  now?: () => number;
 }
 
 export async function createStore(settings: StoreSettings): Promise<Store> {
@@ -21,7 +23,7 @@ export async function createStore(settings: StoreSettings): Promise<Store> {
     store = new PostgresStore(postgresStoreOptions({ ...settings, databaseUrl: settings.databaseUrl }));
   } else {
     const { SqliteStore } = require('./dialects/sqlite') as typeof import('./dialects/sqlite');
-    store = new SqliteStore(settings.sqlitePath);
+    store = new SqliteStore(settings.sqlitePath, settings.now ? { now: settings.now } : {});
   }
   try {
     await store.migrate();

@@ -15,6 +15,7 @@ import type {
   NewRequest,
   RequestFilter,
   Store,
+  TooManyOpen,
   TransitionPatch,
 } from './types';
 
@@ -104,14 +105,29 @@ export class SqlStore implements Store {
     return row ? hydrate(row) : null;
   }
 
-  async createRequest(input: NewRequest, event: NewEvent): Promise<CreateResult> {
+  createRequest(input: NewRequest, event: NewEvent): Promise<CreateResult>;
+  createRequest(
+    input: NewRequest,
+    event: NewEvent,
+    limit: { maxOpenPerRequester: number },
+  ): Promise<CreateResult | TooManyOpen>;
+  async createRequest(
+    input: NewRequest,
+    event: NewEvent,
+    limit?: { maxOpenPerRequester: number },
+  ): Promise<CreateResult | TooManyOpen> {
     // Where two instances insert for the same customer at once, the second fails on the partial unique
     // index; then the winner's request is the answer. Should it have closed in between, try again.
+    // With a limit, the requester's lock makes their creates take turns, so each counts the others' inserts.
+    const lock = limit ? { lockName: `requester:${input.requesterId}` } : {};
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.dialect.transaction(async (db): Promise<CreateResult> => {
+        return await this.dialect.transaction(async (db): Promise<CreateResult | TooManyOpen> => {
           const existing = await this.findOpen(db, input.customerId);
           if (existing) return { created: false, existing };
+          if (limit && (await this.openByRequester(db, input.requesterId)) >= limit.maxOpenPerRequester) {
+            return { created: false, tooManyOpen: { max: limit.maxOpenPerRequester } };
+          }
           await db.run(
             `INSERT INTO requests (id, team_id, channel_id, customer_id, reason, requester_id, state, approvals_required,
                created_at, expires_at, dry_run)
@@ -131,7 +147,7 @@ export class SqlStore implements Store {
           );
           await this.insertEvent(db, input.id, event);
           return { created: true, request: (await this.load(db, input.id)) as DeletionRequest };
-        });
+        }, lock);
       } catch (error) {
         if (!this.dialect.isUniqueViolation(error, ONE_OPEN_PER_CUSTOMER) || attempt >= 2) throw error;
         const existing = await this.findOpen(this.dialect, input.customerId);
@@ -167,7 +183,11 @@ export class SqlStore implements Store {
   }
 
   async countOpenByRequester(requesterId: string): Promise<number> {
-    const [{ n }] = await this.dialect.all<{ n: number }>(
+    return this.openByRequester(this.dialect, requesterId);
+  }
+
+  private async openByRequester(db: Db, requesterId: string): Promise<number> {
+    const [{ n }] = await db.all<{ n: number }>(
       `SELECT COUNT(*) AS n FROM requests WHERE requester_id = ? AND state ${OPEN}`,
       [requesterId],
     );
@@ -202,10 +222,11 @@ export class SqlStore implements Store {
       const [{ n }] = await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM approvals WHERE request_id = ?', [id]);
       const reached = n >= row.approvals_required;
       if (reached) {
-        await db.run("UPDATE requests SET state = 'approved', execute_at = ?, version = version + 1 WHERE id = ?", [
-          at + executionDelayMs,
-          id,
-        ]);
+        await db.run(
+          `UPDATE requests SET state = 'approved', execute_at = ${this.dialect.nowMs} + ?, version = version + 1
+           WHERE id = ?`,
+          [executionDelayMs, id],
+        );
       } else {
         await db.run('UPDATE requests SET version = version + 1 WHERE id = ?', [id]);
       }
@@ -226,15 +247,36 @@ export class SqlStore implements Store {
     patch: TransitionPatch,
     event: NewEvent | null,
   ): Promise<DeletionRequest | null> {
+    return this.move(id, from, to, patch, event, null);
+  }
+
+  async finishExecution(
+    id: string,
+    token: number,
+    to: RequestState,
+    patch: TransitionPatch,
+    event: NewEvent | null,
+  ): Promise<DeletionRequest | null> {
+    return this.move(id, ['executing'], to, patch, event, token);
+  }
+
+  /** A conditional transition; with a token, only while the request's deleteStarts is still that token. */
+  private async move(
+    id: string,
+    from: readonly RequestState[],
+    to: RequestState,
+    patch: TransitionPatch,
+    event: NewEvent | null,
+    token: number | null,
+  ): Promise<DeletionRequest | null> {
     return this.dialect.transaction(async (db): Promise<DeletionRequest | null> => {
       const { sql, values } = patchAssignments(patch, () => '?', 0);
       const sets = ['state = ?', 'version = version + 1', ...sql].join(', ');
-      const changed = await db.run(`UPDATE requests SET ${sets} WHERE id = ? AND state ${inList(from.length)}`, [
-        to,
-        ...values,
-        id,
-        ...from,
-      ]);
+      const fenced = token === null ? '' : ' AND delete_starts = ?';
+      const changed = await db.run(
+        `UPDATE requests SET ${sets} WHERE id = ? AND state ${inList(from.length)}${fenced}`,
+        [to, ...values, id, ...from, ...(token === null ? [] : [token])],
+      );
       if (changed === 0) return null;
       if (event) await this.insertEvent(db, id, event);
       return this.load(db, id);
@@ -245,21 +287,22 @@ export class SqlStore implements Store {
     // Every instance's claims take turns on one lock, so the daily count and the claim are one step.
     return this.dialect.transaction(
       async (db): Promise<ClaimResult> => {
-        const [row] = await db.all<Pick<RequestRow, 'state' | 'execute_at' | 'dry_run'>>(
-          `SELECT state, execute_at, dry_run FROM requests WHERE id = ?${this.dialect.forUpdate}`,
+        const [row] = await db.all<Pick<RequestRow, 'state' | 'dry_run'> & { due: number }>(
+          `SELECT state, dry_run, CASE WHEN execute_at IS NULL OR execute_at <= ${this.dialect.nowMs} THEN 1 ELSE 0 END
+             AS due FROM requests WHERE id = ?${this.dialect.forUpdate}`,
           [id],
         );
-        if (!row || row.state !== 'approved' || (row.execute_at ?? 0) > claim.now) {
+        if (!row || row.state !== 'approved' || row.due !== 1) {
           return { result: 'not_due', request: row ? await this.load(db, id) : null };
         }
         if (row.dry_run === 0 && (await this.deletionsSince(db, claim.dayStart)) >= claim.maxPerDay) {
           return { result: 'daily_limit', request: (await this.load(db, id)) as DeletionRequest };
         }
         await db.run(
-          `UPDATE requests SET state = 'executing', version = version + 1, lease_until = ?,
+          `UPDATE requests SET state = 'executing', version = version + 1, lease_until = ${this.dialect.nowMs} + ?,
              delete_starts = delete_starts + 1, delete_started_at = COALESCE(delete_started_at, ?)
            WHERE id = ? AND state = 'approved'`,
-          [claim.leaseUntil, claim.now, id],
+          [claim.leaseMs, claim.now, id],
         );
         return { result: 'claimed', request: (await this.load(db, id)) as DeletionRequest };
       },
@@ -269,22 +312,24 @@ export class SqlStore implements Store {
 
   async takeOverExecution(
     id: string,
-    takeOver: { now: number; leaseUntil: number; seenDeleteStarts: number },
+    takeOver: { now: number; leaseMs: number; seenDeleteStarts: number },
   ): Promise<DeletionRequest | null> {
+    const now = this.dialect.nowMs;
     const changed = await this.dialect.run(
-      `UPDATE requests SET lease_until = ?, delete_starts = delete_starts + 1,
+      `UPDATE requests SET lease_until = ${now} + ?, delete_starts = delete_starts + 1,
          delete_started_at = COALESCE(delete_started_at, ?)
-       WHERE id = ? AND state = 'executing' AND (lease_until IS NULL OR lease_until < ?) AND delete_starts = ?`,
-      [takeOver.leaseUntil, takeOver.now, id, takeOver.now, takeOver.seenDeleteStarts],
+       WHERE id = ? AND state = 'executing' AND (lease_until IS NULL OR lease_until < ${now}) AND delete_starts = ?`,
+      [takeOver.leaseMs, takeOver.now, id, takeOver.seenDeleteStarts],
     );
     return changed > 0 ? this.getRequest(id) : null;
   }
 
-  async renewLease(id: string, leaseUntil: number): Promise<boolean> {
-    const changed = await this.dialect.run("UPDATE requests SET lease_until = ? WHERE id = ? AND state = 'executing'", [
-      leaseUntil,
-      id,
-    ]);
+  async renewLease(id: string, token: number, leaseMs: number): Promise<boolean> {
+    const changed = await this.dialect.run(
+      `UPDATE requests SET lease_until = ${this.dialect.nowMs} + ?
+       WHERE id = ? AND state = 'executing' AND delete_starts = ?`,
+      [leaseMs, id, token],
+    );
     return changed > 0;
   }
 
@@ -335,20 +380,40 @@ export class SqlStore implements Store {
     );
   }
 
-  async listDueForExecution(now: number, limit: number): Promise<DeletionRequest[]> {
+  async listDueForExecution(limit: number): Promise<DeletionRequest[]> {
     return this.many(
-      `${this.selectRequest} WHERE r.state = 'approved' AND r.execute_at <= ? ORDER BY r.execute_at LIMIT ?`,
-      [now, limit],
+      `${this.selectRequest} WHERE r.state = 'approved' AND r.execute_at <= ${this.dialect.nowMs}
+       ORDER BY r.execute_at LIMIT ?`,
+      [limit],
     );
   }
 
-  async listStaleExecutions(now: number, limit: number): Promise<DeletionRequest[]> {
+  async listStaleExecutions(limit: number): Promise<DeletionRequest[]> {
     // A request without a lease is the stalest.
     return this.many(
-      `${this.selectRequest} WHERE r.state = 'executing' AND (r.lease_until IS NULL OR r.lease_until < ?)
+      `${this.selectRequest} WHERE r.state = 'executing' AND (r.lease_until IS NULL OR r.lease_until < ${this.dialect.nowMs})
        ORDER BY r.lease_until NULLS FIRST LIMIT ?`,
-      [now, limit],
+      [limit],
     );
+  }
+
+  async listUncertain(maxChecks: number, limit: number): Promise<DeletionRequest[]> {
+    return this.many(
+      `${this.selectRequest} WHERE r.state = 'uncertain' AND r.settle_checks < ?
+         AND (r.settle_after IS NULL OR r.settle_after <= ${this.dialect.nowMs})
+       ORDER BY r.finished_at LIMIT ?`,
+      [maxChecks, limit],
+    );
+  }
+
+  async claimSettleCheck(id: string, maxChecks: number, nextInMs: number): Promise<boolean> {
+    const now = this.dialect.nowMs;
+    const changed = await this.dialect.run(
+      `UPDATE requests SET settle_checks = settle_checks + 1, settle_after = ${now} + ?
+       WHERE id = ? AND state = 'uncertain' AND settle_checks < ? AND (settle_after IS NULL OR settle_after <= ${now})`,
+      [nextInMs, id, maxChecks],
+    );
+    return changed > 0;
   }
 
   async listOutOfSync(limit: number): Promise<DeletionRequest[]> {

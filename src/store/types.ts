@@ -41,6 +41,8 @@ export interface TransitionPatch {
 }
 
 export type CreateResult = { created: true; request: DeletionRequest } | { created: false; existing: DeletionRequest };
+/** The requester already has `max` open requests (counted in the same transaction as the insert). */
+export type TooManyOpen = { created: false; tooManyOpen: { max: number } };
 
 export type ApprovalResult =
   | { result: 'recorded'; request: DeletionRequest } // counted, more approvals needed
@@ -49,8 +51,10 @@ export type ApprovalResult =
   | { result: 'not_pending'; request: DeletionRequest | null }; // decided, expired, or unknown
 
 export interface ExecutionClaim {
+  /** The caller's time, kept as delete_started_at for the day's count (dayStart is on the same clock). */
   now: number;
-  leaseUntil: number;
+  /** The lease runs until the database's now + leaseMs. */
+  leaseMs: number;
   dayStart: number;
   maxPerDay: number;
 }
@@ -74,8 +78,17 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  /** Insert a pending request, unless the customer already has an open one. */
+  /**
+   * Insert a pending request, unless the customer already has an open one, or (given a limit) the requester
+   * already has `maxOpenPerRequester` open ones: counted in the same transaction as the insert, one
+   * requester at a time across every instance, so racing commands can't pass the limit.
+   */
   createRequest(input: NewRequest, event: NewEvent): Promise<CreateResult>;
+  createRequest(
+    input: NewRequest,
+    event: NewEvent,
+    limit: { maxOpenPerRequester: number },
+  ): Promise<CreateResult | TooManyOpen>;
   getRequest(id: string): Promise<DeletionRequest | null>;
   listRequests(filter: RequestFilter): Promise<DeletionRequest[]>;
   countOpenByRequester(requesterId: string): Promise<number>;
@@ -84,7 +97,7 @@ export interface Store {
 
   /**
    * Record an approval while the request is pending and unexpired at `at`; when the count reaches
-   * the request's quorum, move it to approved with executeAt = at + executionDelayMs.
+   * the request's quorum, move it to approved with executeAt = the database's now + executionDelayMs.
    */
   addApproval(id: string, userId: string, at: number, executionDelayMs: number): Promise<ApprovalResult>;
 
@@ -97,21 +110,37 @@ export interface Store {
     event: NewEvent | null,
   ): Promise<DeletionRequest | null>;
   /**
-   * approved → executing, if due at `now`: counts the start for the day and takes the lease. Unless the
-   * request is a dry run, refuses when `maxPerDay` deletions already started since `dayStart`. Count and
-   * claim are one step for every instance sharing the store, so the daily limit can't be overrun.
+   * approved → executing, if due by the database's clock: counts the start for the day and takes the lease.
+   * Unless the request is a dry run, refuses when `maxPerDay` deletions already started since `dayStart`.
+   * Count and claim are one step for every instance sharing the store, so the daily limit can't be overrun.
+   * The claimed request's deleteStarts is the holder's fencing token (renewLease, finishExecution).
    */
   claimExecution(id: string, claim: ExecutionClaim): Promise<ClaimResult>;
   /**
-   * Take over an executing request whose lease ran out at `now`, only if its deleteStarts is still
-   * `seenDeleteStarts` (nobody took it over meanwhile): counts a new start and takes the lease.
+   * Take over an executing request whose lease ran out by the database's clock, only if its deleteStarts is
+   * still `seenDeleteStarts` (nobody took it over meanwhile): counts a new start (a new token, which fences
+   * the old holder off) and takes the lease.
    */
   takeOverExecution(
     id: string,
-    takeOver: { now: number; leaseUntil: number; seenDeleteStarts: number },
+    takeOver: { now: number; leaseMs: number; seenDeleteStarts: number },
   ): Promise<DeletionRequest | null>;
-  /** Extend the lease of an executing request (a retried DELETE can outlast the first lease). */
-  renewLease(id: string, leaseUntil: number): Promise<boolean>;
+  /**
+   * Extend the lease of an executing request to the database's now + leaseMs (a retried DELETE can outlast
+   * the first lease), only for the holder of the current token: false once someone took it over or it ended.
+   */
+  renewLease(id: string, token: number, leaseMs: number): Promise<boolean>;
+  /**
+   * executing → `to` with the patch and event, only for the holder of the current token (deleteStarts):
+   * null when the request was taken over (the stale holder's outcome is refused) or is no longer executing.
+   */
+  finishExecution(
+    id: string,
+    token: number,
+    to: RequestState,
+    patch: TransitionPatch,
+    event: NewEvent | null,
+  ): Promise<DeletionRequest | null>;
   setPreview(id: string, preview: CustomerPreview): Promise<void>;
 
   // Keeping Slack in step with the store.
@@ -125,9 +154,18 @@ export interface Store {
 
   // What the sweeper looks for.
   listExpirable(now: number, limit: number): Promise<DeletionRequest[]>;
-  listDueForExecution(now: number, limit: number): Promise<DeletionRequest[]>;
-  /** Executing requests whose lease ran out: their DELETE's answer was never recorded. */
-  listStaleExecutions(now: number, limit: number): Promise<DeletionRequest[]>;
+  /** Approved requests whose executeAt has come by the database's clock. */
+  listDueForExecution(limit: number): Promise<DeletionRequest[]>;
+  /** Executing requests whose lease ran out by the database's clock: their DELETE's answer was never recorded. */
+  listStaleExecutions(limit: number): Promise<DeletionRequest[]>;
+  /** Uncertain requests due for another settle check (fewer than `maxChecks` so far), oldest first. */
+  listUncertain(maxChecks: number, limit: number): Promise<DeletionRequest[]>;
+  /**
+   * Take the next settle check of an uncertain request, if it is due and fewer than `maxChecks` were made:
+   * counts it and puts the one after at the database's now + `nextInMs`. False when it is not due (another
+   * instance took it first), no longer uncertain, or out of checks.
+   */
+  claimSettleCheck(id: string, maxChecks: number, nextInMs: number): Promise<boolean>;
   /** Requests whose Slack message or thread is behind the store. */
   listOutOfSync(limit: number): Promise<DeletionRequest[]>;
 }

@@ -188,6 +188,23 @@ async function create(store: Store, over: Partial<NewRequest> = {}) {
 
 const ids = (requests: { id: string }[]) => requests.map((r) => r.id);
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Lease and due times come from the database's clock (on this machine, as the test's own). `around` runs
+ * `work` and gives the window of this clock it ran in, widened a little for rounding, to check them against.
+ */
+async function around<T>(work: () => Promise<T>): Promise<{ value: T; from: number; to: number }> {
+  const from = Date.now() - 5;
+  const value = await work();
+  return { value, from, to: Date.now() + 5 };
+}
+
+function expectWithin(actual: number | null | undefined, window: { from: number; to: number }, plus: number) {
+  expect(actual).toBeGreaterThanOrEqual(window.from + plus);
+  expect(actual).toBeLessThanOrEqual(window.to + plus);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The contract.
 
@@ -273,13 +290,16 @@ function contract(makeHarness: () => Harness) {
       expect(await store.listEvents(first.id)).toHaveLength(1);
     });
 
-    test.each(['approved', 'executing'] as const)('a request in state %s still holds the customer', async (state) => {
-      const first = await create(store, { customerId: 'held' });
-      await store.transition(first.id, ['pending'], state, {}, null);
-      const second = await store.createRequest(newRequest({ customerId: 'HELD' }), event('requested'));
-      expect(second.created).toBe(false);
-      expect(!second.created && second.existing.id).toBe(first.id);
-    });
+    test.each(['approved', 'executing', 'uncertain'] as const)(
+      'a request in state %s still holds the customer',
+      async (state) => {
+        const first = await create(store, { customerId: 'held' });
+        await store.transition(first.id, ['pending'], state, {}, null);
+        const second = await store.createRequest(newRequest({ customerId: 'HELD' }), event('requested'));
+        expect(second.created).toBe(false);
+        expect(!second.created && second.existing.id).toBe(first.id);
+      },
+    );
 
     test('after the open request is finished, a new one for the customer is allowed', async () => {
       const first = await create(store, { customerId: 'again' });
@@ -320,6 +340,48 @@ function contract(makeHarness: () => Harness) {
     });
   });
 
+  describe('createRequest with a per-requester limit', () => {
+    const limit = { maxOpenPerRequester: 2 };
+
+    test('refuses at the limit, counting pending, approved, executing and uncertain; others are not held back', async () => {
+      const a = await create(store, { requesterId: 'ULIM' });
+      const b = await create(store, { requesterId: 'ULIM' });
+      const third = await store.createRequest(newRequest({ requesterId: 'ULIM' }), event('requested'), limit);
+      expect(third).toEqual({ created: false, tooManyOpen: { max: 2 } });
+      expect(
+        (await store.createRequest(newRequest({ requesterId: 'UOTHER' }), event('requested'), limit)).created,
+      ).toBe(true);
+      await store.transition(a.id, ['pending'], 'uncertain', {}, null);
+      expect((await store.createRequest(newRequest({ requesterId: 'ULIM' }), event('requested'), limit)).created).toBe(
+        false,
+      );
+      await store.transition(b.id, ['pending'], 'cancelled', {}, null);
+      expect((await store.createRequest(newRequest({ requesterId: 'ULIM' }), event('requested'), limit)).created).toBe(
+        true,
+      );
+      // An open request for the customer is still the answer for that customer.
+      const again = await store.createRequest(
+        newRequest({ requesterId: 'ULIM', customerId: a.customerId }),
+        event('requested'),
+        limit,
+      );
+      expect(again).toEqual({ created: false, existing: await store.getRequest(a.id) });
+    });
+
+    test('10 concurrent creates by one requester from several stores, limit 2 → exactly 2 created', async () => {
+      const stores = [store, h.another(), h.another(), h.another(), h.another()];
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          stores[i % stores.length].createRequest(newRequest({ requesterId: 'URACE' }), event('requested'), limit),
+        ),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(2);
+      expect(results.filter((r) => 'tooManyOpen' in r)).toHaveLength(8);
+      expect(await store.countOpenByRequester('URACE')).toBe(2);
+      expect(await store.listRequests({ limit: 20 })).toHaveLength(2);
+    });
+  });
+
   describe('addApproval', () => {
     test('recorded, duplicate, approved at the quorum, then not_pending', async () => {
       const r = await create(store, { approvalsRequired: 2 });
@@ -333,11 +395,13 @@ function contract(makeHarness: () => Harness) {
       expect(dup.request?.approvals).toEqual([{ userId: 'U1', at: T0 + 10 }]);
       expect(dup.request?.version).toBe(2);
 
-      const second = await store.addApproval(r.id, 'U2', T0 + 30, 60_000);
+      const timed = await around(() => store.addApproval(r.id, 'U2', T0 + 30, 60_000));
+      const second = timed.value;
       expect(second.result).toBe('approved');
+      // executeAt is the database's now + the delay, whatever the caller's clock (T0 here) says.
+      expectWithin(second.request?.executeAt, timed, 60_000);
       expect(second.request).toMatchObject({
         state: 'approved',
-        executeAt: T0 + 30 + 60_000,
         version: 3,
         approvals: [
           { userId: 'U1', at: T0 + 10 },
@@ -375,11 +439,11 @@ function contract(makeHarness: () => Harness) {
       expect((await store.getRequest(r.id))?.approvals).toEqual([{ userId: 'U1', at: T0 + 999 }]);
     });
 
-    test('a zero delay executes at the approval time', async () => {
+    test('a zero delay executes at the approval time, by the database clock', async () => {
       const r = await create(store, { approvalsRequired: 1 });
-      const result = await store.addApproval(r.id, 'U1', T0 + 5, 0);
-      expect(result.result).toBe('approved');
-      expect(result.request?.executeAt).toBe(T0 + 5);
+      const timed = await around(() => store.addApproval(r.id, 'U1', T0 + 5, 0));
+      expect(timed.value.result).toBe('approved');
+      expectWithin(timed.value.request?.executeAt, timed, 0);
     });
 
     test('20 concurrent approvals (quorum 1) from several stores → exactly one approved', async () => {
@@ -477,9 +541,9 @@ function contract(makeHarness: () => Harness) {
       expect((await store.listEvents(r.id)).map((e) => e.kind)).toEqual(['requested']);
     });
 
-    const claimOf = (now: number, maxPerDay = 50) => ({
+    const claimOf = (now: number, maxPerDay = 50, leaseMs = 15_000) => ({
       now,
-      leaseUntil: now + 15_000,
+      leaseMs,
       dayStart: T0 - 1000,
       maxPerDay,
     });
@@ -493,20 +557,24 @@ function contract(makeHarness: () => Harness) {
       const real = await approve();
       const dry = await approve({ dryRun: true });
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
-      const claimed = await store.claimExecution(real.id, claimOf(T0));
+      const timed = await around(() => store.claimExecution(real.id, claimOf(T0)));
+      const claimed = timed.value;
       expect(claimed.result).toBe('claimed');
-      expect(claimed.request).toMatchObject({ state: 'executing', deleteStarts: 1, leaseUntil: T0 + 15_000 });
+      expect(claimed.request).toMatchObject({ state: 'executing', deleteStarts: 1 });
+      expectWithin(claimed.request?.leaseUntil, timed, 15_000); // the database's now + leaseMs
       expect((await store.claimExecution(real.id, claimOf(T0))).result).toBe('not_due');
       expect((await store.claimExecution(dry.id, claimOf(T0))).result).toBe('claimed');
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(1);
       expect(await store.countDeletionsSince(T0 + 60_000)).toBe(0);
     });
 
-    test('claimExecution waits for executeAt and refuses requests that are not approved', async () => {
+    test('claimExecution waits for executeAt (the database clock) and refuses requests that are not approved', async () => {
       const later = await create(store, { approvalsRequired: 1 });
-      await store.addApproval(later.id, 'UAPP', T0, 60_000);
-      expect((await store.claimExecution(later.id, claimOf(T0 + 59_999))).result).toBe('not_due');
-      expect((await store.claimExecution(later.id, claimOf(T0 + 60_000))).result).toBe('claimed');
+      await store.addApproval(later.id, 'UAPP', T0, 400);
+      // The caller's clock says long past executeAt: it is not the caller's to say.
+      expect((await store.claimExecution(later.id, claimOf(T0 + 3_600_000))).result).toBe('not_due');
+      await sleep(450);
+      expect((await store.claimExecution(later.id, claimOf(T0))).result).toBe('claimed');
       const pending = await create(store);
       expect((await store.claimExecution(pending.id, claimOf(T0))).result).toBe('not_due');
       expect(await store.claimExecution('missing', claimOf(T0))).toEqual({ result: 'not_due', request: null });
@@ -544,40 +612,80 @@ function contract(makeHarness: () => Harness) {
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(2);
     });
 
-    test('takeOverExecution only after the lease ran out, and only once for what was seen', async () => {
+    test('takeOverExecution only after the lease ran out (database clock), and only once for what was seen', async () => {
       const r = await approve();
-      const claimed = await store.claimExecution(r.id, claimOf(T0));
+      const claimed = await store.claimExecution(r.id, claimOf(T0, 50, 300));
       const seen = claimed.request?.deleteStarts ?? 0;
-      const takeOver = (now: number, seenDeleteStarts = seen) =>
-        store.takeOverExecution(r.id, { now, leaseUntil: now + 15_000, seenDeleteStarts });
-      expect(await takeOver(T0 + 15_000)).toBeNull(); // lease still held
+      const takeOver = (seenDeleteStarts = seen, leaseMs = 15_000) =>
+        store.takeOverExecution(r.id, { now: T0 + 3_600_000, leaseMs, seenDeleteStarts });
+      // A caller whose clock is an hour ahead still can't take over a lease the database says is held.
+      expect(await takeOver()).toBeNull();
+      await sleep(350);
       const stores = [store, h.another(), h.another()];
-      const racing = await Promise.all(
-        stores.map((s) =>
-          s.takeOverExecution(r.id, { now: T0 + 15_001, leaseUntil: T0 + 30_001, seenDeleteStarts: seen }),
-        ),
+      const timed = await around(() =>
+        Promise.all(stores.map((s) => s.takeOverExecution(r.id, { now: T0, leaseMs: 300, seenDeleteStarts: seen }))),
       );
-      const winners = racing.filter((x) => x !== null);
+      const winners = timed.value.filter((x) => x !== null);
       expect(winners).toHaveLength(1);
-      expect(winners[0]).toMatchObject({ deleteStarts: 2, leaseUntil: T0 + 30_001 });
+      expect(winners[0]).toMatchObject({ deleteStarts: 2 });
+      expectWithin(winners[0]?.leaseUntil, timed, 300);
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(1); // a re-send is still one deletion
-      expect(await takeOver(T0 + 40_000, seen)).toBeNull(); // stale view: somebody took over since
-      expect(await takeOver(T0 + 40_000, seen + 1)).toMatchObject({ deleteStarts: 3 });
+      await sleep(350);
+      expect(await takeOver(seen)).toBeNull(); // stale view: somebody took over since
+      expect(await takeOver(seen + 1)).toMatchObject({ deleteStarts: 3 });
+    });
+
+    test('fencing: once taken over, the old holder can neither renew its lease nor record its outcome', async () => {
+      const r = await approve();
+      const first = await store.claimExecution(r.id, claimOf(T0, 50, 200));
+      const oldToken = first.request?.deleteStarts ?? 0;
+      expect(await store.renewLease(r.id, oldToken, 200)).toBe(true); // still the holder
+      await sleep(250);
+      const other = h.another();
+      const taken = await other.takeOverExecution(r.id, { now: T0, leaseMs: 15_000, seenDeleteStarts: oldToken });
+      const newToken = taken?.deleteStarts ?? 0;
+      expect(newToken).toBe(oldToken + 1);
+      const before = await store.getRequest(r.id);
+
+      // The stalled holder wakes up: its renewal and its outcome are refused, and change nothing.
+      expect(await store.renewLease(r.id, oldToken, 60_000)).toBe(false);
+      const outcome: DeletionOutcome = { ok: false, kind: 'timeout', message: 'late', said: 'bot' };
+      expect(
+        await store.finishExecution(r.id, oldToken, 'failed', { outcome, finishedAt: T0 }, event('failed')),
+      ).toBeNull();
+      expect(await store.getRequest(r.id)).toEqual(before);
+      expect((await store.listEvents(r.id)).map((e) => e.kind)).toEqual(['requested', 'approved']);
+
+      // The current holder can do both.
+      expect(await other.renewLease(r.id, newToken, 15_000)).toBe(true);
+      const done = await other.finishExecution(
+        r.id,
+        newToken,
+        'succeeded',
+        { outcome: { ok: true, kind: 'deleted', message: '' }, finishedAt: T0 + 1, leaseUntil: null },
+        event('deleted', T0 + 1, null),
+      );
+      expect(done).toMatchObject({ state: 'succeeded', deleteStarts: newToken, leaseUntil: null });
+      expect(await other.finishExecution(r.id, newToken, 'failed', {}, null)).toBeNull(); // no longer executing
+      expect(await other.renewLease(r.id, newToken, 15_000)).toBe(false);
     });
   });
 
   describe('small updates', () => {
-    test('renewLease only while executing', async () => {
+    test('renewLease only while executing, to the database now + leaseMs', async () => {
       const r = await create(store);
-      expect(await store.renewLease(r.id, T0 + 1)).toBe(false);
+      const token = r.deleteStarts;
+      expect(await store.renewLease(r.id, token, 1000)).toBe(false);
       expect((await store.getRequest(r.id))?.leaseUntil).toBeNull();
       await store.transition(r.id, ['pending'], 'executing', { leaseUntil: T0 + 1 }, null);
       const version = (await store.getRequest(r.id))?.version;
-      expect(await store.renewLease(r.id, T0 + 2)).toBe(true);
-      expect(await store.getRequest(r.id)).toMatchObject({ leaseUntil: T0 + 2, version });
-      expect(await store.renewLease('missing', T0)).toBe(false);
+      const timed = await around(() => store.renewLease(r.id, token, 2000));
+      expect(timed.value).toBe(true);
+      expect(await store.getRequest(r.id)).toMatchObject({ version });
+      expectWithin((await store.getRequest(r.id))?.leaseUntil, timed, 2000);
+      expect(await store.renewLease('missing', token, 1000)).toBe(false);
       await store.transition(r.id, ['executing'], 'succeeded', {}, null);
-      expect(await store.renewLease(r.id, T0 + 3)).toBe(false);
+      expect(await store.renewLease(r.id, token, 3000)).toBe(false);
     });
 
     test('setPreview stores it and bumps the version', async () => {
@@ -684,38 +792,43 @@ function contract(makeHarness: () => Harness) {
       expect(await store.listExpirable(T0 + 9, 10)).toEqual([]);
     });
 
-    test('listDueForExecution: approved with executeAt <= now, earliest first', async () => {
+    test('listDueForExecution: approved with executeAt <= the database now, earliest first', async () => {
+      // Delays from the database's now (a negative one: approved that long ago).
       const make = async (delay: number) => {
         const r = await create(store, { approvalsRequired: 1 });
         await store.addApproval(r.id, 'U1', T0, delay);
         return r;
       };
-      const late = await make(300);
-      const early = await make(100);
-      const future = await make(1000);
+      const late = await make(-100);
+      const early = await make(-300);
+      const future = await make(400);
       await create(store); // pending
-      const running = await make(50);
+      const running = await make(-500);
       await store.transition(running.id, ['approved'], 'executing', {}, null);
-      expect(ids(await store.listDueForExecution(T0 + 300, 10))).toEqual([early.id, late.id]);
-      expect(ids(await store.listDueForExecution(T0 + 300, 1))).toEqual([early.id]);
-      expect(ids(await store.listDueForExecution(T0 + 1000, 10))).toEqual([early.id, late.id, future.id]);
-      expect((await store.listDueForExecution(T0 + 1000, 10))[0].approvals).toEqual([{ userId: 'U1', at: T0 }]);
+      expect(ids(await store.listDueForExecution(10))).toEqual([early.id, late.id]);
+      expect(ids(await store.listDueForExecution(1))).toEqual([early.id]);
+      await sleep(450);
+      expect(ids(await store.listDueForExecution(10))).toEqual([early.id, late.id, future.id]);
+      expect((await store.listDueForExecution(10))[0].approvals).toEqual([{ userId: 'U1', at: T0 }]);
     });
 
-    test('listStaleExecutions: executing with no lease or a lease that ran out', async () => {
-      const exec = async (leaseUntil: number | null) => {
-        const r = await create(store);
-        await store.transition(r.id, ['pending'], 'executing', { leaseUntil }, null);
+    test('listStaleExecutions: executing with no lease or a lease that ran out (database clock)', async () => {
+      // Leases from the database's now (a negative one: it ran out that long ago).
+      const exec = async (leaseMs: number | null) => {
+        const r = await create(store, { approvalsRequired: 1 });
+        await store.addApproval(r.id, 'U1', T0, 0);
+        if (leaseMs === null) await store.transition(r.id, ['approved'], 'executing', { leaseUntil: null }, null);
+        else await store.claimExecution(r.id, { now: T0, leaseMs, dayStart: T0, maxPerDay: 100 });
         return r;
       };
-      const stale = await exec(T0 + 10);
+      const stale = await exec(-10_000);
       const noLease = await exec(null);
-      await exec(T0 + 100); // the lease ends at now: still held
-      await exec(T0 + 500);
-      const done = await exec(T0 + 1);
+      await exec(60_000); // held
+      await exec(600_000);
+      const done = await exec(-20_000);
       await store.transition(done.id, ['executing'], 'succeeded', {}, null);
-      expect(ids(await store.listStaleExecutions(T0 + 100, 10))).toEqual([noLease.id, stale.id]);
-      expect(ids(await store.listStaleExecutions(T0 + 100, 1))).toEqual([noLease.id]);
+      expect(ids(await store.listStaleExecutions(10))).toEqual([noLease.id, stale.id]);
+      expect(ids(await store.listStaleExecutions(1))).toEqual([noLease.id]);
     });
 
     test('listOutOfSync: no message, an unshown version, or an unposted event', async () => {
@@ -746,6 +859,30 @@ function contract(makeHarness: () => Harness) {
     });
   });
 
+  describe('uncertain outcomes: settle checks', () => {
+    test('listUncertain and claimSettleCheck: one check per interval, across stores, at most maxChecks', async () => {
+      const u = await create(store);
+      const other = await create(store);
+      await store.transition(u.id, ['pending'], 'uncertain', { finishedAt: T0 + 2 }, null);
+      await store.transition(other.id, ['pending'], 'uncertain', { finishedAt: T0 + 1 }, null);
+      await create(store); // pending: never listed
+      expect(ids(await store.listUncertain(2, 10))).toEqual([other.id, u.id]);
+      const stores = [store, h.another(), h.another()];
+      const claims = await Promise.all(stores.map((s) => s.claimSettleCheck(u.id, 2, 200)));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(ids(await store.listUncertain(2, 10))).toEqual([other.id]); // the next check is not due yet
+      expect(await store.claimSettleCheck(u.id, 2, 200)).toBe(false);
+      await sleep(250);
+      expect(ids(await store.listUncertain(2, 10))).toEqual([other.id, u.id]);
+      expect(await store.claimSettleCheck(u.id, 2, 0)).toBe(true);
+      expect(await store.claimSettleCheck(u.id, 2, 0)).toBe(false); // out of checks
+      expect(ids(await store.listUncertain(2, 10))).toEqual([other.id]);
+      await store.transition(other.id, ['uncertain'], 'failed', {}, null);
+      expect(await store.claimSettleCheck(other.id, 2, 0)).toBe(false); // no longer uncertain
+      expect(await store.listUncertain(2, 10)).toEqual([]);
+    });
+  });
+
   describe('listRequests / counts', () => {
     test('filters by channel, customer (any case) and states; newest first; limited', async () => {
       const a = await create(store, { channelId: 'CA', customerId: 'Alpha', createdAt: T0 + 1 });
@@ -768,7 +905,7 @@ function contract(makeHarness: () => Harness) {
       expect((await store.listRequests({ customerId: 'alpha', limit: 10 }))[1]).toEqual(await store.getRequest(a.id));
     });
 
-    test('countOpenByRequester counts pending, approved and executing only', async () => {
+    test('countOpenByRequester counts pending, approved, executing and uncertain only', async () => {
       const p = await create(store, { requesterId: 'UX' });
       const ap = await create(store, { requesterId: 'UX', approvalsRequired: 1 });
       const ex = await create(store, { requesterId: 'UX' });
@@ -779,6 +916,8 @@ function contract(makeHarness: () => Harness) {
       await store.transition(done.id, ['pending'], 'cancelled', {}, null);
       expect(await store.countOpenByRequester('UX')).toBe(3);
       await store.transition(p.id, ['pending'], 'expired', {}, null);
+      expect(await store.countOpenByRequester('UX')).toBe(2);
+      await store.transition(ex.id, ['executing'], 'uncertain', {}, null);
       expect(await store.countOpenByRequester('UX')).toBe(2);
       expect(await store.countOpenByRequester('UY')).toBe(1);
       expect(await store.countOpenByRequester('UZ')).toBe(0);

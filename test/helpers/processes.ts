@@ -43,10 +43,15 @@ export function buildTestBot(): string {
   return path.join(compile(), 'sandbox', 'test-main.js');
 }
 
+/** A `--require` module that shifts the process's clock by BP_DELETE_TEST_CLOCK_SHIFT_MS (sandbox/clock-shift.ts). */
+export function buildClockShift(): string {
+  return path.join(compile(), 'sandbox', 'clock-shift.js');
+}
+
 /** The directory of the compiled bot, compiling src/ and the test entry when this version is not compiled yet. */
 function compile(): string {
   const testMain = path.join(ROOT, 'sandbox', 'test-main.ts');
-  const files = [...sourceFiles(path.join(ROOT, 'src')), testMain];
+  const files = [...sourceFiles(path.join(ROOT, 'src')), testMain, path.join(ROOT, 'sandbox', 'clock-shift.ts')];
   const hash = crypto.createHash('sha256');
   for (const file of [path.join(ROOT, 'tsconfig.json'), path.join(ROOT, 'tsconfig.build.json'), ...files]) {
     hash.update(path.relative(ROOT, file)).update('\0').update(fs.readFileSync(file)).update('\0');
@@ -122,11 +127,16 @@ export function killLeftovers(): void {
   running.clear();
 }
 
-/** Start `node <entry>.js` with this environment (and nothing else from ours); resolves once it listens. */
-export async function startBot(main: string, env: Record<string, string>, slack: FakeSlack): Promise<BotProcess> {
+/** Start `node [nodeArgs] <entry>.js` with this environment (and nothing else from ours); resolves once it listens. */
+export async function startBot(
+  main: string,
+  env: Record<string, string>,
+  slack: FakeSlack,
+  nodeArgs: string[] = [],
+): Promise<BotProcess> {
   // A directory of its own, so no .env of the developer's is read.
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-delete-proc-'));
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,7 +16,10 @@ async function clickAndHear(sb: Sandbox, user: string, requestId: string, where:
 describe('self-approval, by every route, with two approvals required', () => {
   let sb: Sandbox;
   beforeAll(async () => {
-    sb = await startSandbox({ env: { APPROVALS_REQUIRED: '2' } });
+    // A third approver, so that the configuration can reach a quorum of two for a request made by an approver.
+    sb = await startSandbox({
+      env: { APPROVER_USER_IDS: 'UAPPROVER1,UAPPROVER2,UAPPROVER3', APPROVALS_REQUIRED: '2' },
+    });
   });
   afterAll(async () => {
     await sb.stop({ fakes: true });

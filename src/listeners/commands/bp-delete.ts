@@ -1,7 +1,7 @@
 // `/bp-delete …`: validate and store first, answer ephemerally (the 3-second HTTP answer), and leave
 // posting the approval message to the sync that the rules start.
 import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../blocks/replies';
+import { renderClosed, renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../blocks/replies';
 import { decodeSlackText } from '../../blocks/text';
 import { errorFields } from '../../logger';
 import type { CommandResult } from '../../requests/commands';
@@ -81,6 +81,8 @@ async function describe(deps: ListenerDeps, result: CommandResult): Promise<stri
         result.events,
         await deps.permalinks.get(result.request.channelId, result.request.messageTs),
       );
+    case 'closed':
+      return renderClosed(result.request);
     case 'refused': {
       const r = result.refusal;
       const link =

@@ -29,6 +29,8 @@ export function postgresStoreOptions(settings: {
 }
 
 const UNIQUE_VIOLATION = '23505';
+/** The first key of the two-key advisory locks taken by name ("bp-n"); apart from the one-key locks anyway. */
+const NAMED_LOCK_SPACE = 0x62702d6e;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const INT8 = 20;
 // Timestamps and counts are BIGINT, which pg returns as strings by default; all of them are far below 2^53.
@@ -77,6 +79,8 @@ function on(target: Queryable): Db {
 class PostgresDialect implements Dialect {
   readonly kind = 'postgres' as const;
   readonly forUpdate = ' FOR UPDATE';
+  // clock_timestamp(), not now(): now() is the transaction's start, which a long wait for a lock leaves behind.
+  readonly nowMs = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
   readonly migrationPreamble: string | null;
   readonly all: Db['all'];
   readonly run: Db['run'];
@@ -103,7 +107,10 @@ class PostgresDialect implements Dialect {
     ({ all: this.all, run: this.run, exec: this.exec } = on(this.pool));
   }
 
-  async transaction<T>(work: (db: Db) => Promise<T>, options: { lockKey?: number } = {}): Promise<T> {
+  async transaction<T>(
+    work: (db: Db) => Promise<T>,
+    options: { lockKey?: number; lockName?: string } = {},
+  ): Promise<T> {
     const client = await this.pool.connect();
     // A checked-out client whose backend goes away emits 'error' on itself, not on the pool: without a
     // listener the process would crash. The failed query rejects as well; the client is destroyed below.
@@ -117,6 +124,9 @@ class PostgresDialect implements Dialect {
       const begin = async () => {
         await db.run('BEGIN');
         if (options.lockKey !== undefined) await db.all('SELECT pg_advisory_xact_lock(?)', [options.lockKey]);
+        if (options.lockName !== undefined) {
+          await db.all('SELECT pg_advisory_xact_lock(?, hashtext(?))', [NAMED_LOCK_SPACE, options.lockName]);
+        }
       };
       return await transact(
         db,

@@ -41,6 +41,7 @@ class SqliteDialect implements Dialect {
   readonly kind = 'sqlite' as const;
   readonly migrationPreamble = null;
   readonly forUpdate = ''; // BEGIN IMMEDIATE already holds the database's write lock
+  readonly nowMs: string;
   private readonly db: Database.Database;
   /** Prepared once per SQL text: preparing costs more than running most of these one-row queries. */
   private readonly statements = new Map<string, Database.Statement>();
@@ -49,7 +50,7 @@ class SqliteDialect implements Dialect {
   private readonly file: string;
   private readonly turns: Turns;
 
-  constructor(file: string) {
+  constructor(file: string, options: SqliteStoreOptions = {}) {
     this.file = file === ':memory:' ? file : path.resolve(file);
     if (file !== ':memory:') fs.mkdirSync(path.dirname(this.file), { recursive: true });
     this.db = new Database(file);
@@ -61,6 +62,14 @@ class SqliteDialect implements Dialect {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    // One file, one machine, one clock: the machine's (what julianday('now') reads), unless one is given.
+    if (options.now) {
+      const now = options.now;
+      this.db.function('bp_now_ms', { deterministic: false }, () => Math.floor(now()));
+      this.nowMs = 'bp_now_ms()';
+    } else {
+      this.nowMs = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)";
+    }
     this.direct = {
       all: async <R>(sql: string, params: readonly unknown[] = []) => this.prepare(sql).all(...params) as R[],
       run: async (sql, params = []) => this.prepare(sql).run(...params).changes,
@@ -133,9 +142,17 @@ class SqliteDialect implements Dialect {
   }
 }
 
+export interface SqliteStoreOptions {
+  /**
+   * The clock lease and due times are read from (epoch ms); default the machine's, read by SQLite itself.
+   * Every connection to one file must use the same one (tests pass their fake clock to their one store).
+   */
+  now?: () => number;
+}
+
 /** The store on a SQLite file (created with its directory if missing), or ':memory:'. */
 export class SqliteStore extends SqlStore {
-  constructor(file: string) {
-    super(new SqliteDialect(file));
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    super(new SqliteDialect(file, options));
   }
 }

@@ -76,4 +76,16 @@ export const MIGRATIONS: readonly Migration[] = [
     // countDeletionsSince / claimExecution count by delete_started_at on every final approval.
     sql: () => 'CREATE INDEX requests_delete_started ON requests (delete_started_at)',
   },
+  {
+    version: 3,
+    name: 'uncertain outcomes hold their customer; settle checks',
+    // An uncertain request is open: it keeps its customer until it is settled or closed by an approver.
+    sql: (d) => `
+      DROP INDEX requests_one_open_per_customer;
+      CREATE UNIQUE INDEX requests_one_open_per_customer ON requests (lower(customer_id))
+        WHERE state IN ('pending', 'approved', 'executing', 'uncertain');
+      ALTER TABLE requests ADD COLUMN settle_checks INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE requests ADD COLUMN settle_after ${bigint(d)};
+    `,
+  },
 ];

@@ -458,6 +458,7 @@ describe('thread replies are the audit trail', () => {
       executing: true,
       deleted: true,
       failed: true,
+      uncertain: true,
       denied: true,
       cancelled: true,
       expired: true,
@@ -493,6 +494,8 @@ describe('every refusal is explained in a sentence', () => {
     status_needs_target: { kind: 'status_needs_target' },
     status_not_found: { kind: 'status_not_found', target: 'R0000000AB' },
     status_elsewhere: { kind: 'status_elsewhere', channelId: 'C0ELSEWHERE' },
+    close_usage: { kind: 'close_usage' },
+    not_uncertain: { kind: 'not_uncertain', request: decided },
   };
 
   it.each(Object.entries(REFUSALS))('%s', (_kind, refusal) => {

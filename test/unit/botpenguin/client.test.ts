@@ -157,6 +157,7 @@ describe('deleteCustomer', () => {
     const { del, sleeps } = makeClient(srv.url);
 
     expect(await del('c1')).toEqual({
+      fromBotPenguin: true,
       ok: false,
       kind: 'rejected',
       status: 200,
@@ -174,6 +175,7 @@ describe('deleteCustomer', () => {
     const { del } = makeClient(srv.url);
 
     expect(await del('c1')).toEqual({
+      fromBotPenguin: true,
       ok: false,
       kind: 'not_found',
       status: 200,
@@ -187,7 +189,14 @@ describe('deleteCustomer', () => {
     const { del } = makeClient(srv.url);
 
     const result = await del('c1');
-    expect(result).toEqual({ ok: false, kind: 'not_found', status: 404, attempts: 1, message: 'Customer not found' });
+    expect(result).toEqual({
+      fromBotPenguin: true,
+      ok: false,
+      kind: 'not_found',
+      status: 404,
+      attempts: 1,
+      message: 'Customer not found',
+    });
     expect(srv.requests).toHaveLength(1);
   });
 
@@ -219,7 +228,14 @@ describe('deleteCustomer', () => {
     const srv = await startServer((_req, res) => sendJson(res, 400, { success: false, message: 'Invalid id' }));
     const { del } = makeClient(srv.url);
 
-    expect(await del('c1')).toEqual({ ok: false, kind: 'rejected', status: 400, attempts: 1, message: 'Invalid id' });
+    expect(await del('c1')).toEqual({
+      fromBotPenguin: true,
+      ok: false,
+      kind: 'rejected',
+      status: 400,
+      attempts: 1,
+      message: 'Invalid id',
+    });
     expect(srv.requests).toHaveLength(1);
   });
 
@@ -258,6 +274,7 @@ describe('deleteCustomer', () => {
     const { del } = makeClient(srv.url, { maxAttempts: 3 });
 
     expect(await del('c1')).toEqual({
+      fromBotPenguin: true,
       ok: false,
       kind: 'rate_limited',
       status: 429,
@@ -286,6 +303,7 @@ describe('deleteCustomer', () => {
     const { del, sleeps, attempts } = makeClient(srv.url, { backoffBaseMs: 100, backoffCapMs: 300 });
 
     expect(await del('c1')).toEqual({
+      answerUnknown: true,
       ok: false,
       kind: 'server_error',
       status: 500,
@@ -317,6 +335,7 @@ describe('deleteCustomer', () => {
     const started = Date.now();
     const result = await del('c1');
     expect(result).toEqual({
+      answerUnknown: true,
       ok: false,
       kind: 'timeout',
       attempts: 3,

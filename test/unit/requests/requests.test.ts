@@ -89,10 +89,11 @@ const open: World[] = [];
 
 async function world(overrides: Partial<Policy> = {}): Promise<World> {
   const policy = testPolicy(overrides);
-  const store = new SqliteStore(':memory:');
-  await store.migrate();
   const clock = { now: START };
   const now = () => clock.now;
+  // The store's clock (lease and due times) is the same fake one.
+  const store = new SqliteStore(':memory:', { now });
+  await store.migrate();
   const directory = new FakeDirectory();
   const deleter = new FakeDeleter();
   const changes: string[] = [];

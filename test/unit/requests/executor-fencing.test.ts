@@ -1,0 +1,141 @@
+// The executor across instances on one store (docs/DESIGN.md §9): a holder that stalled past its lease is
+// fenced off (its late outcome is refused and logged, the new holder's stands), and a request whose DELETE
+// was started MAX_DELETE_STARTS times is not sent again but recorded as uncertain. Real SQLite store with the
+// test's clock as its clock; only BotPenguin's DELETE and the clock are fakes.
+import type { Policy } from '../../../src/config';
+import { createLogger } from '../../../src/logger';
+import { createRequests, type Requests } from '../../../src/requests';
+import { MAX_DELETE_STARTS } from '../../../src/requests/executor';
+import type { DeleteResult } from '../../../src/requests/ports';
+import { SqliteStore } from '../../../src/store/dialects/sqlite';
+
+const CHANNEL = 'C0OPS';
+const CUSTOMER = '64b7f0c2e4b0a1b2c3d4e5f6';
+const REQUESTER = 'U0REQUESTER';
+const APPROVER = 'U0APPROVER1';
+const LEASE_MS = 60_000;
+const where = { teamId: 'T0TEAM', channelId: CHANNEL };
+
+const policy: Policy = {
+  approverUserIds: [APPROVER],
+  approverUsergroupIds: [],
+  approvalsRequired: 1,
+  requesterUserIds: [],
+  requesterUsergroupIds: [],
+  allowedChannelIds: [],
+  requestTtlMs: 3_600_000,
+  customerIdPattern: /^[0-9a-f]{24}$/,
+  executionDelayMs: 0,
+  maxPendingPerRequester: 5,
+  maxDeletionsPerDay: 50,
+  dryRun: false,
+};
+
+/** BotPenguin's DELETE: each call waits until the test answers it. */
+class HeldDeleter {
+  readonly calls: { customerId: string; answer(result: DeleteResult): void }[] = [];
+  deleteCustomer(customerId: string): Promise<DeleteResult> {
+    return new Promise((resolve) => this.calls.push({ customerId, answer: resolve }));
+  }
+}
+
+const clock = { now: Date.UTC(2025, 0, 15, 12) };
+let store: SqliteStore;
+const logs: string[] = [];
+const instances: Requests[] = [];
+
+/** Another bot instance on the same store. */
+function instance(deleter: HeldDeleter): Requests {
+  const requests = createRequests({
+    store,
+    policy,
+    directory: { usergroupMembers: async () => new Set<string>() },
+    deleter,
+    previewer: null,
+    now: () => clock.now,
+    leaseMs: LEASE_MS,
+    onChange: () => {},
+    logger: createLogger({ level: 'debug', secrets: [], write: (line) => logs.push(line) }),
+  });
+  instances.push(requests);
+  return requests;
+}
+
+beforeEach(async () => {
+  store = new SqliteStore(':memory:', { now: () => clock.now });
+  await store.migrate();
+  logs.length = 0;
+});
+afterEach(async () => {
+  for (const r of instances.splice(0)) {
+    r.executor.stopTimers();
+    await r.executor.idle();
+  }
+  await store.close();
+});
+
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
+};
+
+it('a holder that stalled past its lease is fenced off: its late outcome is refused and logged', async () => {
+  const stalled = new HeldDeleter();
+  const live = new HeldDeleter();
+  const a = instance(stalled);
+  const b = instance(live);
+  const created = await a.create({ userId: REQUESTER, ...where }, CUSTOMER, 'closing');
+  if (!created.ok) throw new Error(created.refusal.kind);
+  const id = created.value.id;
+  expect((await a.approve(id, { userId: APPROVER, ...where })).ok).toBe(true);
+  await until(() => stalled.calls.length === 1); // a's DELETE is out, and a stops renewing (it stalls)
+
+  clock.now += LEASE_MS + 1; // the lease runs out on the store's clock
+  const recovering = b.executor.recover((await store.getRequest(id)) ?? created.value);
+  await until(() => live.calls.length === 1);
+  live.calls[0]?.answer({ ok: true, status: 200, attempts: 1, message: 'Customer deleted' });
+  await recovering;
+  expect(await store.getRequest(id)).toMatchObject({ state: 'succeeded', deleteStarts: 2 });
+
+  // a wakes up with an answer of its own: refused, the recorded outcome stands.
+  stalled.calls[0]?.answer({ ok: false, kind: 'not_found', status: 404, attempts: 1, message: 'Customer not found' });
+  await a.executor.idle();
+  expect(await store.getRequest(id)).toMatchObject({
+    state: 'succeeded',
+    outcome: { kind: 'deleted', message: 'Customer deleted' },
+  });
+  expect(logs.some((l) => l.includes('outcome not recorded: this execution was taken over'))).toBe(true);
+  expect((await store.listEvents(id)).filter((e) => e.kind === 'deleted' || e.kind === 'failed')).toHaveLength(1);
+});
+
+it(`a take-over after ${MAX_DELETE_STARTS} starts sends nothing more: the request is recorded as uncertain`, async () => {
+  const deleter = new HeldDeleter();
+  const b = instance(deleter);
+  const created = await b.create({ userId: REQUESTER, ...where }, CUSTOMER, 'closing');
+  if (!created.ok) throw new Error(created.refusal.kind);
+  const id = created.value.id;
+  // Three instances claimed it and died waiting for BotPenguin, one after the other.
+  await store.addApproval(id, APPROVER, clock.now, 0);
+  await store.claimExecution(id, { now: clock.now, leaseMs: LEASE_MS, dayStart: 0, maxPerDay: 50 });
+  for (let seen = 1; seen < MAX_DELETE_STARTS; seen++) {
+    clock.now += LEASE_MS + 1;
+    expect(
+      await store.takeOverExecution(id, { now: clock.now, leaseMs: LEASE_MS, seenDeleteStarts: seen }),
+    ).not.toBeNull();
+  }
+  clock.now += LEASE_MS + 1;
+  const stale = await store.listStaleExecutions(10);
+  expect(stale.map((r) => [r.id, r.deleteStarts])).toEqual([[id, MAX_DELETE_STARTS]]);
+
+  await b.executor.recover(stale[0] ?? created.value);
+  expect(deleter.calls).toEqual([]);
+  expect(await store.getRequest(id)).toMatchObject({
+    state: 'uncertain',
+    outcome: { ok: false, kind: 'uncertain', said: 'bot' },
+    leaseUntil: null,
+  });
+  expect((await store.listEvents(id)).at(-1)).toMatchObject({ kind: 'uncertain', actorId: null });
+  // Still holding the customer.
+  const again = await b.create({ userId: REQUESTER, ...where }, CUSTOMER, 'again');
+  expect(!again.ok && again.refusal.kind).toBe('already_open');
+});
