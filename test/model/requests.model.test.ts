@@ -28,11 +28,11 @@ const PG_URL = process.env.TEST_DATABASE_URL;
 /** Runs per database; MODEL_RUNS overrides. */
 const RUNS = Number(process.env.MODEL_RUNS) || 0;
 
-// Rules that are being merged in (docs/DESIGN.md §10): on once they are in the code.
+// Rules being merged in (docs/DESIGN.md §10): on once they are in the code.
 /** Stricter settings (DRY_RUN=true, a higher APPROVALS_REQUIRED, an approver removed) reach open requests at once. */
 const STRICTER_SETTINGS_AT_ONCE = false;
 /** A DELETE whose answer was lost ends as "uncertain", never as "not deleted". */
-const UNCERTAIN_OUTCOME = false;
+const UNCERTAIN_OUTCOME = true;
 /** `/bp-delete pause` and `resume`: no DELETE starts while paused. */
 const PAUSE = false;
 /** `/bp-delete deny <id>` and `cancel <id>`. */
@@ -83,7 +83,13 @@ if (UNCERTAIN_OUTCOME) ANSWERS.push('timeout_applied');
 const DELETED: DeleteResult = { ok: true, status: 200, attempts: 1, message: 'Customer deleted successfully' };
 const NOT_FOUND = { ok: false, kind: 'not_found', status: 404, attempts: 1, message: 'Not found' } as const;
 const REJECTED: DeleteResult = { ok: false, kind: 'rejected', status: 400, attempts: 1, message: 'Bad request' };
-const TIMEOUT: DeleteResult = { ok: false, kind: 'timeout', attempts: 5, message: 'BotPenguin did not answer' };
+const TIMEOUT: DeleteResult = {
+  ok: false,
+  kind: 'timeout',
+  attempts: 5,
+  message: 'BotPenguin did not answer',
+  answerUnknown: true,
+};
 
 class FakeBotPenguin {
   readonly present = new Set(KNOWN);
@@ -258,7 +264,7 @@ interface Strictest {
 }
 
 class World {
-  readonly clock: { now: number };
+  readonly start: number;
   readonly now = () => this.clock.now;
   readonly bp = new FakeBotPenguin();
   readonly calls: DeleteCall[] = [];
@@ -279,11 +285,12 @@ class World {
   constructor(
     readonly stores: readonly [Store, Store],
     readonly setup: Setup,
-    readonly start: number,
-    /** Whether leases and due times are on the database's clock (real time), not on the injected one. */
+    /** The injected clock; where the database keeps its own (real) clock, it starts at the real time. */
+    readonly clock: { now: number },
     private readonly realClock: boolean,
   ) {
-    this.clock = { now: start };
+    if (realClock) clock.now = Date.now();
+    this.start = clock.now;
     const policy = testPolicy({
       approverUserIds: APPROVERS,
       approvalsRequired: setup.approvalsRequired,
@@ -853,8 +860,8 @@ const setups: fc.Arbitrary<Setup> = fc.record({
 interface Database {
   /** Whether leases and due times are on the database's own clock, which the test can't move. */
   readonly realClock: boolean;
-  /** Two stores on one empty, migrated database. */
-  open(): Promise<readonly [Store, Store]>;
+  /** Two stores on one empty, migrated database, reading `now` where the database has no clock of its own. */
+  open(now: () => number): Promise<readonly [Store, Store]>;
   /** Empties the database for the next run. */
   close(): Promise<void>;
   teardown(): Promise<void>;
@@ -863,11 +870,15 @@ interface Database {
 function sqliteDatabase(): Database {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-model-'));
   const file = path.join(dir, 'model.sqlite');
-  const stores = [new SqliteStore(file), new SqliteStore(file)] as const;
+  // The store's own clock (leases, due times) is the run's injected one, as the unit tests of the rules do.
+  const clock = { now: () => START };
+  const options = { now: () => clock.now() };
+  const stores = [new SqliteStore(file, options), new SqliteStore(file, options)] as const;
   let admin: BetterSqlite.Database | null = null;
   return {
     realClock: false,
-    async open() {
+    async open(now) {
+      clock.now = now;
       if (!admin) {
         await stores[0].migrate();
         admin = new BetterSqlite(file);
@@ -901,7 +912,7 @@ function postgresDatabase(url: string): Database {
   const admin = new Client({ connectionString: url });
   let ready: Promise<void> | null = null;
   return {
-    realClock: false,
+    realClock: true,
     async open() {
       ready ??= admin.connect().then(() => stores[0].migrate());
       await ready;
@@ -948,8 +959,9 @@ async function runModel(db: Database, numRuns: number): Promise<void> {
       setups,
       fc.commands(steps, { maxCommands: 40, size: 'medium', replayPath: process.env.MODEL_REPLAY }),
       async (setup, commands) => {
-        const stores = await db.open();
-        const w = new World(stores, setup, db.realClock ? Date.now() : START, db.realClock);
+        const clock = { now: START };
+        const stores = await db.open(() => clock.now);
+        const w = new World(stores, setup, clock, db.realClock);
         try {
           await w.begin();
           await fc.asyncModelRun(() => ({ model: {}, real: w }), commands);
