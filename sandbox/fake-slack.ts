@@ -46,6 +46,14 @@ export interface Failure {
   delayMs?: number;
 }
 
+/** Which calls a standing failure applies to; what is left out matches anything. */
+export interface FailureMatch {
+  method?: string;
+  channel?: string;
+  /** The message: a call's `ts` (chat.update) or `thread_ts` (a reply). */
+  ts?: string;
+}
+
 export class FakeSlack extends RecordingServer<RecordedCall> {
   readonly calls: RecordedCall[] = [];
   readonly messages: SlackMessage[] = [];
@@ -71,6 +79,7 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
   private readonly byTs = new Map<string, SlackMessage>();
   private order = 0;
   private readonly failures = new Map<string, Failure[]>();
+  private readonly standing: { where: FailureMatch; failure: Failure }[] = [];
   private seq = 0;
 
   /** Base URL for SLACK_API_URL. */
@@ -90,9 +99,32 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     this.failures.set(method, list);
   }
 
-  /** Forget the failures not yet used: Slack answers normally again. */
+  /**
+   * Fail every call that matches (a method, a channel, a message: `ts` matches `ts` or `thread_ts`) as
+   * described, until cleared (or the returned function is called): an archived channel, a bot removed
+   * from it, a message someone deleted.
+   */
+  failWhere(where: FailureMatch, failure: Failure): () => void {
+    const entry = { where, failure };
+    this.standing.push(entry);
+    return () => {
+      const at = this.standing.indexOf(entry);
+      if (at >= 0) this.standing.splice(at, 1);
+    };
+  }
+
+  /** Delete a message as a person would: it is gone from the channel, and chat.update on it fails. */
+  deleteMessage(channel: string, ts: string): void {
+    const message = this.byTs.get(`${channel}/${ts}`);
+    if (!message) return;
+    this.byTs.delete(`${channel}/${ts}`);
+    this.messages.splice(this.messages.indexOf(message), 1);
+  }
+
+  /** Forget the failures not yet used and the standing ones: Slack answers normally again. */
   clearFailures(): void {
     this.failures.clear();
+    this.standing.length = 0;
   }
 
   /** Start the Socket Mode endpoint (a WebSocket server) that apps.connections.open will hand out. */
@@ -193,7 +225,7 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     const call: RecordedCall = { method, args, authorization: req.headers.authorization, at: Date.now(), hrAt };
     this.calls.push(call);
 
-    const failure = this.failures.get(method)?.shift();
+    const failure = this.failures.get(method)?.shift() ?? this.standingFailure(method, args);
     if (failure) {
       if (failure.delayMs) await new Promise((r) => setTimeout(r, failure.delayMs));
       const headers: Record<string, string> = {};
@@ -209,6 +241,16 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     }
     send(res, 200, this.answer(method, args, req.headers.authorization));
     this.notify(call);
+  }
+
+  private standingFailure(method: string, args: Record<string, unknown>): Failure | undefined {
+    const ts = typeof args.ts === 'string' ? args.ts : typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
+    return this.standing.find(
+      ({ where }) =>
+        (where.method === undefined || where.method === method) &&
+        (where.channel === undefined || where.channel === args.channel) &&
+        (where.ts === undefined || where.ts === ts),
+    )?.failure;
   }
 
   private answer(method: string, args: Record<string, unknown>, authorization?: string): Record<string, unknown> {

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CustomRoute } from '@slack/bolt';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
-import { cannotPostReason } from './blocks/replies';
+import { cannotPostReason, renderPauseAnnouncement } from './blocks/replies';
 import { BotPenguinClient } from './botpenguin/client';
 import type { CheckpointHook } from './checkpoints';
 import type { Config } from './config';
@@ -143,8 +143,8 @@ export function createApp(deps: AppDeps): BotApp {
     now,
     onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
   });
-  const onChange = (requestId: string) => {
-    void sync.request(requestId);
+  const onChange = (requestId: string, change?: 'created') => {
+    void sync.request(requestId, change === 'created' ? 'post' : 'update');
   };
   const directory = new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 });
   const requests = createRequests({
@@ -156,6 +156,17 @@ export function createApp(deps: AppDeps): BotApp {
     now,
     leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
     onChange,
+    onPause: (change) => {
+      if (!change.channelId) return;
+      client.chat
+        .postMessage({ channel: change.channelId, text: renderPauseAnnouncement(change), unfurl_links: false })
+        .catch((error: unknown) =>
+          logger.warn('could not announce the pause in its channel', {
+            channelId: change.channelId,
+            ...errorFields(error),
+          }),
+        );
+    },
     logger,
     checkpoint: deps.checkpoint,
   });
@@ -175,7 +186,7 @@ export function createApp(deps: AppDeps): BotApp {
 
   const listenerDeps: ListenerDeps = {
     requests,
-    posted: (requestId) => sync.request(requestId),
+    posted: (requestId) => sync.request(requestId, 'post'),
     policy: config.policy,
     permalinks: new Permalinks(client, 1_000),
     logger,
@@ -196,13 +207,17 @@ export function createApp(deps: AppDeps): BotApp {
     sweeper,
     sync,
     async start() {
+      // Before anything can claim a DELETE: stricter settings reach the requests already in the store.
+      await requests.applyPolicy();
       if (receiver instanceof HTTPReceiver) {
         server = await receiver.start(config.port);
       } else {
         await app.start();
       }
       sweeper.start();
-      void warnIfQuorumUnreachable(config.policy, directory, logger);
+      // Its own uncached lookup: a group read at start must not stand in for the check at a click.
+      const once = new SlackUsergroupDirectory(client, { ttlMs: 0, now, timeoutMs: 5_000 });
+      void warnIfQuorumUnreachable(config.policy, once, logger);
       void sweeper.sweep();
       const address = server?.address() as AddressInfo | null | undefined;
       return { port: address?.port ?? null };

@@ -141,6 +141,19 @@ const regex = z.string().transform((v, ctx) => {
   }
 });
 
+// The store's settings: all the audit export needs (it must run without the bot's Slack and BotPenguin tokens).
+const storeShape = {
+  DATABASE_URL: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
+  ),
+  SQLITE_PATH: optional(z.string().trim()),
+  DATABASE_POOL_MAX: optional(integer(1, 100)),
+  PGSSL_REJECT_UNAUTHORIZED: optional(strictBool),
+};
+
 const shape = {
   SLACK_BOT_TOKEN: required(token('xoxb-')),
   SLACK_SIGNING_SECRET: optional(z.string().trim()),
@@ -171,15 +184,7 @@ const shape = {
   EXECUTION_DELAY: optional(duration(true)),
   MAX_PENDING_PER_REQUESTER: optional(integer(1, 1000)),
   MAX_DELETIONS_PER_DAY: optional(integer(0, 100_000)),
-  DATABASE_URL: optional(
-    z
-      .string()
-      .trim()
-      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
-  ),
-  SQLITE_PATH: optional(z.string().trim()),
-  DATABASE_POOL_MAX: optional(integer(1, 100)),
-  PGSSL_REJECT_UNAUTHORIZED: optional(strictBool),
+  ...storeShape,
   DRY_RUN: optional(bool),
   PORT: optional(integer(0, 65_535)),
   LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error'], 'must be one of debug, info, warn, error')),
@@ -261,13 +266,23 @@ function secretValues(env: NodeJS.ProcessEnv): string[] {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
+// Messages are ours (never zod's defaults that might quote the input), so no value can leak.
+const errorsOf = (error: z.ZodError): string[] => [
+  ...new Set(error.issues.map((issue) => `${String(issue.path[0] ?? 'config')}: ${issue.message}`)),
+];
+
+function storeSettings(e: z.infer<z.ZodObject<typeof storeShape>>): StoreSettings {
+  return {
+    databaseUrl: e.DATABASE_URL,
+    sqlitePath: e.SQLITE_PATH ?? './data/bp-delete.sqlite',
+    poolMax: e.DATABASE_POOL_MAX ?? 10,
+    sslRejectUnauthorized: e.PGSSL_REJECT_UNAUTHORIZED,
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    // Messages are ours (never zod's defaults that might quote the input), so no value can leak.
-    const errors = parsed.error.issues.map((issue) => `${String(issue.path[0] ?? 'config')}: ${issue.message}`);
-    return { ok: false, errors: [...new Set(errors)] };
-  }
+  if (!parsed.success) return { ok: false, errors: errorsOf(parsed.error) };
   const e = parsed.data;
   const slackApiUrl = e.SLACK_API_URL ?? 'https://slack.com/api/';
   return {
@@ -299,15 +314,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
         maxDeletionsPerDay: e.MAX_DELETIONS_PER_DAY ?? 50,
         dryRun: e.DRY_RUN ?? false,
       },
-      store: {
-        databaseUrl: e.DATABASE_URL,
-        sqlitePath: e.SQLITE_PATH ?? './data/bp-delete.sqlite',
-        poolMax: e.DATABASE_POOL_MAX ?? 10,
-        sslRejectUnauthorized: e.PGSSL_REJECT_UNAUTHORIZED,
-      },
+      store: storeSettings(e),
       port: e.PORT ?? 3000,
       logLevel: e.LOG_LEVEL ?? 'info',
       secrets: secretValues(env),
     },
   };
+}
+
+export type StoreConfigResult =
+  | { ok: true; config: Pick<Config, 'store' | 'secrets'> }
+  | { ok: false; errors: string[] };
+
+/**
+ * Only the store's settings, read and checked as loadConfig reads them, for tools that open the store
+ * without running the bot (the audit export): a missing Slack or BotPenguin token is no problem there.
+ */
+export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env): StoreConfigResult {
+  const parsed = z.object(storeShape).safeParse(env);
+  if (!parsed.success) return { ok: false, errors: errorsOf(parsed.error) };
+  return { ok: true, config: { store: storeSettings(parsed.data), secrets: secretValues(env) } };
 }

@@ -1,6 +1,6 @@
 // Entry point: configuration → store → app → start; SIGTERM/SIGINT stop it gracefully. Runs itself when it
 // is the entry (`node dist/main.js`); the process tests call main() through an entry of their own.
-import 'dotenv/config';
+import fs from 'node:fs';
 import { createApp } from './app';
 import type { CheckpointHook } from './checkpoints';
 import { loadConfig } from './config';
@@ -23,7 +23,18 @@ export interface MainOptions {
   checkpoint?: CheckpointHook;
 }
 
+/**
+ * A `.env` file (local runs) fills in settings the environment lacks. dotenv is loaded only when there is such a
+ * file: a host that sets the environment itself (Heroku) doesn't pay for loading it at every start.
+ */
+function loadDotenv(): void {
+  const file = process.env.DOTENV_CONFIG_PATH ?? '.env';
+  if (!fs.existsSync(file)) return;
+  (require('dotenv') as typeof import('dotenv')).config({ path: file });
+}
+
 export async function main(options: MainOptions = {}): Promise<void> {
+  loadDotenv();
   const loaded = loadConfig(process.env);
   if (!loaded.ok) {
     process.stderr.write(`bp-delete: the configuration has ${loaded.errors.length} problem(s):\n`);
@@ -59,6 +70,12 @@ export async function main(options: MainOptions = {}): Promise<void> {
   if (!token.ok) {
     logger.warn('could not verify the bot token with Slack (auth.test); starting anyway', { error: token.error });
   }
+
+  // A last net only: every piece of background work handles its own failure (logged, retried by the sweeper),
+  // so nothing should get here. If something does, say so rather than let Node end the process mid-way.
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error('unhandled rejection (a bug: background work must handle its own failure)', errorFields(reason));
+  });
 
   const { checkpoint, ...timings } = options;
   if (Object.keys(timings).length > 0 || checkpoint) {

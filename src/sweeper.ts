@@ -52,18 +52,32 @@ export class Sweeper {
   }
 
   private async pass(): Promise<void> {
-    const { store, requests, executor, sync, now, logger } = this.deps;
-    try {
+    const { store, requests, executor, sync, now } = this.deps;
+    // Each step on its own: one that fails (the store away for a moment) doesn't skip the others.
+    await this.step(async () => {
       for (const request of await store.listExpirable(now(), BATCH)) await requests.expire(request);
-      // DELETEs are started, not awaited: one slow BotPenguin call (retries and all) must not hold up expiry,
-      // recovery or messages here. The executor tracks them (idle(), shutdown); a claimed one is not listed again.
-      // Due and stale are the database's to say (its clock), not this instance's.
+    });
+    // DELETEs are started, not awaited: one slow BotPenguin call (retries and all) must not hold up expiry,
+    // recovery or messages here. The executor tracks them (idle(), shutdown); a claimed one is not listed again.
+    // Due and stale are the database's to say (its clock), not this instance's.
+    await this.step(async () => {
       for (const request of await store.listDueForExecution(BATCH)) this.started(executor.run(request.id));
+    });
+    await this.step(async () => {
       for (const request of await store.listStaleExecutions(BATCH)) this.started(executor.recover(request));
-      this.started(executor.settleUncertain());
-      await Promise.all((await store.listOutOfSync(BATCH)).map((request) => sync(request.id)));
+    });
+    this.started(executor.settleUncertain());
+    // Due-time order (a request whose sync keeps failing is pushed back), so nothing waits behind it.
+    await this.step(async () => {
+      await Promise.all((await store.listOutOfSync(BATCH, now())).map((request) => sync(request.id)));
+    });
+  }
+
+  private async step(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
     } catch (error) {
-      logger.warn('sweep failed; will try again', errorFields(error));
+      this.deps.logger.warn('sweep failed; will try again', errorFields(error));
     }
   }
 }

@@ -2,7 +2,7 @@
 import type { Policy } from '../config';
 import { formatDuration } from '../duration';
 import type { Refusal } from '../requests/refusals';
-import type { DeletionRequest, RequestEvent } from '../requests/types';
+import type { DeletionRequest, Pause, RequestEvent } from '../requests/types';
 import { renderThreadReply } from './request-message';
 import { fitLines, mention, safeMrkdwn, slackDate } from './text';
 
@@ -28,6 +28,12 @@ export function renderRefusal(refusal: Refusal, permalink: string | null = null)
       return `:no_entry_sign: You already have ${refusal.max} open deletion requests. Wait for them to be decided, or cancel one, before asking again.`;
     case 'already_open':
       return `:information_source: Customer \`${safeMrkdwn(refusal.existing.customerId, 80)}\` already has an open request (\`${refusal.existing.id}\`, ${stateWord(refusal.existing)}, asked by ${mention(refusal.existing.requesterId)}): ${link(permalink, 'see the request')}.`;
+    case 'already_open_elsewhere':
+      return `:information_source: Customer \`${safeMrkdwn(refusal.customerId, 80)}\` already has an open request, \`${refusal.requestId}\`, in another channel, so no new one was made. An authorized approver can end it from here with \`/bp-delete deny ${refusal.requestId} [reason]\`, then ask again.`;
+    case 'needs_request_id':
+      return `:warning: Usage: \`/bp-delete ${refusal.subcommand} &lt;request-id&gt;${refusal.subcommand === 'deny' ? ' [reason]' : ''}\` (the id looks like \`R7K2M9QXAB\`).`;
+    case 'only_requester_or_approver_cancels':
+      return ':no_entry_sign: Only the person who asked, or an authorized approver, can cancel this request. Nothing was changed.';
     case 'self_approval':
       return ':no_entry_sign: You can’t approve your own request: a second person has to.';
     case 'not_approver':
@@ -68,7 +74,35 @@ export function cannotPostReason(slackError: string): string {
   return `The approval message could not be posted in this channel (Slack said \`${safeMrkdwn(slackError, 60)}\`), so the request was withdrawn and nothing will be deleted. ${hint}`;
 }
 
-export function renderHelp(settings: Policy): string {
+/** The pause as one line: on `help`, and in the pause answers. */
+export function renderPause(pause: Pause): string {
+  return `:double_vertical_bar: *DELETEs are paused* by ${mention(pause.by)}${pause.reason ? `: ${safeMrkdwn(pause.reason, 300)}` : ''} (${slackDate(pause.at)}) — DELETEs wait; approvals are still recorded. An approver resumes them with \`/bp-delete resume\`.`;
+}
+
+/** What the channel where `pause` or `resume` was typed is told (a message everyone there sees). */
+export function renderPauseAnnouncement(change: { paused: boolean; by: string; reason: string | null }): string {
+  return change.paused
+    ? `:double_vertical_bar: ${mention(change.by)} paused every DELETE of \`/bp-delete\`${change.reason ? `: ${safeMrkdwn(change.reason, 300)}` : ''}. Approvals are still recorded; no customer is deleted until an approver types \`/bp-delete resume\`.`
+    : `:arrow_forward: ${mention(change.by)} resumed the DELETEs of \`/bp-delete\`: approved requests that are due go ahead now.`;
+}
+
+export function renderPauseAnswer(paused: boolean, changed: boolean, pause: Pause | null): string {
+  if (paused) {
+    return changed
+      ? ':double_vertical_bar: Every DELETE is paused, on every instance. This channel was told; the open requests say so.'
+      : `:information_source: DELETEs were already paused. ${pause ? renderPause(pause) : ''}`.trim();
+  }
+  return changed
+    ? ':arrow_forward: DELETEs are resumed: approved requests that are due go ahead now. This channel was told.'
+    : ':information_source: DELETEs were not paused; nothing changed.';
+}
+
+/** `/bp-delete deny|cancel <id>` done: no channel named, since the request's may be private. */
+export function renderClosedByCommand(request: DeletionRequest): string {
+  return `:white_check_mark: Request \`${request.id}\` (customer \`${safeMrkdwn(request.customerId, 80)}\`) is ${stateWord(request)}; nothing will be deleted. Its message and thread say who did it and from where.`;
+}
+
+export function renderHelp(settings: Policy, pause: Pause | null = null): string {
   const approvers = [
     ...settings.approverUserIds.map(mention),
     ...settings.approverUsergroupIds.map((g) => `<!subteam^${g}>`),
@@ -78,6 +112,9 @@ export function renderHelp(settings: Policy): string {
     '• `/bp-delete &lt;customer_id&gt; [reason]`: ask for a deletion; an approval message is posted here.',
     '• `/bp-delete status &lt;request-id|customer-id&gt;`: the state and history of a request.',
     '• `/bp-delete list`: the open requests in this channel.',
+    '• `/bp-delete deny &lt;request-id&gt; [reason]`: an approver denies a request, from any channel.',
+    '• `/bp-delete cancel &lt;request-id&gt;`: the requester or an approver cancels a request, from any channel.',
+    '• `/bp-delete pause [reason]`, `/bp-delete resume`: an approver stops or restarts every DELETE (approvals are still recorded).',
     '• `/bp-delete close &lt;request-id&gt; deleted|kept [note]`: approvers settle a request whose outcome is uncertain.',
     '• `/bp-delete help`: this text.',
     '',
@@ -89,6 +126,7 @@ export function renderHelp(settings: Policy): string {
     lines.push(`*Delay before the DELETE:* ${formatDuration(settings.executionDelayMs)} (it can be aborted meanwhile)`);
   }
   if (settings.dryRun) lines.push('*DRY RUN is on:* nothing is really deleted.');
+  if (pause) lines.push(renderPause(pause));
   return lines.join('\n');
 }
 

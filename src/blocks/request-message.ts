@@ -102,6 +102,20 @@ export function outcomeLine(request: DeletionRequest): string | null {
   }
 }
 
+/** Bot-written detail with `@U123` user ids: escaped, then the ids become mentions. */
+const withMentions = (text: string, max: number) =>
+  safeMrkdwn(text, max).replace(/@(U[A-Z0-9]{2,30})\b/g, (_m, id: string) => mention(id));
+
+/** "Paused by @x: reason — DELETEs wait", on the requests a pause holds (pending and approved). */
+export function pauseLine(request: DeletionRequest): string | null {
+  const p = request.pause;
+  if (!p || (request.state !== 'pending' && request.state !== 'approved')) return null;
+  return `:double_vertical_bar: Paused by ${mention(p.by)}${p.reason ? `: ${safeMrkdwn(p.reason, 300)}` : ''} — DELETEs wait until an approver types \`/bp-delete resume\``;
+}
+
+/** " from #channel" when a deny or cancel was typed in another channel than the request's. */
+const fromWhere = (request: DeletionRequest) => (request.closedFrom ? ` from <#${request.closedFrom}>` : '');
+
 function statusLine(request: DeletionRequest, now: number): string {
   let line = STATE_LINES[request.state];
   if (isAbortable(request, now) && request.executeAt !== null) {
@@ -110,12 +124,14 @@ function statusLine(request: DeletionRequest, now: number): string {
   if (['denied', 'cancelled', 'aborted'].includes(request.state)) {
     if (request.closedBy) {
       const verb = request.state === 'denied' ? 'Denied' : request.state === 'cancelled' ? 'Cancelled' : 'Aborted';
-      line = `${line.split(' ')[0]} ${verb} by ${mention(request.closedBy)}, nothing was deleted`;
+      line = `${line.split(' ')[0]} ${verb} by ${mention(request.closedBy)}${fromWhere(request)}, nothing was deleted`;
     }
     if (request.closeReason) line += `\n${safeQuote(request.closeReason, 1000)}`;
   }
   const outcome = outcomeLine(request);
   if (outcome) line += `\n${outcome}`;
+  const paused = pauseLine(request);
+  if (paused) line += `\n${paused}`;
   if (request.finishedAt && !['pending', 'approved', 'executing'].includes(request.state)) {
     line += `\n_${slackDate(request.finishedAt)}_`;
   }
@@ -254,6 +270,7 @@ export function renderFallbackText(request: DeletionRequest, now: number): strin
   const sentences = [
     `${request.dryRun ? 'DRY RUN, nothing will really be deleted. ' : ''}Request ${request.id} to delete BotPenguin customer ${safeMrkdwn(request.customerId, 200)}, asked by ${mention(request.requesterId)}.`,
     fallbackStatus(request, now),
+    fallbackPause(request),
     fallbackApprovals(request, now),
     request.reason
       ? `Reason for the request: ${quoted(request.reason, 1200)}.`
@@ -261,6 +278,12 @@ export function renderFallbackText(request: DeletionRequest, now: number): strin
     fallbackPreview(request),
   ];
   return fitMrkdwn(sentences.filter((s) => s !== '').join(' '), TEXT_LIMIT);
+}
+
+function fallbackPause(request: DeletionRequest): string {
+  const p = request.pause;
+  if (!p || (request.state !== 'pending' && request.state !== 'approved')) return '';
+  return `DELETEs are paused by ${mention(p.by)}${p.reason ? `, because ${quoted(p.reason, 300)}` : ''}: no DELETE is sent until an approver resumes.`;
 }
 
 function fallbackApprovals(request: DeletionRequest, now: number): string {
@@ -275,7 +298,7 @@ function fallbackApprovals(request: DeletionRequest, now: number): string {
 }
 
 function fallbackStatus(request: DeletionRequest, now: number): string {
-  const by = request.closedBy ? ` by ${mention(request.closedBy)}` : '';
+  const by = request.closedBy ? ` by ${mention(request.closedBy)}${fromWhere(request)}` : '';
   const verb = request.state === 'denied' ? 'denied' : request.state === 'cancelled' ? 'cancelled' : 'aborted';
   const why = request.closeReason ? ` Why it was ${verb}: ${quoted(request.closeReason, 600)}.` : '';
   const finished = request.finishedAt ? ` (${slackDate(request.finishedAt)})` : '';
@@ -377,12 +400,22 @@ function threadReply(event: RequestEvent, request: DeletionRequest): string {
       // Said as it was then: by the time the reply is posted, a settle check may have decided it.
       return `${dry}:warning: BotPenguin's answer to the DELETE of ${code(request.customerId)} is unknown: the customer *may have been deleted*. The bot looks it up again; an approver can settle it with \`/bp-delete close ${request.id} deleted|kept\`. ${mention(request.requesterId)}`;
     case 'denied':
-      return `${dry}:no_entry: ${who} denied the request; nothing was deleted. ${mention(request.requesterId)}${detail}`;
+      return `${dry}:no_entry: ${who} denied the request${fromWhere(request)}; nothing was deleted. ${mention(request.requesterId)}${detail}`;
     case 'cancelled':
-      return `${dry}:leftwards_arrow_with_hook: ${who} cancelled the request; nothing was deleted.`;
+      return `${dry}:leftwards_arrow_with_hook: ${who} cancelled the request${event.actorId ? fromWhere(request) : ''}; nothing was deleted.`;
     case 'expired':
-      return `${dry}:alarm_clock: The request expired without enough approvals; nothing was deleted. ${mention(request.requesterId)}`;
+      return event.detail
+        ? `${dry}:alarm_clock: ${withMentions(event.detail, 1000)} ${mention(request.requesterId)}`
+        : `${dry}:alarm_clock: The request expired without enough approvals; nothing was deleted. ${mention(request.requesterId)}`;
     case 'aborted':
       return `${dry}:octagonal_sign: ${who} aborted the deletion before it was sent; nothing was deleted. ${mention(request.requesterId)}`;
+    case 'reopened':
+      return `${dry}:leftwards_arrow_with_hook: ${withMentions(event.detail ?? 'Back to waiting for approval.', 1000)} ${mention(request.requesterId)}`;
+    case 'policy':
+      return `${dry}:scales: ${withMentions(event.detail ?? 'Stricter settings now apply to this request.', 1000)}`;
+    case 'paused':
+      return `${dry}:double_vertical_bar: ${who} paused every DELETE; this request's DELETE waits until an approver resumes.${detail}`;
+    case 'resumed':
+      return `${dry}:arrow_forward: ${who} resumed DELETEs; this request goes on.`;
   }
 }

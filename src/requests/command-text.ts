@@ -6,6 +6,10 @@ export type ParsedCommand =
   | { kind: 'status'; target: string | null }
   /** `close <request-id> deleted|kept [note]`; null parts when missing or not understood. */
   | { kind: 'close'; requestId: string | null; verdict: 'deleted' | 'kept' | null; note: string }
+  | { kind: 'pause'; reason: string | null }
+  | { kind: 'resume' }
+  | { kind: 'deny'; requestId: string | null; reason: string | null }
+  | { kind: 'cancel'; requestId: string | null }
   | { kind: 'request'; customerId: string; reason: string };
 
 /** Longest reason kept; Slack's own command text limit is lower, this guards the store. */
@@ -30,6 +34,14 @@ export function parseCommand(text: string): ParsedCommand {
       verdict: v === 'deleted' || v === 'kept' ? v : null,
       note: Array.from(note.trim()).slice(0, MAX_REASON_LENGTH).join(''),
     };
+  }
+  const reason = (text: string) => Array.from(text).slice(0, MAX_REASON_LENGTH).join('') || null;
+  if (word === 'pause') return { kind: 'pause', reason: reason(rest) };
+  if (word === 'resume') return { kind: 'resume' };
+  if (word === 'deny' || word === 'cancel') {
+    const [, id = '', why = ''] = /^(\S*)\s*([\s\S]*)$/.exec(rest) ?? [];
+    const requestId = isRequestId(id) ? id.toUpperCase() : null;
+    return word === 'deny' ? { kind: 'deny', requestId, reason: reason(why.trim()) } : { kind: 'cancel', requestId };
   }
   return { kind: 'request', customerId: first, reason: Array.from(rest).slice(0, MAX_REASON_LENGTH).join('') };
 }

@@ -5,19 +5,26 @@ import type { Policy } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { isRequestId, isValidCustomerId, parseCommand } from './command-text';
+import type { Controls } from './controls';
+import type { Decisions } from './decisions';
 import type { Permissions } from './permissions';
 import type { ChangeNotifier } from './ports';
 import type { Previewer } from './preview';
 import { type Refusal, type Result, refuse } from './refusals';
-import type { Actor, DeletionRequest, RequestEvent } from './types';
+import type { Actor, DeletionRequest, Pause, RequestEvent } from './types';
 import { OPEN_STATES } from './types';
 
 export type CommandResult =
-  | { kind: 'help' }
+  | { kind: 'help'; pause: Pause | null }
+  | { kind: 'paused'; changed: boolean; pause: Pause | null }
+  | { kind: 'resumed'; changed: boolean }
+  /** Denied or cancelled by `/bp-delete deny|cancel <id>`, maybe from another channel. */
+  | { kind: 'closed'; request: DeletionRequest }
   | { kind: 'created'; request: DeletionRequest }
   | { kind: 'list'; requests: DeletionRequest[] }
   | { kind: 'status'; request: DeletionRequest; events: RequestEvent[] }
-  | { kind: 'closed'; request: DeletionRequest }
+  /** An uncertain request settled by `/bp-delete close <id> deleted|kept`. */
+  | { kind: 'settled'; request: DeletionRequest }
   | { kind: 'refused'; refusal: Refusal };
 
 export interface CommandsDeps {
@@ -31,13 +38,8 @@ export interface CommandsDeps {
   logger: Logger;
   /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
   checkpoint?: CheckpointHook;
-  /** `close`: settles an uncertain request by an approver's word (Decisions.closeUncertain). */
-  closeUncertain: (
-    requestId: string,
-    actor: Actor,
-    verdict: 'deleted' | 'kept',
-    note: string,
-  ) => Promise<Result<DeletionRequest>>;
+  decisions: Decisions;
+  controls: Controls;
 }
 
 export class Commands {
@@ -47,15 +49,33 @@ export class Commands {
     const parsed = parseCommand(text);
     switch (parsed.kind) {
       case 'help':
-        return { kind: 'help' };
+        return { kind: 'help', pause: await this.deps.controls.current() };
+      case 'pause': {
+        const r = await this.deps.controls.pause(actor, parsed.reason);
+        return r.ok ? { kind: 'paused', ...r.value } : { kind: 'refused', refusal: r.refusal };
+      }
+      case 'resume': {
+        const r = await this.deps.controls.resume(actor);
+        return r.ok ? { kind: 'resumed', changed: r.value.changed } : { kind: 'refused', refusal: r.refusal };
+      }
+      case 'deny':
+      case 'cancel': {
+        if (!parsed.requestId)
+          return { kind: 'refused', refusal: { kind: 'needs_request_id', subcommand: parsed.kind } };
+        const r =
+          parsed.kind === 'deny'
+            ? await this.deps.decisions.denyById(parsed.requestId, actor, parsed.reason)
+            : await this.deps.decisions.cancelById(parsed.requestId, actor);
+        return r.ok ? { kind: 'closed', request: r.value } : { kind: 'refused', refusal: r.refusal };
+      }
       case 'list':
         return this.list(actor);
       case 'status':
         return this.status(actor, parsed.target);
       case 'close': {
         if (!parsed.requestId || !parsed.verdict) return { kind: 'refused', refusal: { kind: 'close_usage' } };
-        const result = await this.deps.closeUncertain(parsed.requestId, actor, parsed.verdict, parsed.note);
-        return result.ok ? { kind: 'closed', request: result.value } : { kind: 'refused', refusal: result.refusal };
+        const result = await this.deps.decisions.closeUncertain(parsed.requestId, actor, parsed.verdict, parsed.note);
+        return result.ok ? { kind: 'settled', request: result.value } : { kind: 'refused', refusal: result.refusal };
       }
       case 'request': {
         const result = await this.create(actor, parsed.customerId, parsed.reason);
@@ -118,9 +138,14 @@ export class Commands {
       { maxOpenPerRequester: policy.maxPendingPerRequester },
     );
     if (!created.created) {
-      return 'existing' in created
-        ? refuse({ kind: 'already_open', existing: created.existing })
-        : refuse({ kind: 'too_many_pending', max: created.tooManyOpen.max });
+      if (!('existing' in created)) return refuse({ kind: 'too_many_pending', max: created.tooManyOpen.max });
+      const { existing } = created;
+      // Another channel's request (maybe a private one): its id and how to end it, nothing else of it.
+      return refuse(
+        existing.channelId === channelId
+          ? { kind: 'already_open', existing }
+          : { kind: 'already_open_elsewhere', requestId: existing.id, customerId: existing.customerId },
+      );
     }
     this.deps.checkpoint?.('after-request-stored');
     const request = created.request;
@@ -131,20 +156,22 @@ export class Commands {
       channelId,
       state: request.state,
     });
-    this.deps.onChange(request.id);
+    this.deps.onChange(request.id, 'created');
     this.lookUpPreview(request);
     return { ok: true, value: request };
   }
 
+  /** Started after the current answer has been sent: a lookup's first page request is not ack work. */
   private lookUpPreview(request: DeletionRequest): void {
     const { previewer, store, logger } = this.deps;
     if (!previewer) return;
-    previewer
-      .lookup(request.customerId)
+    const { id, customerId } = request;
+    new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => previewer.lookup(customerId))
       .then(async (preview) => {
-        await store.setPreview(request.id, preview);
-        this.deps.onChange(request.id);
+        await store.setPreview(id, preview);
+        this.deps.onChange(id);
       })
-      .catch((error: unknown) => logger.warn('preview failed', { requestId: request.id, error: String(error) }));
+      .catch((error: unknown) => logger.warn('preview failed', { requestId: id, error: String(error) }));
   }
 }

@@ -27,13 +27,16 @@ export interface DecisionsDeps {
 export class Decisions {
   constructor(private readonly deps: DecisionsDeps) {}
 
-  /** Find the request a click names, and check the click comes from where the request lives. */
-  private async locate(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
+  /**
+   * Find the request a click names, and check the click comes from where the request lives. `anyChannel`:
+   * a command that names the request by id (`/bp-delete deny <id>`) may come from any channel of the team.
+   */
+  private async locate(requestId: string, actor: Actor, anyChannel = false): Promise<Result<DeletionRequest>> {
     const request = isRequestId(requestId) ? await this.deps.store.getRequest(requestId) : null;
     if (!request) return refuse({ kind: 'unknown_request' });
     if (
       // A click that names no channel can't be tied to the request's message: refused, not waved through.
-      actor.channelId !== request.channelId ||
+      (!anyChannel && actor.channelId !== request.channelId) ||
       (actor.teamId !== undefined && request.teamId !== '' && actor.teamId !== request.teamId)
     ) {
       return refuse({ kind: 'wrong_place' });
@@ -55,17 +58,29 @@ export class Decisions {
     const notApprover = await this.mayApprove(actor.userId);
     if (notApprover) return refuse(notApprover);
     if (request.approvals.some((a) => a.userId === actor.userId)) return refuse({ kind: 'already_approved' });
+    // Earlier approvals count only if their givers are still approvers. The store is told whom NOT to
+    // count, so an approval racing this one still counts.
+    const earlier = await Promise.all(
+      request.approvals.map(async (a) => [a.userId, await this.deps.permissions.approverMembership(a.userId)] as const),
+    );
+    // A group Slack can't read now: refuse (fail closed) rather than drop approvals that may still count.
+    if (earlier.some(([, m]) => m === 'unknown')) return refuse({ kind: 'directory_unavailable' });
+    const notCounted = earlier.filter(([, m]) => m === 'not_member').map(([u]) => u);
+    const required = Math.max(request.approvalsRequired, policy.approvalsRequired);
     // Refuse the last approval up front when the day's limit is already spent, so the approver is told
     // why; Store.claimExecution is what guarantees the limit when approvals race.
-    const last = request.approvals.length + 1 >= request.approvalsRequired;
-    if (last && !request.dryRun) {
+    const last = request.approvals.length - notCounted.length + 1 >= required;
+    if (last && !request.dryRun && !policy.dryRun) {
       const dayStart = startOfUtcDay(now());
       if ((await store.countDeletionsSince(dayStart)) >= policy.maxDeletionsPerDay) {
         return refuse({ kind: 'daily_limit', max: policy.maxDeletionsPerDay, resetsAt: dayStart + 86_400_000 });
       }
     }
 
-    const result = await store.addApproval(request.id, actor.userId, now(), policy.executionDelayMs);
+    const result = await store.addApproval(request.id, actor.userId, now(), policy.executionDelayMs, {
+      approvalsRequired: policy.approvalsRequired,
+      notCounted,
+    });
     switch (result.result) {
       case 'duplicate':
         return refuse({ kind: 'already_approved' });
@@ -102,6 +117,34 @@ export class Decisions {
     const allowed = await this.checkDeny(requestId, actor);
     if (!allowed.ok) return allowed;
     return this.close(allowed.value, ['pending'], 'denied', actor.userId, reason);
+  }
+
+  /** `/bp-delete deny <id> [reason]`: an approver, from any channel; the request's message says from where. */
+  async denyById(requestId: string, actor: Actor, reason: string | null): Promise<Result<DeletionRequest>> {
+    const found = await this.locate(requestId, actor, true);
+    if (!found.ok) return found;
+    const request = found.value;
+    if (!isDecidable(request, this.deps.now())) return refuse(stateRefusal(request, this.deps.now));
+    const notApprover = await this.mayApprove(actor.userId);
+    if (notApprover) return refuse(notApprover);
+    return this.close(request, ['pending'], 'denied', actor.userId, reason, elsewhere(request, actor));
+  }
+
+  /** `/bp-delete cancel <id>`: the requester or an approver, from any channel. */
+  async cancelById(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
+    const found = await this.locate(requestId, actor, true);
+    if (!found.ok) return found;
+    const request = found.value;
+    if (request.requesterId !== actor.userId) {
+      const notApprover = await this.mayApprove(actor.userId);
+      if (notApprover) {
+        return refuse(
+          notApprover.kind === 'not_approver' ? { kind: 'only_requester_or_approver_cancels' } : notApprover,
+        );
+      }
+    }
+    if (!isDecidable(request, this.deps.now())) return refuse(stateRefusal(request, this.deps.now));
+    return this.close(request, ['pending'], 'cancelled', actor.userId, null, elsewhere(request, actor));
   }
 
   async cancel(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
@@ -229,6 +272,7 @@ export class Decisions {
     to: 'denied' | 'cancelled' | 'aborted',
     userId: string,
     reason: string | null,
+    closedFrom: string | null = null,
   ): Promise<Result<DeletionRequest>> {
     const at = this.deps.now();
     const kind = to;
@@ -236,7 +280,7 @@ export class Decisions {
       request.id,
       from,
       to,
-      { closedBy: userId, closeReason: reason, finishedAt: at },
+      { closedBy: userId, closeReason: reason, finishedAt: at, ...(closedFrom ? { closedFrom } : {}) },
       { kind, actorId: userId, detail: reason, at },
     );
     if (!done) {
@@ -248,8 +292,13 @@ export class Decisions {
       customerId: request.customerId,
       userId,
       state: to,
+      fromChannelId: closedFrom ?? undefined,
     });
     this.deps.onChange(request.id);
     return { ok: true, value: done };
   }
 }
+
+/** The channel a command came from, when it is not the request's own (the message says so). */
+const elsewhere = (request: DeletionRequest, actor: Actor): string | null =>
+  actor.channelId && actor.channelId !== request.channelId ? actor.channelId : null;

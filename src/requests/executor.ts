@@ -3,8 +3,10 @@
 // the database's; the claim's token (deleteStarts) fences a holder off once another took over. An answer
 // that never came is recorded as uncertain, then settled by looking the customer up again.
 import type { CheckpointHook } from '../checkpoints';
+import type { Policy } from '../config';
 import { errorFields, type Logger } from '../logger';
 import type { Store } from '../store/types';
+import type { Membership } from './permissions';
 import type { ChangeNotifier, DeleteResult, Deleter } from './ports';
 import { customerChanged, type Previewer } from './preview';
 import { Scheduler } from './scheduler';
@@ -28,11 +30,18 @@ export interface ExecutorDeps {
    */
   leaseMs: number;
   maxDeletionsPerDay: number;
+  /** This instance's settings: a stricter DRY_RUN or APPROVALS_REQUIRED applies to older requests too. */
+  policy: Pick<Policy, 'dryRun' | 'approvalsRequired'>;
+  /** Whether someone is (still) an approver (Permissions, group lookups cached 60 s). */
+  approverMembership: (userId: string) => Promise<Membership>;
   onChange: ChangeNotifier;
   logger: Logger;
   /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
   checkpoint?: CheckpointHook;
 }
+
+/** Attempts at recording a DELETE's outcome before giving up (recovery then re-sends it). */
+const PERSIST_ATTEMPTS = 20;
 
 export const startOfUtcDay = (ms: number) => ms - (ms % 86_400_000);
 
@@ -84,14 +93,39 @@ export class Executor {
   }
 
   private async runNow(requestId: string): Promise<void> {
-    const { store, now } = this.deps;
+    const { store, now, policy, logger } = this.deps;
     if (!this.accepting) return;
+    const due = await store.getRequest(requestId);
+    if (!due || due.state !== 'approved' || (due.executeAt ?? 0) > now()) return;
+    // An approval counts only if its giver is still an approver when the DELETE is claimed.
+    const notCounted = await this.formerApprovers(due.approvals.map((a) => a.userId));
+    if (notCounted === null) {
+      logger.warn('could not check the approvers of a due DELETE; will try again', { requestId });
+      return; // it stays approved and due: the sweeper tries again
+    }
     const claim = await store.claimExecution(requestId, {
       now: now(),
       leaseMs: this.deps.leaseMs,
       dayStart: startOfUtcDay(now()),
       maxPerDay: this.deps.maxDeletionsPerDay,
+      dryRun: policy.dryRun,
+      approvalsRequired: policy.approvalsRequired,
+      notCounted,
     });
+    if (claim.result === 'paused') {
+      logger.debug('DELETE waits: DELETEs are paused', { requestId, pausedBy: claim.request.pause?.by });
+      return;
+    }
+    if (claim.result === 'reopened') {
+      logger.warn('approved request back to pending: too few valid approvals', {
+        requestId,
+        approvals: claim.request.approvals.length,
+        approvalsRequired: claim.request.approvalsRequired,
+        notCounted,
+      });
+      this.deps.onChange(requestId);
+      return;
+    }
     // The store decides whether it is approved and due, so this is the only check.
     if (claim.result === 'daily_limit') {
       await this.finish(claim.request, null, {
@@ -108,6 +142,13 @@ export class Executor {
     await this.send(claimed);
   }
 
+  /** Of these approvers, those who no longer are; null when the directory can't say (try again later). */
+  private async formerApprovers(userIds: string[]): Promise<string[] | null> {
+    const answers = await Promise.all(userIds.map(async (u) => [u, await this.deps.approverMembership(u)] as const));
+    if (answers.some(([, m]) => m === 'unknown')) return null;
+    return answers.filter(([, m]) => m === 'not_member').map(([u]) => u);
+  }
+
   /** Take over an executing request whose DELETE never got its answer recorded (its owner died). */
   recover(request: DeletionRequest): Promise<void> {
     return this.track(this.recoverNow(request));
@@ -122,6 +163,8 @@ export class Executor {
       // on the database's clock (ours may be off), in the same step as the take-over.
       const current = await store.getRequest(request.id);
       if (!current || current.state !== 'executing' || current.deleteStarts !== request.deleteStarts) return;
+      // A re-send is a DELETE too: it waits while DELETEs are paused (the lease stays run out for later).
+      if (await store.getPause()) return;
       // Conditional on the lease having run out and on nobody having taken over since we looked.
       const claimed = await store.takeOverExecution(request.id, {
         now: now(),
@@ -196,12 +239,16 @@ export class Executor {
   private async sendClaimed(request: DeletionRequest): Promise<void> {
     const { deps } = this;
     const token = request.deleteStarts;
-    if (request.dryRun) {
+    // Either is enough: a request asked under DRY_RUN, or an instance that now runs with it.
+    if (request.dryRun || deps.policy.dryRun) {
       await this.finish(request, token, {
         ok: true,
         kind: 'dry_run',
         said: 'bot',
-        message: 'DRY RUN: no DELETE was sent.',
+        message:
+          request.deleteStarts > 1
+            ? 'DRY RUN: no DELETE was re-sent (an attempt before a restart may have reached BotPenguin).'
+            : 'DRY RUN: no DELETE was sent.',
       });
       return;
     }
@@ -227,6 +274,23 @@ export class Executor {
     await this.finish(request, token, toOutcome(result, request.deleteStarts > 1));
   }
 
+  /** `write`, tried again with backoff (about 80 s in all) while it fails. */
+  private async persist<T>(requestId: string, write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (attempt >= PERSIST_ATTEMPTS) throw error;
+        this.deps.logger.warn('could not record the outcome; will try again', {
+          requestId,
+          attempt,
+          ...errorFields(error),
+        });
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
   /**
    * Record the outcome: of the execution we hold with `token` (refused, and logged, when another instance
    * took it over meanwhile), or of a claim that never started (null: approved → failed).
@@ -237,10 +301,13 @@ export class Executor {
     const to = stateFor(outcome);
     const patch = { outcome, finishedAt: at, leaseUntil: null };
     const event = { kind: eventFor(to), actorId: null, detail: outcome.message, at } as const;
-    const done =
+    // The answer is known only here: a store that fails for a moment (a failover) must not lose it, or
+    // recovery would send the DELETE again. Tried again while our lease heartbeat keeps the request ours.
+    const done = await this.persist(request.id, () =>
       token === null
-        ? await store.transition(request.id, ['approved'], to, patch, event)
-        : await store.finishExecution(request.id, token, to, patch, event);
+        ? store.transition(request.id, ['approved'], to, patch, event)
+        : store.finishExecution(request.id, token, to, patch, event),
+    );
     if (!done && token !== null) {
       logger.warn('outcome not recorded: this execution was taken over by another holder', {
         requestId: request.id,

@@ -5,11 +5,12 @@ import type { Policy } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { type CommandResult, Commands } from './commands';
+import { Controls } from './controls';
 import { Decisions } from './decisions';
 import { Executor } from './executor';
 import { newRequestId } from './ids';
 import { Permissions } from './permissions';
-import type { ChangeNotifier, Deleter, Directory } from './ports';
+import type { ChangeNotifier, Deleter, Directory, PauseNotifier } from './ports';
 import type { Previewer } from './preview';
 import type { Result } from './refusals';
 import type { Actor, DeletionRequest } from './types';
@@ -24,6 +25,8 @@ export interface RequestsDeps {
   /** How long an execution's lease lasts without renewal (see Executor). */
   leaseMs: number;
   onChange: ChangeNotifier;
+  /** DELETEs paused or resumed: the Slack layer announces it where it was typed. */
+  onPause?: PauseNotifier;
   logger: Logger;
   newId?: () => string;
   /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
@@ -47,6 +50,11 @@ export interface Requests {
   withdraw(requestId: string, reason: string): Promise<boolean>;
   /** Mark a pending request whose time ran out (the sweeper calls this). */
   expire(request: DeletionRequest): Promise<boolean>;
+  /**
+   * At start: a stricter DRY_RUN or APPROVALS_REQUIRED of this instance reaches every pending and approved
+   * request in the store (marked there, so instances with older settings see it too).
+   */
+  applyPolicy(): Promise<void>;
   /** Sends the DELETEs, holds the delay timers; app.ts drives its lifecycle, the sweeper its backstop. */
   readonly executor: Executor;
 }
@@ -59,6 +67,9 @@ export function createRequests(deps: RequestsDeps): Requests {
     now: deps.now,
     leaseMs: deps.leaseMs,
     maxDeletionsPerDay: deps.policy.maxDeletionsPerDay,
+    policy: deps.policy,
+    // Late-bound: Permissions is built below, and is the one place that decides who is an approver.
+    approverMembership: (userId) => permissions.approverMembership(userId),
     onChange: deps.onChange,
     logger: deps.logger,
     checkpoint: deps.checkpoint,
@@ -74,7 +85,18 @@ export function createRequests(deps: RequestsDeps): Requests {
     logger: deps.logger,
     checkpoint: deps.checkpoint,
   });
+  const controls = new Controls({
+    store: deps.store,
+    permissions,
+    executor,
+    now: deps.now,
+    onChange: deps.onChange,
+    onPause: deps.onPause ?? (() => undefined),
+    logger: deps.logger,
+  });
   const commands = new Commands({
+    decisions,
+    controls,
     store: deps.store,
     permissions,
     policy: deps.policy,
@@ -84,7 +106,6 @@ export function createRequests(deps: RequestsDeps): Requests {
     onChange: deps.onChange,
     logger: deps.logger,
     checkpoint: deps.checkpoint,
-    closeUncertain: (requestId, actor, verdict, note) => decisions.closeUncertain(requestId, actor, verdict, note),
   });
   return {
     command: (actor, text) => commands.command(actor, text),
@@ -97,6 +118,18 @@ export function createRequests(deps: RequestsDeps): Requests {
     find: (requestId) => decisions.find(requestId),
     withdraw: (requestId, reason) => decisions.withdraw(requestId, reason),
     expire: (request) => decisions.expire(request),
+    async applyPolicy() {
+      const { dryRun, approvalsRequired } = deps.policy;
+      const changed = await deps.store.applyPolicyFloor({ dryRun, approvalsRequired, at: deps.now() });
+      if (changed.length > 0) {
+        deps.logger.warn('stricter settings applied to open requests', {
+          dryRun,
+          approvalsRequired,
+          requests: changed,
+        });
+      }
+      for (const id of changed) deps.onChange(id);
+    },
     executor,
   };
 }

@@ -60,5 +60,16 @@ export interface Directory {
   usergroupMembers(groupId: string): Promise<ReadonlySet<string>>;
 }
 
-/** Told after every change the channel should see; must not throw. */
-export type ChangeNotifier = (requestId: string) => void;
+/**
+ * Told after every change the channel should see; must not throw. `created`: a new request, whose approval
+ * message goes out ahead of other Slack work.
+ */
+export type ChangeNotifier = (requestId: string, change?: 'created') => void;
+
+/** DELETEs were paused or resumed: the Slack layer says so in the channel where it was typed. Must not throw. */
+export type PauseNotifier = (change: {
+  paused: boolean;
+  by: string;
+  reason: string | null;
+  channelId: string | null;
+}) => void;

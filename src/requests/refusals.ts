@@ -12,6 +12,10 @@ export type Refusal =
   | { kind: 'directory_unavailable' }
   | { kind: 'too_many_pending'; max: number }
   | { kind: 'already_open'; existing: DeletionRequest }
+  /** The open request lives in another channel (maybe private): only its id, nothing else of it. */
+  | { kind: 'already_open_elsewhere'; requestId: string; customerId: string }
+  | { kind: 'needs_request_id'; subcommand: 'deny' | 'cancel' }
+  | { kind: 'only_requester_or_approver_cancels' }
   | { kind: 'self_approval' }
   | { kind: 'not_approver' }
   | { kind: 'already_approved' }

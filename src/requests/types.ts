@@ -5,6 +5,8 @@
  * uncertain → failed (BotPenguin still lists the customer) | succeeded / failed (an approver closes it)
  * pending → denied | cancelled | expired
  * approved (during EXECUTION_DELAY) → aborted
+ * approved → pending (its valid approvals fell below the quorum when the DELETE was claimed)
+ * approved → expired (its time ran out while DELETEs were paused)
  */
 export type RequestState =
   | 'pending'
@@ -105,6 +107,18 @@ export interface DeletionRequest {
   version: number;
   messageVersion: number;
   finishedAt: number | null;
+  /** Where a deny or cancel typed as a command came from, when not the request's own channel. */
+  closedFrom?: string | null;
+  /** DELETEs paused for every request (read with the request, so its message can say so); null when not. */
+  pause?: Pause | null;
+}
+
+/** `/bp-delete pause`: every DELETE waits until an approver resumes. One for the whole store. */
+export interface Pause {
+  by: string;
+  reason: string | null;
+  channelId: string | null;
+  at: number;
 }
 
 export type EventKind =
@@ -117,7 +131,13 @@ export type EventKind =
   | 'denied'
   | 'cancelled'
   | 'expired'
-  | 'aborted';
+  | 'aborted'
+  /** Back to pending: its valid approvals fell below the quorum (detail says why). */
+  | 'reopened'
+  /** A stricter setting reached this open request (detail says which). */
+  | 'policy'
+  | 'paused'
+  | 'resumed';
 
 export interface RequestEvent {
   id: number;

@@ -15,7 +15,8 @@ export interface StoreSettings {
   now?: () => number;
 }
 
-export async function createStore(settings: StoreSettings): Promise<Store> {
+/** `migrate: false` only reads the schema as it is (the audit export must not change the database). */
+export async function createStore(settings: StoreSettings, options: { migrate?: boolean } = {}): Promise<Store> {
   let store: Store;
   if (settings.databaseUrl) {
     const { PostgresStore, postgresStoreOptions } =
@@ -25,6 +26,7 @@ export async function createStore(settings: StoreSettings): Promise<Store> {
     const { SqliteStore } = require('./dialects/sqlite') as typeof import('./dialects/sqlite');
     store = new SqliteStore(settings.sqlitePath, settings.now ? { now: settings.now } : {});
   }
+  if (options.migrate === false) return store;
   try {
     await store.migrate();
   } catch (error) {

@@ -18,5 +18,6 @@ export function patchAssignments(
   if (patch.outcome !== undefined) set('outcome', patch.outcome === null ? null : JSON.stringify(patch.outcome));
   if (patch.leaseUntil !== undefined) set('lease_until', patch.leaseUntil);
   if (patch.finishedAt !== undefined) set('finished_at', patch.finishedAt);
+  if (patch.closedFrom !== undefined) set('closed_from', patch.closedFrom);
   return { sql, values };
 }

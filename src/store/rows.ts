@@ -24,6 +24,7 @@ export interface RequestRow {
   version: number;
   message_version: number;
   finished_at: number | null;
+  closed_from?: string | null;
 }
 
 export interface EventRow {
@@ -61,6 +62,7 @@ export function toRequest(row: RequestRow, approvals: Approval[]): DeletionReque
     version: row.version,
     messageVersion: row.message_version,
     finishedAt: row.finished_at,
+    closedFrom: row.closed_from ?? null,
   };
 }
 

@@ -1,6 +1,6 @@
 // The Store, written once for SQLite and PostgreSQL: every statement is here, with `?` placeholders;
 // what differs between the two databases is asked of the Dialect (dialect.ts).
-import type { CustomerPreview, DeletionRequest, RequestEvent, RequestState } from '../requests/types';
+import type { CustomerPreview, DeletionRequest, Pause, RequestEvent, RequestState } from '../requests/types';
 import { OPEN_STATES } from '../requests/types';
 import { type Db, type Dialect, inList } from './dialect';
 import { MIGRATIONS, migrationsTable } from './migrations';
@@ -8,11 +8,17 @@ import { patchAssignments } from './patch';
 import { type EventRow, type RequestRow, toApproval, toEvent, toRequest } from './rows';
 import type {
   ApprovalResult,
+  AuditedRequest,
+  AuditPageQuery,
   ClaimResult,
   CreateResult,
   ExecutionClaim,
   NewEvent,
   NewRequest,
+  PauseChange,
+  PauseResult,
+  PolicyFloor,
+  Quorum,
   RequestFilter,
   Store,
   TooManyOpen,
@@ -28,10 +34,35 @@ const ONE_OPEN_PER_CUSTOMER = 'requests_one_open_per_customer';
 // (requests_one_open_per_customer) covers the query. The states are our own constants.
 const OPEN = `IN (${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`;
 
-type RequestWithApprovals = RequestRow & { approvals_json: string | null };
+interface PauseRow {
+  paused: number | null;
+  paused_by: string | null;
+  reason: string | null;
+  channel_id: string | null;
+  at: number | null;
+}
+type RequestWithApprovals = RequestRow & { approvals_json: string | null } & {
+  [K in keyof PauseRow as `pause_${K}`]: PauseRow[K];
+};
 
-const hydrate = (row: RequestWithApprovals): DeletionRequest =>
-  toRequest(row, (JSON.parse(row.approvals_json ?? '[]') as { user_id: string; at: number }[]).map(toApproval));
+const toPause = (row: PauseRow): Pause | null =>
+  row.paused === 1 ? { by: row.paused_by ?? '', reason: row.reason, channelId: row.channel_id, at: row.at ?? 0 } : null;
+
+const hydrate = (row: RequestWithApprovals): DeletionRequest => ({
+  ...toRequest(row, (JSON.parse(row.approvals_json ?? '[]') as { user_id: string; at: number }[]).map(toApproval)),
+  pause: toPause({
+    paused: row.pause_paused,
+    paused_by: row.pause_paused_by,
+    reason: row.pause_reason,
+    channel_id: row.pause_channel_id,
+    at: row.pause_at,
+  }),
+});
+
+/** Pending and approved: a pause or a stricter setting changes what becomes of them. */
+const WAITING = "IN ('pending', 'approved')";
+/** One row of controls (migration 4). */
+const CONTROLS_ID = 1;
 
 export class SqlStore implements Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -42,8 +73,11 @@ export class SqlStore implements Store {
   constructor(private readonly dialect: Dialect) {
     this.kind = dialect.kind;
     const approvals = dialect.jsonRows({ user_id: 'a.user_id', at: 'a.at' }, `a.at, ${dialect.bytewise('a.user_id')}`);
-    this.selectRequest = `SELECT r.*, (SELECT ${approvals} FROM approvals a WHERE a.request_id = r.id) AS approvals_json
-      FROM requests r`;
+    // The pause comes with every request read, so a message rendered from the request can say so.
+    this.selectRequest = `SELECT r.*, (SELECT ${approvals} FROM approvals a WHERE a.request_id = r.id) AS approvals_json,
+      c.paused AS pause_paused, c.paused_by AS pause_paused_by, c.reason AS pause_reason,
+      c.channel_id AS pause_channel_id, c.at AS pause_at
+      FROM requests r LEFT JOIN controls c ON c.id = ${CONTROLS_ID}`;
     this.byId = `${this.selectRequest} WHERE r.id = ?`;
   }
 
@@ -172,8 +206,11 @@ export class SqlStore implements Store {
       params.push(filter.customerId);
     }
     if (filter.states) {
-      where.push(`r.state ${inList(filter.states.length)}`);
-      params.push(...filter.states);
+      // Written out, like OPEN: the list of open requests in a channel is then served by requests_open_by_channel.
+      const states = filter.states.filter((state) => /^[a-z_]+$/.test(state));
+      where.push(
+        states.length === 0 ? 'r.state IN (NULL)' : `r.state IN (${states.map((st) => `'${st}'`).join(', ')})`,
+      );
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     return this.many(
@@ -206,7 +243,13 @@ export class SqlStore implements Store {
     return n;
   }
 
-  async addApproval(id: string, userId: string, at: number, executionDelayMs: number): Promise<ApprovalResult> {
+  async addApproval(
+    id: string,
+    userId: string,
+    at: number,
+    executionDelayMs: number,
+    quorum?: Quorum,
+  ): Promise<ApprovalResult> {
     return this.dialect.transaction(async (db): Promise<ApprovalResult> => {
       // The row lock makes concurrent approvals (from any instance) take turns: the second one sees the
       // first one's count and state.
@@ -219,21 +262,24 @@ export class SqlStore implements Store {
         [id, userId, at],
       );
       if (inserted === 0) return { result: 'duplicate', request: (await this.load(db, id)) as DeletionRequest };
+      // Told who NOT to count (not who to count): an approval that raced this one still counts.
+      const required = Math.max(row.approvals_required, quorum?.approvalsRequired ?? 0);
+      await this.dropApprovals(db, id, quorum?.notCounted ?? [], at);
       const [{ n }] = await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM approvals WHERE request_id = ?', [id]);
-      const reached = n >= row.approvals_required;
+      const reached = n >= required;
       if (reached) {
         await db.run(
-          `UPDATE requests SET state = 'approved', execute_at = ${this.dialect.nowMs} + ?, version = version + 1
-           WHERE id = ?`,
-          [executionDelayMs, id],
+          `UPDATE requests SET state = 'approved', execute_at = ${this.dialect.nowMs} + ?, approvals_required = ?,
+             version = version + 1 WHERE id = ?`,
+          [executionDelayMs, required, id],
         );
       } else {
-        await db.run('UPDATE requests SET version = version + 1 WHERE id = ?', [id]);
+        await db.run('UPDATE requests SET approvals_required = ?, version = version + 1 WHERE id = ?', [required, id]);
       }
       await this.insertEvent(db, id, {
         kind: 'approved',
         actorId: userId,
-        detail: `${n} of ${row.approvals_required}`,
+        detail: `${n} of ${required}`,
         at,
       });
       return { result: reached ? 'approved' : 'recorded', request: (await this.load(db, id)) as DeletionRequest };
@@ -287,24 +333,168 @@ export class SqlStore implements Store {
     // Every instance's claims take turns on one lock, so the daily count and the claim are one step.
     return this.dialect.transaction(
       async (db): Promise<ClaimResult> => {
-        const [row] = await db.all<Pick<RequestRow, 'state' | 'dry_run'> & { due: number }>(
-          `SELECT state, dry_run, CASE WHEN execute_at IS NULL OR execute_at <= ${this.dialect.nowMs} THEN 1 ELSE 0 END
-             AS due FROM requests WHERE id = ?${this.dialect.forUpdate}`,
+        const [row] = await db.all<Pick<RequestRow, 'state' | 'dry_run' | 'approvals_required'> & { due: number }>(
+          `SELECT state, dry_run, approvals_required,
+             CASE WHEN execute_at IS NULL OR execute_at <= ${this.dialect.nowMs} THEN 1 ELSE 0 END AS due
+           FROM requests WHERE id = ?${this.dialect.forUpdate}`,
           [id],
         );
         if (!row || row.state !== 'approved' || row.due !== 1) {
           return { result: 'not_due', request: row ? await this.load(db, id) : null };
         }
-        if (row.dry_run === 0 && (await this.deletionsSince(db, claim.dayStart)) >= claim.maxPerDay) {
+        // Under the same lock as setPause: once a pause is stored, no claim starts a DELETE.
+        if (await this.pausedNow(db))
+          return { result: 'paused', request: (await this.load(db, id)) as DeletionRequest };
+        // The quorum is judged again only when the claim brings this instance's view of it (the executor does).
+        const judged = claim.approvalsRequired !== undefined || claim.notCounted !== undefined;
+        const required = Math.max(row.approvals_required, claim.approvalsRequired ?? 0);
+        const dropped = await this.dropApprovals(db, id, claim.notCounted ?? [], claim.now);
+        const [{ n }] = await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM approvals WHERE request_id = ?', [id]);
+        if (judged && n < required) {
+          await db.run(
+            "UPDATE requests SET state = 'pending', execute_at = NULL, approvals_required = ?, version = version + 1 WHERE id = ?",
+            [required, id],
+          );
+          await this.insertEvent(db, id, {
+            kind: 'reopened',
+            actorId: null,
+            detail: `Back to waiting for approval: ${n} of ${required} approvals count${dropped.length ? ` (no longer approvers: ${dropped.map((u) => `@${u}`).join(', ')})` : ''}, so no DELETE was sent.`,
+            at: claim.now,
+          });
+          return { result: 'reopened', request: (await this.load(db, id)) as DeletionRequest };
+        }
+        const dryRun = row.dry_run === 1 || claim.dryRun === true;
+        if (!dryRun && (await this.deletionsSince(db, claim.dayStart)) >= claim.maxPerDay) {
           return { result: 'daily_limit', request: (await this.load(db, id)) as DeletionRequest };
         }
         await db.run(
           `UPDATE requests SET state = 'executing', version = version + 1, lease_until = ${this.dialect.nowMs} + ?,
-             delete_starts = delete_starts + 1, delete_started_at = COALESCE(delete_started_at, ?)
+             delete_starts = delete_starts + 1, delete_started_at = COALESCE(delete_started_at, ?), dry_run = ?
            WHERE id = ? AND state = 'approved'`,
-          [claim.leaseMs, claim.now, id],
+          [claim.leaseMs, claim.now, dryRun ? 1 : 0, id],
         );
         return { result: 'claimed', request: (await this.load(db, id)) as DeletionRequest };
+      },
+      { lockKey: DAILY_LIMIT_LOCK_KEY },
+    );
+  }
+
+  /** Remove the approvals of people who are no longer approvers, saying so in the thread; returns who. */
+  private async dropApprovals(db: Db, id: string, userIds: readonly string[], at: number): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const rows = await db.all<{ user_id: string }>(
+      `SELECT user_id FROM approvals WHERE request_id = ? AND user_id ${inList(userIds.length)}`,
+      [id, ...userIds],
+    );
+    const dropped = rows.map((r) => r.user_id).sort();
+    if (dropped.length === 0) return [];
+    await db.run(`DELETE FROM approvals WHERE request_id = ? AND user_id ${inList(dropped.length)}`, [id, ...dropped]);
+    await this.insertEvent(db, id, {
+      kind: 'policy',
+      actorId: null,
+      detail: `No longer counted: the approval of ${dropped.map((u) => `@${u}`).join(', ')}, who ${dropped.length === 1 ? 'is' : 'are'} no longer an approver.`,
+      at,
+    });
+    return dropped;
+  }
+
+  private async pausedNow(db: Db): Promise<boolean> {
+    const [row] = await db.all<{ paused: number }>('SELECT paused FROM controls WHERE id = ?', [CONTROLS_ID]);
+    return row?.paused === 1;
+  }
+
+  async applyPolicyFloor(floor: PolicyFloor): Promise<string[]> {
+    return this.dialect.transaction(async (db): Promise<string[]> => {
+      const rows = await db.all<{ id: string; dry_run: number; approvals_required: number }>(
+        `SELECT id, dry_run, approvals_required FROM requests
+         WHERE state ${WAITING} AND ((dry_run = 0 AND ? = 1) OR approvals_required < ?)${this.dialect.forUpdate}`,
+        [floor.dryRun ? 1 : 0, floor.approvalsRequired],
+      );
+      for (const row of rows) {
+        const dry = floor.dryRun && row.dry_run === 0;
+        const raised = row.approvals_required < floor.approvalsRequired;
+        await db.run('UPDATE requests SET dry_run = ?, approvals_required = ?, version = version + 1 WHERE id = ?', [
+          dry ? 1 : row.dry_run,
+          Math.max(row.approvals_required, floor.approvalsRequired),
+          row.id,
+        ]);
+        const said = [
+          dry ? 'DRY RUN is now on: no DELETE will be sent for this request' : '',
+          raised ? `it now needs ${floor.approvalsRequired} approvals (was ${row.approvals_required})` : '',
+        ].filter((s) => s !== '');
+        await this.insertEvent(db, row.id, {
+          kind: 'policy',
+          actorId: null,
+          detail: `The bot restarted with stricter settings: ${said.join('; ')}.`,
+          at: floor.at,
+        });
+      }
+      return rows.map((r) => r.id);
+    });
+  }
+
+  async getPause(): Promise<Pause | null> {
+    const [row] = await this.dialect.all<PauseRow>(
+      'SELECT paused, paused_by, reason, channel_id, at FROM controls WHERE id = ?',
+      [CONTROLS_ID],
+    );
+    return row ? toPause(row) : null;
+  }
+
+  async setPause(change: PauseChange): Promise<PauseResult> {
+    // The claims' lock: a claim either finished before the pause or sees it.
+    return this.dialect.transaction(
+      async (db): Promise<PauseResult> => {
+        const changed = await db.run(
+          'UPDATE controls SET paused = ?, paused_by = ?, reason = ?, channel_id = ?, at = ? WHERE id = ? AND paused = ?',
+          [
+            change.paused ? 1 : 0,
+            change.by,
+            change.reason,
+            change.channelId,
+            change.at,
+            CONTROLS_ID,
+            change.paused ? 0 : 1,
+          ],
+        );
+        const [row] = await db.all<PauseRow>(
+          'SELECT paused, paused_by, reason, channel_id, at FROM controls WHERE id = ?',
+          [CONTROLS_ID],
+        );
+        const pause = row ? toPause(row) : null;
+        if (changed === 0) return { changed: false, pause, affected: [] };
+        const expired: string[] = [];
+        if (!change.paused) {
+          // A DELETE held past its request's expiry is not sent on resume: it is asked for again if still wanted.
+          const stale = await db.all<{ id: string }>(
+            "SELECT id FROM requests WHERE state = 'approved' AND expires_at <= ?",
+            [change.at],
+          );
+          for (const { id } of stale) {
+            await db.run(
+              "UPDATE requests SET state = 'expired', finished_at = ?, version = version + 1 WHERE id = ? AND state = 'approved'",
+              [change.at, id],
+            );
+            await this.insertEvent(db, id, {
+              kind: 'expired',
+              actorId: null,
+              detail: 'It expired while DELETEs were paused, so no DELETE was sent.',
+              at: change.at,
+            });
+            expired.push(id);
+          }
+        }
+        const open = await db.all<{ id: string }>(`SELECT id FROM requests WHERE state ${WAITING} ORDER BY id`);
+        for (const { id } of open) {
+          await db.run('UPDATE requests SET version = version + 1 WHERE id = ?', [id]);
+          await this.insertEvent(db, id, {
+            kind: change.paused ? 'paused' : 'resumed',
+            actorId: change.by,
+            detail: change.reason,
+            at: change.at,
+          });
+        }
+        return { changed: true, pause, affected: [...expired, ...open.map((r) => r.id)] };
       },
       { lockKey: DAILY_LIMIT_LOCK_KEY },
     );
@@ -346,7 +536,8 @@ export class SqlStore implements Store {
 
   async claimSync(id: string, until: number, now: number): Promise<boolean> {
     const changed = await this.dialect.run(
-      'UPDATE requests SET sync_until = ? WHERE id = ? AND (sync_until IS NULL OR sync_until < ?)',
+      // A request whose sync Slack ended for good (sync_error) is never claimed again.
+      'UPDATE requests SET sync_until = ? WHERE id = ? AND (sync_until IS NULL OR sync_until < ?) AND sync_error IS NULL',
       [until, id, now],
     );
     return changed > 0;
@@ -354,6 +545,46 @@ export class SqlStore implements Store {
 
   async releaseSync(id: string): Promise<void> {
     await this.dialect.run('UPDATE requests SET sync_until = NULL WHERE id = ?', [id]);
+  }
+
+  async deferSync(id: string, retryAt: (failures: number) => number): Promise<number> {
+    return this.dialect.transaction(async (db) => {
+      const [row] = await db.all<{ sync_failures: number }>(
+        `SELECT sync_failures FROM requests WHERE id = ?${this.dialect.forUpdate}`,
+        [id],
+      );
+      if (!row) return 0;
+      const failures = row.sync_failures + 1;
+      await db.run('UPDATE requests SET sync_failures = ?, sync_retry_at = ? WHERE id = ?', [
+        failures,
+        retryAt(failures),
+        id,
+      ]);
+      return failures;
+    });
+  }
+
+  async endSync(id: string, error: string): Promise<boolean> {
+    const changed = await this.dialect.run('UPDATE requests SET sync_error = ? WHERE id = ? AND sync_error IS NULL', [
+      error,
+      id,
+    ]);
+    return changed > 0;
+  }
+
+  async syncSucceeded(id: string): Promise<void> {
+    await this.dialect.run(
+      'UPDATE requests SET sync_failures = 0, sync_retry_at = 0 WHERE id = ? AND (sync_failures <> 0 OR sync_retry_at <> 0)',
+      [id],
+    );
+  }
+
+  async syncError(id: string): Promise<string | null> {
+    const [row] = await this.dialect.all<{ sync_error: string | null }>(
+      'SELECT sync_error FROM requests WHERE id = ?',
+      [id],
+    );
+    return row?.sync_error ?? null;
   }
 
   async markMessageVersion(id: string, version: number): Promise<void> {
@@ -416,12 +647,62 @@ export class SqlStore implements Store {
     return changed > 0;
   }
 
-  async listOutOfSync(limit: number): Promise<DeletionRequest[]> {
-    return this.many(
-      `${this.selectRequest} WHERE r.message_ts IS NULL OR r.message_version < r.version
-         OR EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND e.posted_at IS NULL)
-       ORDER BY r.created_at LIMIT ?`,
-      [limit],
+  async listOutOfSync(limit: number, now = Number.MAX_SAFE_INTEGER): Promise<DeletionRequest[]> {
+    // Two index-served reads, never a scan of the history: requests_needs_sync holds exactly the rows whose
+    // message is behind (its predicate is that condition), events_unposted exactly the unposted replies.
+    // Due-time order, so a request that keeps failing (pushed back by deferSync) never holds up another.
+    const due = 'r.sync_error IS NULL AND r.sync_retry_at <= ?';
+    const order = `ORDER BY r.sync_retry_at, r.created_at, ${this.dialect.bytewise('r.id')} LIMIT ?`;
+    type Due = RequestWithApprovals & { sync_retry_at: number };
+    const [behind, unposted] = await Promise.all([
+      this.dialect.all<Due>(
+        `${this.selectRequest} WHERE ${due} AND (r.message_ts IS NULL OR r.message_version < r.version) ${order}`,
+        [now, limit],
+      ),
+      this.dialect.all<Due>(
+        `${this.selectRequest} WHERE ${due}
+           AND r.id IN (SELECT e.request_id FROM events e WHERE e.posted_at IS NULL) ${order}`,
+        [now, limit],
+      ),
+    ]);
+    const byId = new Map<string, Due>();
+    for (const row of [...behind, ...unposted]) byId.set(row.id, row);
+    return [...byId.values()]
+      .sort(
+        (a, b) =>
+          a.sync_retry_at - b.sync_retry_at || a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      )
+      .slice(0, limit)
+      .map(hydrate);
+  }
+
+  async listAuditPage(page: AuditPageQuery): Promise<AuditedRequest[]> {
+    // Keyset pagination: each page starts where the last one ended, so a page costs the same however deep
+    // it is and no request is skipped or repeated. Requests and events come from one statement (one snapshot).
+    const d = this.dialect;
+    const events = d.jsonRows(
+      {
+        id: 'e.id',
+        request_id: 'e.request_id',
+        kind: 'e.kind',
+        actor_id: 'e.actor_id',
+        detail: 'e.detail',
+        at: 'e.at',
+        posted_at: 'e.posted_at',
+      },
+      'e.id',
     );
+    const rows = await d.all<RequestWithApprovals & { events_json: string | null }>(
+      `SELECT q.*, (SELECT ${events} FROM events e WHERE e.request_id = q.id) AS events_json
+       FROM (${this.selectRequest}
+         WHERE r.created_at >= ? AND r.created_at < ? AND (r.created_at, ${d.bytewise('r.id')}) > (?, ?)
+         ORDER BY r.created_at, ${d.bytewise('r.id')} LIMIT ?) q
+       ORDER BY q.created_at, ${d.bytewise('q.id')}`,
+      [page.since, page.until, page.after?.createdAt ?? page.since - 1, page.after?.id ?? '', page.limit],
+    );
+    return rows.map((row) => ({
+      request: hydrate(row),
+      events: (JSON.parse(row.events_json ?? '[]') as EventRow[]).map(toEvent),
+    }));
   }
 }

@@ -6,6 +6,7 @@ import type {
   DeletionOutcome,
   DeletionRequest,
   EventKind,
+  Pause,
   RequestEvent,
   RequestState,
 } from '../requests/types';
@@ -38,6 +39,7 @@ export interface TransitionPatch {
   outcome?: DeletionOutcome | null;
   leaseUntil?: number | null;
   finishedAt?: number | null;
+  closedFrom?: string | null;
 }
 
 export type CreateResult = { created: true; request: DeletionRequest } | { created: false; existing: DeletionRequest };
@@ -57,11 +59,49 @@ export interface ExecutionClaim {
   leaseMs: number;
   dayStart: number;
   maxPerDay: number;
+  /** This instance's DRY_RUN: when true, the request is claimed (and marked) as a dry run. */
+  dryRun?: boolean;
+  /** This instance's quorum: the request needs max(stored, this) valid approvals. */
+  approvalsRequired?: number;
+  /** Approvers whose approval no longer counts (no longer approvers); dropped from the request. */
+  notCounted?: readonly string[];
+}
+
+/** How addApproval judges the quorum: max(stored, approvalsRequired) approvals, not counting `notCounted`. */
+export interface Quorum {
+  approvalsRequired: number;
+  /** Earlier approvers who are no longer approvers: their approvals are dropped, not counted. */
+  notCounted: readonly string[];
+}
+
+/** Stricter settings of an instance that starts, applied to every pending or approved request. */
+export interface PolicyFloor {
+  dryRun: boolean;
+  approvalsRequired: number;
+  at: number;
+}
+
+export interface PauseChange {
+  paused: boolean;
+  by: string;
+  reason: string | null;
+  channelId: string | null;
+  at: number;
+}
+
+export interface PauseResult {
+  /** False when it already was paused (or running): nothing changed. */
+  changed: boolean;
+  pause: Pause | null;
+  /** Open requests whose message and thread now say so. */
+  affected: string[];
 }
 
 export type ClaimResult =
   | { result: 'claimed'; request: DeletionRequest }
   | { result: 'daily_limit'; request: DeletionRequest }
+  | { result: 'paused'; request: DeletionRequest } // DELETEs are paused: it stays approved and due
+  | { result: 'reopened'; request: DeletionRequest } // its valid approvals fell below the quorum: pending again
   | { result: 'not_due'; request: DeletionRequest | null }; // not approved (any more), or not yet due
 
 export interface RequestFilter {
@@ -99,7 +139,13 @@ export interface Store {
    * Record an approval while the request is pending and unexpired at `at`; when the count reaches
    * the request's quorum, move it to approved with executeAt = the database's now + executionDelayMs.
    */
-  addApproval(id: string, userId: string, at: number, executionDelayMs: number): Promise<ApprovalResult>;
+  addApproval(
+    id: string,
+    userId: string,
+    at: number,
+    executionDelayMs: number,
+    quorum?: Quorum,
+  ): Promise<ApprovalResult>;
 
   /** Move from one of `from` to `to` with the patch and the event, or do nothing and return null. */
   transition(
@@ -114,8 +160,17 @@ export interface Store {
    * Unless the request is a dry run, refuses when `maxPerDay` deletions already started since `dayStart`.
    * Count and claim are one step for every instance sharing the store, so the daily limit can't be overrun.
    * The claimed request's deleteStarts is the holder's fencing token (renewLease, finishExecution).
+   * While DELETEs are paused it claims nothing ('paused'). When the claim carries approvalsRequired or
+   * notCounted and fewer than max(stored, claim.approvalsRequired) approvals count (claim.notCounted
+   * dropped), it moves the request back to pending ('reopened').
    */
   claimExecution(id: string, claim: ExecutionClaim): Promise<ClaimResult>;
+  /** A stricter DRY_RUN or APPROVALS_REQUIRED reaches every pending and approved request; returns those changed. */
+  applyPolicyFloor(floor: PolicyFloor): Promise<string[]>;
+  /** The pause of every DELETE, or null. */
+  getPause(): Promise<Pause | null>;
+  /** Pause or resume every DELETE (one step with the claims); an event on each open request. */
+  setPause(change: PauseChange): Promise<PauseResult>;
   /**
    * Take over an executing request whose lease ran out by the database's clock, only if its deleteStarts is
    * still `seenDeleteStarts` (nobody took it over meanwhile): counts a new start (a new token, which fences
@@ -148,6 +203,17 @@ export interface Store {
   /** Take the right to sync this request's message for a while; false when another holder has it. */
   claimSync(id: string, until: number, now: number): Promise<boolean>;
   releaseSync(id: string): Promise<void>;
+  /**
+   * A sync failed and may succeed later: count the failure and leave the request to the sweeper until
+   * `retryAt(failures)` (failures counted with this one). Resolves with that count.
+   */
+  deferSync(id: string, retryAt: (failures: number) => number): Promise<number>;
+  /** Slack refused this request's sync for good: record why and never sync it again. True if newly recorded. */
+  endSync(id: string, error: string): Promise<boolean>;
+  /** A sync went through: forget the failures counted by deferSync. */
+  syncSucceeded(id: string): Promise<void>;
+  /** Why the sync of this request was ended (endSync), or null. */
+  syncError(id: string): Promise<string | null>;
   markMessageVersion(id: string, version: number): Promise<void>;
   listEvents(requestId: string): Promise<RequestEvent[]>;
   markEventPosted(eventId: number, at: number): Promise<void>;
@@ -166,6 +232,30 @@ export interface Store {
    * instance took it first), no longer uncertain, or out of checks.
    */
   claimSettleCheck(id: string, maxChecks: number, nextInMs: number): Promise<boolean>;
-  /** Requests whose Slack message or thread is behind the store. */
-  listOutOfSync(limit: number): Promise<DeletionRequest[]>;
+  /**
+   * Requests whose Slack message or thread is behind the store and whose sync is due at `now` (default: any
+   * time), soonest due first; never those whose sync was ended (endSync). Reads only such requests.
+   */
+  listOutOfSync(limit: number, now?: number): Promise<DeletionRequest[]>;
+
+  /**
+   * One page of the audit export: requests created in [since, until) after the cursor, oldest first
+   * (by created_at, then id byte by byte), each with all its events in the order they happened.
+   */
+  listAuditPage(page: AuditPageQuery): Promise<AuditedRequest[]>;
+}
+
+export interface AuditPageQuery {
+  /** Created at or after (ms since the epoch). */
+  since: number;
+  /** Created before (ms since the epoch). */
+  until: number;
+  /** The last request of the previous page; null for the first page. */
+  after: { createdAt: number; id: string } | null;
+  limit: number;
+}
+
+export interface AuditedRequest {
+  request: DeletionRequest;
+  events: RequestEvent[];
 }

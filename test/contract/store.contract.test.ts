@@ -270,6 +270,8 @@ function contract(makeHarness: () => Harness) {
         version: 1,
         messageVersion: 0,
         finishedAt: null,
+        closedFrom: null,
+        pause: null,
       };
       expect(result.created && result.request).toEqual(expected);
       expect(await store.getRequest(input.id)).toEqual(expected);
@@ -671,6 +673,129 @@ function contract(makeHarness: () => Harness) {
     });
   });
 
+  describe('pause, quorum and stricter settings', () => {
+    const claimAt = (now: number, over: Record<string, unknown> = {}) => ({
+      now,
+      leaseMs: 15_000,
+      dayStart: T0 - 1000,
+      maxPerDay: 50,
+      ...over,
+    });
+    const pauseBy = (paused: boolean, at: number, by = 'UAPP') =>
+      store.setPause({ paused, by, reason: paused ? 'incident 42' : null, channelId: 'C0OPS', at });
+
+    test('the pause row: none at first, set once, seen by another store, cleared by resume', async () => {
+      expect(await store.getPause()).toBeNull();
+      const first = await pauseBy(true, T0);
+      expect(first).toMatchObject({
+        changed: true,
+        pause: { by: 'UAPP', reason: 'incident 42', channelId: 'C0OPS', at: T0 },
+      });
+      expect((await pauseBy(true, T0 + 1, 'UOTHER')).changed).toBe(false); // already paused: kept as it was
+      expect(await h.another().getPause()).toEqual({ by: 'UAPP', reason: 'incident 42', channelId: 'C0OPS', at: T0 });
+      expect(await pauseBy(false, T0 + 2)).toMatchObject({ changed: true, pause: null });
+      expect((await pauseBy(false, T0 + 3)).changed).toBe(false);
+      expect(await store.getPause()).toBeNull();
+    });
+
+    test('a claim while paused claims nothing and leaves the request approved and due; after resume it is claimed', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(r.id, 'UAPP', T0, 0);
+      const paused = await pauseBy(true, T0 + 1);
+      expect(paused.affected).toEqual([r.id]);
+      const claim = await h.another().claimExecution(r.id, claimAt(T0 + 2));
+      expect(claim.result).toBe('paused');
+      expect(claim.request).toMatchObject({ state: 'approved', deleteStarts: 0, pause: { by: 'UAPP' } });
+      expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
+      expect((await store.listDueForExecution(10)).map((x) => x.id)).toEqual([r.id]);
+      expect((await store.listEvents(r.id)).map((e) => e.kind)).toContain('paused');
+      await pauseBy(false, T0 + 4);
+      expect((await store.claimExecution(r.id, claimAt(T0 + 5))).result).toBe('claimed');
+    });
+
+    test('approvals are recorded while paused; resume expires approved requests whose time ran out', async () => {
+      await pauseBy(true, T0);
+      const r = await create(store, { approvalsRequired: 1, expiresAt: T0 + 100 });
+      expect((await store.addApproval(r.id, 'UAPP', T0 + 10, 0)).result).toBe('approved');
+      const resumed = await pauseBy(false, T0 + 200);
+      expect(resumed.affected).toContain(r.id);
+      expect(await store.getRequest(r.id)).toMatchObject({ state: 'expired', finishedAt: T0 + 200 });
+      expect((await store.claimExecution(r.id, claimAt(T0 + 201))).result).toBe('not_due');
+    });
+
+    test('addApproval judges max(stored, current) approvals and never counts the excluded approvers', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      const raised = await store.addApproval(r.id, 'U1', T0, 0, { approvalsRequired: 2, notCounted: [] });
+      expect(raised.result).toBe('recorded');
+      expect(raised.request).toMatchObject({ state: 'pending', approvalsRequired: 2 });
+      // U1 is no longer an approver: U2 alone does not reach 2; U1's approval is dropped and said so.
+      const second = await store.addApproval(r.id, 'U2', T0 + 1, 0, { approvalsRequired: 2, notCounted: ['U1'] });
+      expect(second.result).toBe('recorded');
+      expect(second.request?.approvals.map((a) => a.userId)).toEqual(['U2']);
+      expect((await store.listEvents(r.id)).some((e) => e.kind === 'policy' && e.detail?.includes('@U1'))).toBe(true);
+      expect((await store.addApproval(r.id, 'U3', T0 + 2, 0, { approvalsRequired: 1, notCounted: [] })).result).toBe(
+        'approved',
+      );
+      expect((await store.getRequest(r.id))?.approvalsRequired).toBe(2); // never lowered
+    });
+
+    test('two approvals at once from several stores, each excluding only former approvers, reach the quorum', async () => {
+      const r = await create(store, { approvalsRequired: 2 });
+      const stores = [store, h.another()];
+      const results = await Promise.all(
+        ['UA', 'UB'].map((u, i) =>
+          stores[i].addApproval(r.id, u, T0 + 1, 0, { approvalsRequired: 2, notCounted: ['UGONE'] }),
+        ),
+      );
+      expect(results.map((x) => x.result).sort()).toEqual(['approved', 'recorded']);
+      expect((await store.getRequest(r.id))?.state).toBe('approved');
+    });
+
+    test('claimExecution sends back to pending an approved request whose valid approvals fell below the quorum', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(r.id, 'U1', T0, 0);
+      const claim = await store.claimExecution(r.id, claimAt(T0 + 1, { notCounted: ['U1'] }));
+      expect(claim.result).toBe('reopened');
+      expect(claim.request).toMatchObject({ state: 'pending', executeAt: null, approvals: [] });
+      const kinds = (await store.listEvents(r.id)).map((e) => e.kind);
+      expect(kinds.slice(-2)).toEqual(['policy', 'reopened']);
+      expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
+
+      const q = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(q.id, 'U1', T0, 0);
+      const raised = await store.claimExecution(q.id, claimAt(T0 + 1, { approvalsRequired: 2 }));
+      expect(raised.result).toBe('reopened');
+      expect(raised.request).toMatchObject({ state: 'pending', approvalsRequired: 2, approvals: [{ userId: 'U1' }] });
+    });
+
+    test("claimExecution with this instance's dry run marks the request dry and leaves the daily count alone", async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(r.id, 'U1', T0, 0);
+      const claim = await store.claimExecution(r.id, claimAt(T0, { dryRun: true, maxPerDay: 0 }));
+      expect(claim.result).toBe('claimed');
+      expect(claim.request?.dryRun).toBe(true);
+      expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
+    });
+
+    test('applyPolicyFloor marks pending and approved requests dry and raises their quorum, with an event', async () => {
+      const pending = await create(store, { approvalsRequired: 1 });
+      const approved = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(approved.id, 'U1', T0, 60_000);
+      const done = await create(store, { approvalsRequired: 1 });
+      await store.transition(done.id, ['pending'], 'denied', {}, null);
+      const already = await create(store, { approvalsRequired: 3, dryRun: true });
+      const changed = await store.applyPolicyFloor({ dryRun: true, approvalsRequired: 2, at: T0 + 5 });
+      expect(changed.sort()).toEqual([pending.id, approved.id].sort());
+      for (const id of changed) {
+        expect(await store.getRequest(id)).toMatchObject({ dryRun: true, approvalsRequired: 2 });
+        expect((await store.listEvents(id)).at(-1)).toMatchObject({ kind: 'policy', at: T0 + 5 });
+      }
+      expect(await store.getRequest(done.id)).toMatchObject({ dryRun: false, approvalsRequired: 1 });
+      expect(await store.getRequest(already.id)).toMatchObject({ dryRun: true, approvalsRequired: 3 });
+      expect(await store.applyPolicyFloor({ dryRun: false, approvalsRequired: 1, at: T0 + 6 })).toEqual([]);
+    });
+  });
+
   describe('small updates', () => {
     test('renewLease only while executing, to the database now + leaseMs', async () => {
       const r = await create(store);
@@ -857,6 +982,32 @@ function contract(makeHarness: () => Harness) {
       await sync(unposted.id);
       expect(await store.listOutOfSync(10)).toEqual([]);
     });
+    test('listOutOfSync: due-time order; deferSync pushes a request back, syncSucceeded forgets, endSync ends it', async () => {
+      const a = await create(store, { createdAt: T0 + 1 });
+      const b = await create(store, { createdAt: T0 + 2 });
+      const c = await create(store, { createdAt: T0 + 3 });
+      expect(ids(await store.listOutOfSync(10, T0))).toEqual([a.id, b.id, c.id]);
+
+      expect(await store.deferSync(a.id, (n) => T0 + 1_000 * n)).toBe(1);
+      expect(await store.deferSync(a.id, (n) => T0 + 1_000 * n)).toBe(2); // due at T0 + 2000
+      expect(ids(await store.listOutOfSync(10, T0 + 1_999))).toEqual([b.id, c.id]);
+      expect(ids(await store.listOutOfSync(10, T0 + 2_000))).toEqual([b.id, c.id, a.id]); // soonest due first
+      expect(ids(await store.listOutOfSync(10))).toEqual([b.id, c.id, a.id]);
+      await store.syncSucceeded(a.id);
+      expect(await store.deferSync(a.id, (n) => T0 + n)).toBe(1); // counting starts again
+      await store.syncSucceeded(a.id);
+
+      expect(await store.endSync(b.id, 'is_archived')).toBe(true);
+      expect(await store.endSync(b.id, 'message_not_found')).toBe(false); // the first reason stays
+      expect(await store.syncError(b.id)).toBe('is_archived');
+      expect(await store.syncError(a.id)).toBeNull();
+      expect(ids(await store.listOutOfSync(10))).toEqual([a.id, c.id]);
+      expect(await store.claimSync(b.id, T0 + 100, T0)).toBe(false); // never synced again
+      // A later change to an ended request doesn't bring it back.
+      await store.transition(b.id, ['pending'], 'expired', {}, event('expired'));
+      expect(ids(await store.listOutOfSync(10))).toEqual([a.id, c.id]);
+      expect(await store.deferSync('missing', () => T0)).toBe(0);
+    });
   });
 
   describe('uncertain outcomes: settle checks', () => {
@@ -923,6 +1074,91 @@ function contract(makeHarness: () => Harness) {
       expect(await store.countOpenByRequester('UZ')).toBe(0);
     });
   });
+
+  describe('listAuditPage', () => {
+    const all = { since: 0, until: Number.MAX_SAFE_INTEGER, after: null, limit: 1000 };
+
+    test('requests created in [since, until), oldest first, each whole with all its events in order', async () => {
+      const before = await create(store, { createdAt: T0 - 1 });
+      const first = await create(store, { createdAt: T0, approvalsRequired: 1, reason: 'a, "b"\nc' });
+      const second = await create(store, { createdAt: T0 + 5 });
+      const atUntil = await create(store, { createdAt: T0 + 10 });
+      await store.addApproval(first.id, 'UAPP', T0 + 1, 0);
+      await store.transition(first.id, ['approved'], 'executing', {}, event('executing', T0 + 2, null));
+      const outcome: DeletionOutcome = { ok: true, kind: 'deleted', message: 'gone', httpStatus: 200, attempts: 2 };
+      await store.transition(
+        first.id,
+        ['executing'],
+        'succeeded',
+        { outcome, finishedAt: T0 + 3 },
+        event('deleted', T0 + 3, null, 'gone'),
+      );
+      await store.transition(
+        second.id,
+        ['pending'],
+        'denied',
+        { closedBy: 'UDEN', closeReason: 'not yet', finishedAt: T0 + 6 },
+        event('denied', T0 + 6, 'UDEN', 'not yet'),
+      );
+      // Events of requests outside the window must not leak in.
+      await store.transition(before.id, ['pending'], 'cancelled', {}, event('cancelled', T0 + 4, 'UREQ'));
+
+      const page = await store.listAuditPage({ since: T0, until: T0 + 10, after: null, limit: 10 });
+      expect(page.map((entry) => entry.request)).toEqual([
+        await store.getRequest(first.id),
+        await store.getRequest(second.id),
+      ]);
+      expect(page[0].request).toMatchObject({ reason: 'a, "b"\nc', outcome, approvals: [{ userId: 'UAPP' }] });
+      expect(page[0].events).toEqual(await store.listEvents(first.id));
+      expect(page[0].events.map((e) => [e.kind, e.actorId, e.detail, e.at])).toEqual([
+        ['requested', 'UREQ', null, T0],
+        ['approved', 'UAPP', '1 of 1', T0 + 1],
+        ['executing', null, null, T0 + 2],
+        ['deleted', null, 'gone', T0 + 3],
+      ]);
+      expect(page[1].events).toEqual(await store.listEvents(second.id));
+      expect(page[1].events.map((e) => [e.kind, e.actorId, e.detail])).toEqual([
+        ['requested', 'UREQ', null],
+        ['denied', 'UDEN', 'not yet'],
+      ]);
+      expect(ids((await store.listAuditPage({ ...all, since: T0 + 10 })).map((e) => e.request))).toEqual([atUntil.id]);
+      expect(ids((await store.listAuditPage(all)).map((e) => e.request))).toEqual([
+        before.id,
+        first.id,
+        second.id,
+        atUntil.id,
+      ]);
+      expect(await store.listAuditPage({ since: T0 + 11, until: T0 + 20, after: null, limit: 10 })).toEqual([]);
+    });
+
+    test('pages by (created_at, id byte by byte): each request once, the same order on every database', async () => {
+      // Same created_at for several, and ids whose order depends on the collation ('B' < 'a' < 'b' byte-wise).
+      for (const [id, at] of [
+        ['b', T0 + 2],
+        ['B', T0 + 2],
+        ['a', T0 + 2],
+        ['z', T0 + 1],
+        ['A', T0 + 3],
+      ] as const) {
+        await create(store, { id, createdAt: at });
+      }
+      const expected = ['z', 'B', 'a', 'b', 'A'];
+      expect(ids((await store.listAuditPage(all)).map((e) => e.request))).toEqual(expected);
+      for (const limit of [1, 2, 3]) {
+        const seen: string[] = [];
+        let after: { createdAt: number; id: string } | null = null;
+        for (let pages = 0; pages < 10; pages++) {
+          const page = await store.listAuditPage({ ...all, after, limit });
+          if (page.length === 0) break;
+          expect(page.length).toBeLessThanOrEqual(limit);
+          seen.push(...page.map((e) => e.request.id));
+          const last = page[page.length - 1].request;
+          after = { createdAt: last.createdAt, id: last.id };
+        }
+        expect(seen).toEqual(expected);
+      }
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -948,6 +1184,22 @@ describe('createStore', () => {
     try {
       expect(store.kind).toBe('sqlite');
       await create(store);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('migrate: false opens the database as it is, creating no table (the audit export only reads)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-store-create-'));
+    const file = path.join(dir, 'db.sqlite');
+    const store = await createStore({ databaseUrl: undefined, sqlitePath: file }, { migrate: false });
+    try {
+      await store.ping();
+      const db = new Database(file, { readonly: true });
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+      db.close();
+      expect(tables).toEqual([]);
     } finally {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });

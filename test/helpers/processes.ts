@@ -48,6 +48,11 @@ export function buildClockShift(): string {
   return path.join(compile(), 'sandbox', 'clock-shift.js');
 }
 
+/** The audit export's entry (`npm run audit`), compiled (see compile()). */
+export function buildAudit(): string {
+  return path.join(compile(), 'src', 'audit.js');
+}
+
 /** The directory of the compiled bot, compiling src/ and the test entry when this version is not compiled yet. */
 function compile(): string {
   const testMain = path.join(ROOT, 'sandbox', 'test-main.ts');

@@ -17,8 +17,15 @@ import {
 } from '../helpers/flow';
 
 let sb: Sandbox;
+/** The bot's clock runs this far ahead of the wall clock; `later()` moves it past any sync backoff. */
+let skew = 0;
+const later = () => {
+  skew += 11 * 60_000; // past the longest backoff (10 min)
+};
 beforeEach(async () => {
+  skew = 0;
   sb = await startSandbox({
+    now: () => Date.now() + skew,
     sweepIntervalMs: 3_600_000,
     // A Slack call times out after 300 ms and is retried once before the sync gives up.
     timings: { slackTimeoutMs: 300, slackRetries: 1 },
@@ -41,6 +48,7 @@ describe('Slack failing to post the approval message', () => {
     expect(request).toMatchObject({ state: 'pending', messageTs: null });
 
     sb.slack.clearFailures();
+    later(); // a failing sync is retried after its backoff
     await sb.bot.sweeper.sweep();
     await settle(sb);
     const messages = sb.slack.channelMessages(SANDBOX_CHANNEL);
@@ -86,6 +94,7 @@ describe('Slack failing to update the message', () => {
       expect((await sb.store.listOutOfSync(10)).map((r) => r.id)).toEqual([requestId]);
 
       sb.slack.clearFailures();
+      later(); // a failing sync is retried after its backoff
       await sb.bot.sweeper.sweep();
       await settle(sb);
       expect(actionIds(message)).toEqual([]);
@@ -110,6 +119,7 @@ describe('Slack failing to post thread replies', () => {
     expect(thread(message.ts)).toHaveLength(1); // only "asked to delete"
 
     sb.slack.clearFailures();
+    later(); // a failing sync is retried after its backoff
     await sb.bot.sweeper.sweep();
     await settle(sb);
     await sb.bot.sweeper.sweep();

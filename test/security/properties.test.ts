@@ -96,10 +96,10 @@ async function requestsWorld(overrides: Partial<Policy> = {}) {
     dryRun: false,
     ...overrides,
   };
-  const store = new SqliteStore(':memory:');
+  const now = () => Date.UTC(2025, 5, 1, 12);
+  const store = new SqliteStore(':memory:', { now }); // one clock: the store's lease and due times follow it
   await store.migrate();
   const deleter = new RecordingDeleter();
-  const now = () => Date.UTC(2025, 5, 1, 12);
   const requests = createRequests({
     store,
     policy,

@@ -71,12 +71,17 @@ function whenever<T>(probe: () => T | undefined, timeoutMs: number, what: string
   });
 }
 
-async function until<T>(probe: () => T | undefined, timeoutMs: number, what: string, everyMs: number): Promise<T> {
+async function until<T>(
+  probe: () => T | undefined,
+  timeoutMs: number,
+  what: () => string,
+  everyMs: number,
+): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = probe();
     if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
     await sleep(everyMs);
   }
 }
@@ -109,7 +114,8 @@ async function handle(request: FakesRequest): Promise<unknown> {
           return posted >= expect && performance.now() - lastCallAt >= quietMs ? true : undefined;
         },
         timeoutMs,
-        `${expect} messages in ${channel} and ${quietMs} ms of quiet`,
+        () =>
+          `${expect} messages in ${channel} and ${quietMs} ms of quiet (${channel === null ? '-' : slack.channelMessages(channel).length} there, last call ${Math.round(performance.now() - lastCallAt)} ms ago)`,
         5,
       );
       // When the expect-th message arrived: how long posting a burst's messages took.

@@ -1,7 +1,16 @@
 // `/bp-delete …`: validate and store first, answer ephemerally (the 3-second HTTP answer), and leave
 // posting the approval message to the sync that the rules start.
 import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { renderClosed, renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../blocks/replies';
+import {
+  renderClosed,
+  renderClosedByCommand,
+  renderCreated,
+  renderHelp,
+  renderList,
+  renderPauseAnswer,
+  renderRefusal,
+  renderStatus,
+} from '../../blocks/replies';
 import { decodeSlackText } from '../../blocks/text';
 import { errorFields } from '../../logger';
 import type { CommandResult } from '../../requests/commands';
@@ -37,7 +46,9 @@ export function bpDeleteCommand(deps: ListenerDeps) {
         ':warning: Something went wrong on our side and nothing was changed. Please try again; if it keeps happening, tell the bot’s operators.';
     }
     await ack({ response_type: 'ephemeral', text });
-    if (created) await tellIfNotPosted(deps, created, respond);
+    // Not awaited: the listener (and Bolt's hold on the whole payload) ends with the answer; only the id and
+    // the response_url wait for the message to be posted.
+    if (created) void tellIfNotPosted(deps, created, respond);
   };
 }
 
@@ -66,7 +77,13 @@ const isOptionalText = (value: unknown) => value === undefined || typeof value =
 async function describe(deps: ListenerDeps, result: CommandResult): Promise<string> {
   switch (result.kind) {
     case 'help':
-      return renderHelp(deps.policy);
+      return renderHelp(deps.policy, result.pause);
+    case 'paused':
+      return renderPauseAnswer(true, result.changed, result.pause);
+    case 'resumed':
+      return renderPauseAnswer(false, result.changed, null);
+    case 'closed':
+      return renderClosedByCommand(result.request);
     case 'created':
       return renderCreated(result.request);
     case 'list': {
@@ -81,7 +98,7 @@ async function describe(deps: ListenerDeps, result: CommandResult): Promise<stri
         result.events,
         await deps.permalinks.get(result.request.channelId, result.request.messageTs),
       );
-    case 'closed':
+    case 'settled':
       return renderClosed(result.request);
     case 'refused': {
       const r = result.refusal;

@@ -76,7 +76,7 @@ function on(target: Queryable): Db {
   };
 }
 
-class PostgresDialect implements Dialect {
+export class PostgresDialect implements Dialect {
   readonly kind = 'postgres' as const;
   readonly forUpdate = ' FOR UPDATE';
   // clock_timestamp(), not now(): now() is the transaction's start, which a long wait for a lock leaves behind.
@@ -96,6 +96,8 @@ class PostgresDialect implements Dialect {
       connectionString: options.ssl === undefined ? options.connectionString : withoutSslMode(options.connectionString),
       max: options.poolMax ?? 10,
       types: typeParsers,
+      // Names the bot's sessions in pg_stat_activity; an application_name in the URL takes precedence.
+      application_name: 'bp-delete',
     };
     if (options.ssl !== undefined) config.ssl = options.ssl;
     // Set at connection start-up, so every pooled connection resolves table names in the schema.

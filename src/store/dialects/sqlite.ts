@@ -37,7 +37,7 @@ class Turns {
 
 const turnsByFile = new Map<string, Turns>();
 
-class SqliteDialect implements Dialect {
+export class SqliteDialect implements Dialect {
   readonly kind = 'sqlite' as const;
   readonly migrationPreamble = null;
   readonly forUpdate = ''; // BEGIN IMMEDIATE already holds the database's write lock

@@ -88,4 +88,47 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE requests ADD COLUMN settle_after ${bigint(d)};
     `,
   },
+  {
+    version: 4,
+    name: 'pause of every DELETE; where a deny or cancel came from',
+    // One row: whether DELETEs are paused, by whom, why, where and since when.
+    sql: (d) => `
+      CREATE TABLE controls (
+        id INTEGER PRIMARY KEY,
+        paused INTEGER NOT NULL DEFAULT 0,
+        paused_by TEXT,
+        reason TEXT,
+        channel_id TEXT,
+        at ${bigint(d)}
+      );
+      INSERT INTO controls (id, paused) VALUES (1, 0);
+      ALTER TABLE requests ADD COLUMN closed_from TEXT;
+    `,
+  },
+  {
+    version: 5,
+    name: 'sync backoff and permanent failure; indexes that read only open or unsynced work',
+    // sync_retry_at: when the sweeper may try this request's Slack sync again (0: at once). sync_error: Slack's
+    // answer that ended the sync for good (the message is gone, the channel archived, …); NULL while it may sync.
+    // requests_needs_sync's predicate is the out-of-sync condition itself, so every write that bumps `version`
+    // (whoever writes it) puts the row in the index in the same statement, and the sync takes it out.
+    sql: (d) => `
+      ALTER TABLE requests ADD COLUMN sync_retry_at ${bigint(d)} NOT NULL DEFAULT 0;
+      ALTER TABLE requests ADD COLUMN sync_failures INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE requests ADD COLUMN sync_error TEXT;
+      DROP INDEX requests_out_of_sync;
+      CREATE INDEX requests_needs_sync ON requests (sync_retry_at, created_at)
+        WHERE sync_error IS NULL AND (message_ts IS NULL OR message_version < version);
+      CREATE INDEX requests_customer ON requests (lower(customer_id), created_at DESC);
+      CREATE INDEX requests_open_by_channel ON requests (channel_id, created_at)
+        WHERE state IN ('pending', 'approved', 'executing', 'uncertain');
+    `,
+  },
+  {
+    version: 6,
+    name: 'index for the audit export',
+    // listAuditPage walks requests by (created_at, id byte by byte): without it every page of the export
+    // scans and sorts the whole table. PostgreSQL: in the "C" collation, as the query compares ids.
+    sql: (d) => `CREATE INDEX requests_created ON requests (created_at, id${d === 'postgres' ? ' COLLATE "C"' : ''})`,
+  },
 ];

@@ -7,7 +7,7 @@ import { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
 import { FakeSlack } from '../../../sandbox/fake-slack';
 import { ACTION_ABORT, ACTION_APPROVE } from '../../../src/constants';
 import { PostgresStore } from '../../../src/store/dialects/postgres';
-import { actionIds, CUSTOMER, messageText } from '../../helpers/flow';
+import { CUSTOMER, messageText } from '../../helpers/flow';
 import {
   type BotProcess,
   botEnv,
@@ -101,7 +101,7 @@ if (!PG_URL) {
   it('an approved DELETE waits out EXECUTION_DELAY on the database clock: the instance ahead does not run it early', async () => {
     const delayed = { EXECUTION_DELAY: '20s' };
     const [one, ahead] = await Promise.all([startBot(buildTestBot(), env(delayed), slack), startAhead(delayed)]);
-    const { requestId, message } = await requestThrough(one, slack, CUSTOMER);
+    const { requestId } = await requestThrough(one, slack, CUSTOMER);
     expect((await one.sender.click('UAPPROVER1', ACTION_APPROVE, requestId)).status).toBe(200);
     await eventually(async () => (await stored(requestId))?.state === 'approved', 5_000, 'the approval');
     // Both sweepers run every 0.2 s; the one ahead would see executeAt as 10 s past.
@@ -109,8 +109,8 @@ if (!PG_URL) {
     expect(botpenguin.deletes()).toHaveLength(0);
     expect((await stored(requestId))?.state).toBe('approved');
 
-    // Still abortable, through either instance.
-    await slack.waitFor(() => actionIds(message).includes(ACTION_ABORT), 5_000, 'the abort button');
+    // Still abortable. (Whether the message shows the Abort button depends on the clock of the instance that
+    // last rendered it: the one ahead thinks the window is over. The abort itself is the store's to decide.)
     expect((await one.sender.click('UAPPROVER2', ACTION_ABORT, requestId)).status).toBe(200);
     await eventually(async () => (await stored(requestId))?.state === 'aborted', 5_000, 'the abort');
     expect(botpenguin.deletes()).toHaveLength(0);

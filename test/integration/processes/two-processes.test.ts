@@ -43,8 +43,10 @@ if (!PG_URL) {
       ...botEnv(slack, botpenguin, { DATABASE_URL: schema.databaseUrl, DATABASE_POOL_MAX: '5' }),
       APPROVER_USER_IDS: APPROVERS.join(','),
       APPROVALS_REQUIRED: String(REQUIRED),
-      // Nothing crashes here, so no claim needs to lapse early; a long one rules out overlapping syncs.
+      // Nothing crashes here, so no claim or lease needs to lapse early: long ones rule out overlapping syncs,
+      // and a take-over because a loaded machine stalled a renewal past the 1 s lease botEnv sets for crashes.
       BP_DELETE_TEST_SYNC_CLAIM_MS: '10000',
+      BP_DELETE_TEST_LEASE_MS: '15000',
     };
     // Both start (and migrate) at once.
     const [one, two] = await Promise.all([startBot(main, env, slack), startBot(main, env, slack)]);

@@ -463,6 +463,10 @@ describe('thread replies are the audit trail', () => {
       cancelled: true,
       expired: true,
       aborted: true,
+      reopened: true,
+      policy: true,
+      paused: true,
+      resumed: true,
     };
     for (const kind of Object.keys(kinds) as EventKind[]) {
       expect(renderThreadReply(event(kind), STATES.succeeded as DeletionRequest).trim().length).toBeGreaterThan(10);
@@ -496,6 +500,13 @@ describe('every refusal is explained in a sentence', () => {
     status_elsewhere: { kind: 'status_elsewhere', channelId: 'C0ELSEWHERE' },
     close_usage: { kind: 'close_usage' },
     not_uncertain: { kind: 'not_uncertain', request: decided },
+    already_open_elsewhere: {
+      kind: 'already_open_elsewhere',
+      requestId: 'R7K2M9QXAB',
+      customerId: '64b7f0c2e4b0a1b2c3d4e5f6',
+    },
+    needs_request_id: { kind: 'needs_request_id', subcommand: 'deny' },
+    only_requester_or_approver_cancels: { kind: 'only_requester_or_approver_cancels' },
   };
 
   it.each(Object.entries(REFUSALS))('%s', (_kind, refusal) => {

@@ -897,7 +897,228 @@ describe('`/bp-delete status` and `list`', () => {
 
   it('help changes nothing', async () => {
     const w = await world();
-    expect(await w.requests.command(actor(OUTSIDER), 'help')).toEqual({ kind: 'help' });
+    expect(await w.requests.command(actor(OUTSIDER), 'help')).toEqual({ kind: 'help', pause: null });
     expect(w.changes).toEqual([]);
+  });
+});
+
+/** Another instance on the same store, started with other settings (as after a restart with a new config). */
+async function instance(w: World, overrides: Partial<Policy>, onPause: (change: unknown) => void = () => undefined) {
+  const requests = createRequests({
+    store: w.store,
+    policy: testPolicy(overrides),
+    directory: w.directory,
+    deleter: w.deleter,
+    previewer: null,
+    now: () => w.clock.now,
+    leaseMs: 60_000,
+    onChange: (id) => {
+      w.changes.push(id);
+    },
+    onPause,
+    logger: silentLogger,
+  });
+  later.push(requests.executor);
+  return requests;
+}
+const later: Executor[] = [];
+afterEach(async () => {
+  for (const executor of later.splice(0)) {
+    executor.stopTimers();
+    await executor.idle();
+  }
+});
+
+describe('a stricter policy reaches open requests at once', () => {
+  it('DRY_RUN=true on a new instance: an approved request of an older one is run as a dry run, and so marked', async () => {
+    const w = await world({ executionDelayMs: HOUR });
+    const request = await create(w);
+    value(await w.requests.approve(request.id, actor(APPROVER)));
+    w.executor.stopTimers();
+    const strict = await instance(w, { executionDelayMs: HOUR, dryRun: true });
+    w.clock.now += HOUR;
+    await strict.executor.run(request.id); // decided in the claim, even before applyPolicy ran
+    expect(w.deleter.calls).toEqual([]);
+    expect(await stateOf(w, request.id)).toMatchObject({
+      state: 'succeeded',
+      dryRun: true,
+      outcome: { ok: true, kind: 'dry_run' },
+    });
+    expect(await w.store.countDeletionsSince(START - HOUR)).toBe(0);
+  });
+
+  it('at start, DRY_RUN=true marks every pending and approved request dry, so older instances send no DELETE either', async () => {
+    const w = await world({ executionDelayMs: HOUR });
+    const approved = await create(w);
+    value(await w.requests.approve(approved.id, actor(APPROVER)));
+    const pending = await create(w, CUSTOMER_2);
+    await (await instance(w, { dryRun: true })).applyPolicy();
+    expect((await stateOf(w, approved.id)).dryRun).toBe(true);
+    expect((await stateOf(w, pending.id)).dryRun).toBe(true);
+    expect(w.changes).toEqual(expect.arrayContaining([approved.id, pending.id]));
+    // The old instance (DRY_RUN=false) reaches the DELETE time: the stored mark is enough.
+    w.clock.now += HOUR;
+    await w.executor.run(approved.id);
+    expect(w.deleter.calls).toEqual([]);
+    expect((await stateOf(w, approved.id)).outcome?.kind).toBe('dry_run');
+  });
+
+  it('a higher APPROVALS_REQUIRED: an approved request goes back to pending at its DELETE time, saying why', async () => {
+    const w = await world({ executionDelayMs: HOUR });
+    const request = await create(w);
+    value(await w.requests.approve(request.id, actor(APPROVER)));
+    w.executor.stopTimers();
+    const strict = await instance(w, { executionDelayMs: HOUR, approvalsRequired: 2 });
+    w.clock.now += HOUR;
+    await strict.executor.run(request.id);
+    expect(w.deleter.calls).toEqual([]);
+    expect(await stateOf(w, request.id)).toMatchObject({ state: 'pending', approvalsRequired: 2, executeAt: null });
+    const events = await w.store.listEvents(request.id);
+    expect(events.at(-1)).toMatchObject({ kind: 'reopened' });
+    expect(events.at(-1)?.detail).toContain('1 of 2 approvals count');
+    // A second approver brings it to the raised quorum; then it is deleted.
+    value(await strict.approve(request.id, actor(APPROVER_2)));
+    w.clock.now += HOUR;
+    await strict.executor.run(request.id);
+    expect(w.deleter.calls).toEqual([CUSTOMER]);
+  });
+
+  it('a higher APPROVALS_REQUIRED raises the quorum of a pending request asked under the lower one', async () => {
+    const w = await world();
+    const request = await create(w);
+    const strict = await instance(w, { approvalsRequired: 2 });
+    const first = value(await strict.approve(request.id, actor(APPROVER)));
+    expect(first).toMatchObject({ state: 'pending', approvalsRequired: 2 });
+    await strict.executor.idle();
+    expect(w.deleter.calls).toEqual([]);
+  });
+
+  it('an approver removed from the group: their approval stops counting when the DELETE is claimed', async () => {
+    const w = await world({ approverUsergroupIds: [APPROVER_GROUP], approverUserIds: [], executionDelayMs: HOUR });
+    w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
+    const request = await create(w);
+    value(await w.requests.approve(request.id, actor(GROUP_MEMBER)));
+    w.executor.stopTimers();
+    w.directory.groups.set(APPROVER_GROUP, new Set());
+    w.clock.now += HOUR;
+    await w.executor.run(request.id);
+    expect(w.deleter.calls).toEqual([]);
+    expect(await stateOf(w, request.id)).toMatchObject({ state: 'pending', approvals: [] });
+    const kinds = (await w.store.listEvents(request.id)).map((e) => e.kind);
+    expect(kinds.slice(-2)).toEqual(['policy', 'reopened']);
+  });
+
+  it('an approver removed from the group: their approval stops counting when the next approval arrives', async () => {
+    const w = await world({ approverUsergroupIds: [APPROVER_GROUP], approvalsRequired: 2 });
+    w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
+    const request = await create(w);
+    value(await w.requests.approve(request.id, actor(GROUP_MEMBER)));
+    w.directory.groups.set(APPROVER_GROUP, new Set());
+    const second = value(await w.requests.approve(request.id, actor(APPROVER)));
+    expect(second).toMatchObject({ state: 'pending', approvals: [{ userId: APPROVER }] });
+    await w.executor.idle();
+    expect(w.deleter.calls).toEqual([]);
+  });
+
+  it("when an earlier approver's group can't be read, the next approval is refused and drops nothing", async () => {
+    const w = await world({ approverUsergroupIds: [APPROVER_GROUP], approvalsRequired: 2 });
+    w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
+    const request = await create(w);
+    value(await w.requests.approve(request.id, actor(GROUP_MEMBER)));
+    w.directory.failing.add(APPROVER_GROUP);
+    expect(refusal(await w.requests.approve(request.id, actor(APPROVER))).kind).toBe('directory_unavailable');
+    expect((await stateOf(w, request.id)).approvals.map((a) => a.userId)).toEqual([GROUP_MEMBER]);
+  });
+
+  it("when the group can't be read at DELETE time, nothing is sent and the request stays approved and due", async () => {
+    const w = await world({ approverUsergroupIds: [APPROVER_GROUP], approverUserIds: [] });
+    w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
+    const request = await create(w);
+    w.directory.failing.add(APPROVER_GROUP);
+    // The approval itself is refused while the group can't be read (fail closed) …
+    expect(refusal(await w.requests.approve(request.id, actor(GROUP_MEMBER))).kind).toBe('directory_unavailable');
+    w.directory.failing.delete(APPROVER_GROUP);
+    w.executor.stopAccepting(); // … so approve now and claim later, with the group unreadable again
+    value(await w.requests.approve(request.id, actor(GROUP_MEMBER)));
+    w.directory.failing.add(APPROVER_GROUP);
+    const other = await instance(w, { approverUsergroupIds: [APPROVER_GROUP], approverUserIds: [] });
+    await other.executor.run(request.id);
+    expect(w.deleter.calls).toEqual([]);
+    expect((await stateOf(w, request.id)).state).toBe('approved');
+  });
+});
+
+describe('pause and resume', () => {
+  it('only an approver pauses; while paused approvals are recorded and no DELETE goes out; resume sends it', async () => {
+    const w = await world();
+    const announced: unknown[] = [];
+    const ops = await instance(w, {}, (change) => announced.push(change));
+    const request = await create(w);
+    const refused = await ops.command(actor(OUTSIDER), 'pause no reason');
+    expect(refused).toEqual({ kind: 'refused', refusal: { kind: 'not_approver' } });
+    expect(await w.store.getPause()).toBeNull();
+
+    const paused = await ops.command(actor(APPROVER, { channelId: OTHER_CHANNEL }), 'pause incident 42');
+    expect(paused).toMatchObject({ kind: 'paused', changed: true, pause: { by: APPROVER, reason: 'incident 42' } });
+    expect(announced).toEqual([{ paused: true, by: APPROVER, reason: 'incident 42', channelId: OTHER_CHANNEL }]);
+    expect(await ops.command(actor(OUTSIDER), 'help')).toMatchObject({ kind: 'help', pause: { by: APPROVER } });
+
+    value(await w.requests.approve(request.id, actor(APPROVER_2))); // on the other instance
+    await w.executor.run(request.id);
+    expect(w.deleter.calls).toEqual([]);
+    expect(await stateOf(w, request.id)).toMatchObject({ state: 'approved', pause: { by: APPROVER } });
+
+    expect(await ops.command(actor(APPROVER), 'resume')).toEqual({ kind: 'resumed', changed: true });
+    await ops.executor.idle();
+    expect(w.deleter.calls).toEqual([CUSTOMER]);
+    const kinds = (await w.store.listEvents(request.id)).map((e) => e.kind);
+    expect(kinds).toEqual(['requested', 'paused', 'approved', 'resumed', 'deleted']);
+  });
+});
+
+describe('approvers reach every request by its id', () => {
+  it('deny <id> from another channel: an approver only, and the request says from where', async () => {
+    const w = await world();
+    const request = await create(w);
+    const elsewhere = { channelId: OTHER_CHANNEL };
+    expect(await w.requests.command(actor(OUTSIDER, elsewhere), `deny ${request.id} nope`)).toEqual({
+      kind: 'refused',
+      refusal: { kind: 'not_approver' },
+    });
+    const denied = await w.requests.command(actor(APPROVER, elsewhere), `deny ${request.id.toLowerCase()} not legit`);
+    expect(denied).toMatchObject({
+      kind: 'closed',
+      request: { state: 'denied', closedBy: APPROVER, closeReason: 'not legit', closedFrom: OTHER_CHANNEL },
+    });
+  });
+
+  it('cancel <id>: the requester or an approver, from any channel; others are refused', async () => {
+    const w = await world();
+    const first = await create(w);
+    const second = await create(w, CUSTOMER_2);
+    const elsewhere = { channelId: OTHER_CHANNEL };
+    expect(await w.requests.command(actor(OUTSIDER, elsewhere), `cancel ${first.id}`)).toEqual({
+      kind: 'refused',
+      refusal: { kind: 'only_requester_or_approver_cancels' },
+    });
+    expect(await w.requests.command(actor(REQUESTER, elsewhere), `cancel ${first.id}`)).toMatchObject({
+      kind: 'closed',
+      request: { state: 'cancelled', closedBy: REQUESTER },
+    });
+    expect(await w.requests.command(actor(APPROVER), `cancel ${second.id}`)).toMatchObject({
+      kind: 'closed',
+      request: { state: 'cancelled', closedBy: APPROVER, closedFrom: null },
+    });
+    expect(await w.requests.command(actor(APPROVER), 'deny')).toEqual({
+      kind: 'refused',
+      refusal: { kind: 'needs_request_id', subcommand: 'deny' },
+    });
+  });
+
+  it('a duplicate of a request in another channel names only its id, not its channel, requester or reason', async () => {
+    const w = await world();
+    const hidden = await create(w, CUSTOMER, OUTSIDER, 'secret reason');
+    const result = await w.requests.create(actor(REQUESTER, { channelId: OTHER_CHANNEL }), CUSTOMER, 'x');
+    expect(refusal(result)).toEqual({ kind: 'already_open_elsewhere', requestId: hidden.id, customerId: CUSTOMER });
   });
 });

@@ -1,0 +1,129 @@
+// The audit export's two shapes: CSV, one row per event with the request's columns repeated (RFC 4180, guarded
+// against formula injection), and JSON Lines, one request per line with its events. Times are ISO 8601 UTC.
+import type { DeletionOutcome } from '../requests/types';
+import type { AuditedRequest } from '../store/types';
+
+/** Applied to every text value before it is written (the export redacts the bot's secrets with it). */
+export type Clean = (text: string) => string;
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** BotPenguin's answer as recorded, with exactly these fields (absent ones as null). */
+function outcomeOf(outcome: DeletionOutcome | null, clean: Clean) {
+  if (!outcome) return null;
+  return {
+    ok: outcome.ok,
+    kind: clean(outcome.kind),
+    message: clean(outcome.message),
+    httpStatus: outcome.httpStatus ?? null,
+    attempts: outcome.attempts ?? null,
+  };
+}
+
+/** One request as the JSON Lines export writes it (without the line break). */
+export function jsonLine({ request: r, events }: AuditedRequest, clean: Clean): string {
+  const text = (value: string | null) => (value === null ? null : clean(value));
+  return JSON.stringify({
+    requestId: r.id,
+    customerId: clean(r.customerId),
+    teamId: r.teamId,
+    channelId: r.channelId,
+    requesterId: r.requesterId,
+    reason: clean(r.reason),
+    state: r.state,
+    approvalsRequired: r.approvalsRequired,
+    dryRun: r.dryRun,
+    createdAt: iso(r.createdAt),
+    expiresAt: iso(r.expiresAt),
+    executeAt: iso(r.executeAt),
+    finishedAt: iso(r.finishedAt),
+    closedBy: r.closedBy,
+    /** The channel a `/bp-delete deny|cancel <id>` was typed in, when not the request's own. */
+    closedFrom: r.closedFrom ?? null,
+    closeReason: text(r.closeReason),
+    deleteStarts: r.deleteStarts,
+    outcome: outcomeOf(r.outcome, clean),
+    events: events.map((e) => ({ id: e.id, kind: e.kind, actorId: e.actorId, at: iso(e.at), detail: text(e.detail) })),
+  });
+}
+
+export const CSV_COLUMNS = [
+  'request_id',
+  'customer_id',
+  'team_id',
+  'channel_id',
+  'requester_id',
+  'reason',
+  'state',
+  'approvals_required',
+  'dry_run',
+  'created_at',
+  'expires_at',
+  'execute_at',
+  'finished_at',
+  'closed_by',
+  'closed_from',
+  'close_reason',
+  'delete_starts',
+  'outcome_ok',
+  'outcome_kind',
+  'outcome_message',
+  'outcome_http_status',
+  'outcome_attempts',
+  'event_id',
+  'event_kind',
+  'event_actor_id',
+  'event_at',
+  'event_detail',
+] as const;
+
+type Cell = string | number | boolean | null;
+
+// A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One CSV field: a leading formula character neutralised with a single quote, then quoted as RFC 4180 says. */
+export function csvCell(value: Cell): string {
+  let text = value === null ? '' : String(value);
+  if (FORMULA_START.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const csvLine = (cells: readonly Cell[]) => `${cells.map(csvCell).join(',')}\r\n`;
+
+export const csvHeader = (): string => csvLine(CSV_COLUMNS);
+
+/** One row per event (one row with empty event columns should a request have none), each ending in CRLF. */
+export function csvRows({ request: r, events }: AuditedRequest, clean: Clean): string {
+  const outcome = outcomeOf(r.outcome, clean);
+  const requestCells: Cell[] = [
+    r.id,
+    clean(r.customerId),
+    r.teamId,
+    r.channelId,
+    r.requesterId,
+    clean(r.reason),
+    r.state,
+    r.approvalsRequired,
+    r.dryRun,
+    iso(r.createdAt),
+    iso(r.expiresAt),
+    iso(r.executeAt),
+    iso(r.finishedAt),
+    r.closedBy,
+    r.closedFrom ?? null,
+    r.closeReason === null ? null : clean(r.closeReason),
+    r.deleteStarts,
+    outcome?.ok ?? null,
+    outcome?.kind ?? null,
+    outcome?.message ?? null,
+    outcome?.httpStatus ?? null,
+    outcome?.attempts ?? null,
+  ];
+  if (events.length === 0) return csvLine([...requestCells, null, null, null, null, null]);
+  return events
+    .map((e) =>
+      csvLine([...requestCells, e.id, e.kind, e.actorId, iso(e.at), e.detail === null ? null : clean(e.detail)]),
+    )
+    .join('');
+}

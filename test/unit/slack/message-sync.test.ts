@@ -1,0 +1,163 @@
+// MessageSync never rejects, whatever fails: a store that throws on claimSync (a failover, a reset
+// connection, SQLITE_BUSY) or mid-sync is logged and left to the sweeper, and the sync works once the store
+// is back. The store here is the real SQLite store behind a switch that makes its calls fail.
+import fs from 'node:fs';
+import path from 'node:path';
+import { webApi } from '@slack/bolt';
+import { FakeSlack } from '../../../sandbox/fake-slack';
+import { tempSqlitePath } from '../../../sandbox/harness';
+import { createLogger } from '../../../src/logger';
+import { classifySlackError, MessageSync, syncRetryDelayMs } from '../../../src/slack/message-sync';
+import { SqliteStore } from '../../../src/store/dialects/sqlite';
+import type { Store } from '../../../src/store/types';
+
+/** The store, with a switch: while `failing` names a method (or '*'), that method rejects as a lost connection would. */
+function switchable(store: Store) {
+  const state = { failing: null as string | null, calls: [] as string[] };
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        state.calls.push(String(prop));
+        if (state.failing === '*' || state.failing === prop) {
+          return Promise.reject(new Error('terminating connection due to administrator command'));
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, state };
+}
+
+let slack: FakeSlack;
+let file: string;
+let real: SqliteStore;
+const logs: string[] = [];
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+beforeEach(async () => {
+  slack = new FakeSlack();
+  await slack.start();
+  file = tempSqlitePath();
+  real = new SqliteStore(file);
+  await real.migrate();
+  logs.length = 0;
+  unhandled.length = 0;
+  process.on('unhandledRejection', onUnhandled);
+});
+afterEach(async () => {
+  process.off('unhandledRejection', onUnhandled);
+  await real.close();
+  await slack.stop();
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+});
+
+async function seed(store: Store): Promise<string> {
+  const created = await store.createRequest(
+    {
+      id: 'RSYNC0001',
+      teamId: 'T1',
+      channelId: 'C1',
+      customerId: 'cust-1',
+      reason: 'r',
+      requesterId: 'U1',
+      approvalsRequired: 2,
+      createdAt: Date.now(),
+      expiresAt: Date.now() + 3_600_000,
+      dryRun: false,
+    },
+    { kind: 'requested', actorId: 'U1', detail: null, at: Date.now() },
+  );
+  if (!created.created) throw new Error('not created');
+  return created.request.id;
+}
+
+function newSync(store: Store) {
+  const client = new webApi.WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+  const logger = createLogger({ level: 'debug', secrets: [], write: (line) => logs.push(line) });
+  return new MessageSync(client, store, logger, { claimMs: 60_000, now: Date.now });
+}
+
+test('claimSync failing: request() resolves, nothing rejects unhandled, and the sync works once the store is back', async () => {
+  const { store, state } = switchable(real);
+  const id = await seed(real);
+  const sync = newSync(store);
+  state.failing = 'claimSync';
+  await expect(sync.request(id)).resolves.toBeUndefined();
+  await new Promise((r) => setImmediate(r));
+  expect(unhandled).toEqual([]);
+  expect(logs.some((l) => l.includes('could not bring the Slack message up to date (store)'))).toBe(true);
+  expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+
+  state.failing = null;
+  await sync.request(id);
+  expect(slack.channelMessages('C1')).toHaveLength(1);
+  expect(await real.listOutOfSync(10)).toEqual([]);
+});
+
+test('the store failing mid-sync (after the post): resolves, the claim is released, no second post afterwards', async () => {
+  const { store, state } = switchable(real);
+  const id = await seed(real);
+  const sync = newSync(store);
+  state.failing = 'markEventPosted'; // the message is posted and recorded; the reply's record fails
+  await expect(sync.request(id)).resolves.toBeUndefined();
+  expect(unhandled).toEqual([]);
+  expect(slack.channelMessages('C1')).toHaveLength(1);
+  expect(state.calls).toContain('releaseSync');
+  // A store fault is not held against the request: no backoff, no end.
+  expect((await real.listOutOfSync(10, Date.now())).map((r) => r.id)).toEqual([id]);
+  expect(await real.syncError(id)).toBeNull();
+
+  state.failing = null;
+  await sync.request(id);
+  expect(slack.channelMessages('C1')).toHaveLength(1); // the approval message is not posted again
+  expect(await real.listOutOfSync(10)).toEqual([]);
+});
+
+test('every store call failing: request() still resolves', async () => {
+  const { store, state } = switchable(real);
+  const id = await seed(real);
+  state.failing = '*';
+  await expect(newSync(store).request(id)).resolves.toBeUndefined();
+  expect(unhandled).toEqual([]);
+});
+
+describe('classifySlackError', () => {
+  const platform = (error: string) => Object.assign(new Error(error), { data: { ok: false, error } });
+  test.each([
+    'message_not_found',
+    'channel_not_found',
+    'is_archived',
+    'not_in_channel',
+    'cant_update_message',
+    'edit_window_closed',
+    'invalid_blocks',
+    'msg_too_long',
+  ])('%s is permanent', (error) => {
+    expect(classifySlackError(platform(error))).toEqual({ kind: 'permanent', error });
+  });
+  test.each(['internal_error', 'fatal_error', 'ratelimited', 'invalid_auth', 'token_revoked', 'service_unavailable'])(
+    '%s is transient',
+    (error) => {
+      expect(classifySlackError(platform(error))).toMatchObject({ kind: 'transient', error });
+    },
+  );
+  test("the client's rate-limit error keeps Slack's Retry-After; a timeout is transient", () => {
+    expect(classifySlackError(new Error('A rate limit was exceeded (url: x, retry-after: 30)'))).toEqual({
+      kind: 'transient',
+      error: 'ratelimited',
+      retryAfterMs: 30_000,
+    });
+    expect(
+      classifySlackError(Object.assign(new Error('timeout'), { code: 'slack_webapi_request_error' })),
+    ).toMatchObject({ kind: 'transient', retryAfterMs: 0 });
+  });
+});
+
+test('syncRetryDelayMs: next sweep, then doubling from the base, capped', () => {
+  expect([1, 2, 3, 4, 5].map((n) => syncRetryDelayMs(n, 5_000, 600_000))).toEqual([0, 5_000, 10_000, 20_000, 40_000]);
+  expect(syncRetryDelayMs(20, 5_000, 600_000)).toBe(600_000);
+  expect(syncRetryDelayMs(1_000, 5_000, 600_000)).toBe(600_000);
+});
