@@ -149,11 +149,9 @@ interface DeleteCall {
  * A store as one engine sees it. Once the engine is dead its calls never return, as a dead process does
  * nothing; while it is frozen (a stalled process) they wait, and run in order when it thaws.
  */
-function mortal(store: Store): { store: Store; die(): void; freeze(): void; thaw(): void; bury(): void } {
-  let mode: 'alive' | 'frozen' | 'dead' | 'buried' = 'alive';
-  const waiting: ((error: Error) => void)[] = [];
+function mortal(store: Store): { store: Store; die(): void; freeze(): void; thaw(): void } {
+  let mode: 'alive' | 'frozen' | 'dead' = 'alive';
   const frozen: (() => void)[] = [];
-  const gone = () => new Error('this engine was stopped');
   const proxy = new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
@@ -165,8 +163,7 @@ function mortal(store: Store): { store: Store; die(): void; freeze(): void; thaw
             frozen.push(() => (value.apply(target, args) as Promise<unknown>).then(resolve, reject));
           });
         }
-        if (mode === 'dead') return new Promise((_resolve, reject) => waiting.push(reject));
-        return Promise.reject(gone());
+        return new Promise(() => {}); // dead
       };
     },
   });
@@ -181,11 +178,6 @@ function mortal(store: Store): { store: Store; die(): void; freeze(): void; thaw
     thaw() {
       mode = 'alive';
       for (const call of frozen.splice(0)) call();
-    },
-    /** After the run: what the dead engine still waits for fails, so it can wind down. */
-    bury() {
-      mode = 'buried';
-      for (const reject of waiting.splice(0)) reject(gone());
     },
   };
 }
@@ -257,14 +249,6 @@ class Engine {
     this.life.die();
     this.requests.executor.stopTimers();
     this.requests.executor.stopAccepting();
-  }
-
-  /** After the run: everything it still waits for fails or is let go, and it winds down. */
-  async bury(): Promise<void> {
-    this.die();
-    this.life.bury();
-    for (const release of this.hung.splice(0)) release(TIMEOUT);
-    await this.requests.executor.idle();
   }
 
   /** Resolves when the DELETE of an armed stall is under way (the process has stalled). */
@@ -559,10 +543,12 @@ class World {
     for (const r of all) if (!FINAL_STATES.includes(r.state)) this.violation(`${r.id} never reached a final state`);
   }
 
-  /** After a run: every engine stopped, every hung DELETE let go, nothing left under way. */
+  /** After a run: the live engines finish what they do, then every engine stops. */
   async stop(): Promise<void> {
+    for (const engine of this.engines) await engine.settled();
+    // The dead stay dead: what they wait for never comes (their only timers left are unref'd lease
+    // heartbeats that do nothing, their renewal waiting forever).
     for (const engine of this.everyEngine) engine.die();
-    for (const engine of this.everyEngine) await engine.bury();
   }
 
   report(step: string): string {
