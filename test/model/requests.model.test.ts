@@ -30,15 +30,16 @@ const RUNS = Number(process.env.MODEL_RUNS) || 0;
 
 // Rules being merged in (docs/DESIGN.md §10): on once they are in the code.
 /** Stricter settings (DRY_RUN=true, a higher APPROVALS_REQUIRED, an approver removed) reach open requests at once. */
-const STRICTER_SETTINGS_AT_ONCE = false;
+const STRICTER_SETTINGS_AT_ONCE = true;
 /** A DELETE whose answer was lost ends as "uncertain", never as "not deleted". */
 const UNCERTAIN_OUTCOME = true;
 /** `/bp-delete pause` and `resume`: no DELETE starts while paused. */
-const PAUSE = false;
+const PAUSE = true;
 /** `/bp-delete deny <id>` and `cancel <id>`. */
-const BY_ID = false;
+const BY_ID = true;
 /**
- * MODEL_STRICT=1 adds two cases the rules get wrong today (see docs/NOTES.md): a stalled engine's DELETE
+ * MODEL_STRICT=1 adds cases the rules get wrong today (see docs/NOTES.md): stricter settings bind every engine
+ * at once, also for requests an engine with older settings creates afterwards; a stalled engine's DELETE
  * reaching BotPenguin only after the engine that took over sent its own (a definite refusal of the second
  * is then recorded as "not deleted" though the first deletes the customer); and an engine stalling while it
  * has several DELETEs claimed (it wakes and sends one whose request another engine has finished meanwhile).
@@ -241,7 +242,9 @@ class Engine {
   }
 
   /** What app.ts does at start before anything can claim a DELETE. */
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    await this.requests.applyPolicy();
+  }
 
   /** The process dies: it stops sending, renewing or writing anything, its timers with it. */
   die(): void {
@@ -341,6 +344,8 @@ class World {
   /** Requests whose DELETE was sent before the first DRY_RUN=true engine started (null: none started yet). */
   sentBeforeDryRun: Set<string> | null = null;
   paused = false;
+  /** Stricter settings that reached each request when an engine started (Requests.applyPolicy). */
+  private readonly floors = new Map<string, { dryRun: boolean; approvalsRequired: number }>();
 
   constructor(
     readonly stores: readonly [Store, Store],
@@ -367,7 +372,20 @@ class World {
 
   /** Both engines start, as app.ts starts them. */
   async begin(): Promise<void> {
-    for (const engine of this.engines) await engine.start();
+    for (const engine of this.engines) await this.started(engine);
+  }
+
+  /** An engine starts: its DRY_RUN and quorum become the floor of every pending and approved request. */
+  private async started(engine: Engine): Promise<void> {
+    const open = await this.stores[0].listRequests({ states: ['pending', 'approved'], limit: 1000 });
+    await engine.start();
+    for (const r of open) {
+      const floor = this.floors.get(r.id);
+      this.floors.set(r.id, {
+        dryRun: Boolean(floor?.dryRun) || engine.policy.dryRun,
+        approvalsRequired: Math.max(floor?.approvalsRequired ?? 0, engine.policy.approvalsRequired),
+      });
+    }
   }
 
   private newEngine(slot: number, policy: Policy): Engine {
@@ -397,7 +415,7 @@ class World {
     if (engine.dead) return engine.hang(); // it died meanwhile
     const request = executing.length === 1 ? executing[0] : null;
     if (!request) this.violation(`DELETE of ${customerId} while ${executing.length} of its requests are executing`);
-    else this.checkDeleteAllowed(request);
+    else this.checkDeleteAllowed(request, engine.policy);
     const call: DeleteCall = {
       requestId: request?.id ?? null,
       customerId,
@@ -422,7 +440,7 @@ class World {
   }
 
   /** The rules a DELETE must satisfy when it goes out (§5, §9). */
-  private checkDeleteAllowed(request: DeletionRequest): void {
+  private checkDeleteAllowed(request: DeletionRequest, sender: Policy): void {
     const earlier = this.calls.filter((c) => c.requestId === request.id);
     if (earlier.some((c) => !c.lost)) {
       this.violation(`a second DELETE for ${request.id}, whose earlier DELETE was not lost in a crash`);
@@ -430,10 +448,20 @@ class World {
     if (this.paused) this.violation(`a DELETE for ${request.id} while DELETEs are paused`);
     // A re-send finishes a DELETE already decided and sent; the rest is checked on the first one.
     if (earlier.length > 0) return;
-    if (this.sentBeforeDryRun) this.violation(`a real DELETE for ${request.id} after a DRY_RUN=true engine started`);
+    // The settings that bind this DELETE (docs/DESIGN.md §5): the sender's own, and the floor a stricter engine
+    // set on the requests open when it started; with MODEL_STRICT, the strictest any engine started with.
+    const floor = this.floors.get(request.id);
+    const dryRun = STRICT ? this.sentBeforeDryRun !== null : sender.dryRun || floor?.dryRun;
+    if (dryRun) this.violation(`a real DELETE for ${request.id} after a DRY_RUN=true engine started`);
+    const approvers = STRICT ? this.strictest.approvers : sender.approverUserIds;
     const givers = request.approvals.map((a) => a.userId);
-    const counted = givers.filter((u) => this.strictest.approvers.includes(u) && u !== request.requesterId);
-    const needed = Math.max(request.approvalsRequired, this.strictest.approvalsRequired);
+    const counted = givers.filter((u) => approvers.includes(u) && u !== request.requesterId);
+    const needed = Math.max(
+      request.approvalsRequired,
+      sender.approvalsRequired,
+      floor?.approvalsRequired ?? 0,
+      STRICT ? this.strictest.approvalsRequired : 0,
+    );
     if (new Set(counted).size < needed) {
       this.violation(`a DELETE for ${request.id} with ${counted.length} valid approvals of ${needed}: ${givers}`);
     }
@@ -477,7 +505,7 @@ class World {
     old.die();
     const engine = this.newEngine(slot, policy);
     this.engines[slot] = engine;
-    await engine.start();
+    await this.started(engine);
     this.log.push(`    engine ${old.id} ${why}; engine ${engine.id} started`);
     return engine;
   }
@@ -525,8 +553,7 @@ class World {
         await typed(this, 0, operator, 'resume');
       }
       if (UNCERTAIN_OUTCOME) {
-        const all = await this.stores[0].listRequests({ limit: 1000 });
-        for (const r of all.filter((x) => String(x.state) === 'uncertain')) {
+        for (const r of await this.stores[0].listRequests({ states: ['uncertain'], limit: 100 })) {
           const closer = this.strictest.approvers.find((a) => a !== r.requesterId) ?? operator;
           await typed(this, 0, closer, `close ${r.id} ${this.truth(r.customerId)}`);
         }
@@ -852,7 +879,8 @@ class Pause extends Step {
     super();
   }
   async act(w: World) {
-    if ((await typed(w, this.slot, this.who, 'pause deploying')) === 'paused') w.paused = true;
+    await typed(w, this.slot, this.who, 'pause deploying');
+    w.paused = (await w.stores[0].getPause()) !== null;
   }
   toString() {
     return `pause(engine#${this.slot}, ${this.who})`;
@@ -867,9 +895,9 @@ class Resume extends Step {
     super();
   }
   async act(w: World) {
-    const was = w.paused;
-    w.paused = false; // what was due may go out as soon as the pause is lifted
-    if ((await typed(w, this.slot, this.who, 'resume')) !== 'resumed') w.paused = was;
+    w.paused = false; // what was due may go out as soon as the pause is lifted (a refused resume sends nothing)
+    await typed(w, this.slot, this.who, 'resume');
+    w.paused = (await w.stores[0].getPause()) !== null;
   }
   toString() {
     return `resume(engine#${this.slot}, ${this.who})`;
@@ -1006,6 +1034,8 @@ function sqliteDatabase(): Database {
   const options = { now: () => clock.now() };
   const stores = [new SqliteStore(file, options), new SqliteStore(file, options)] as const;
   let admin: BetterSqlite.Database | null = null;
+  /** Every table's rows right after migrating (the pause row, say), put back after each run. */
+  let seed: { name: string; rows: Record<string, unknown>[] }[] = [];
   return {
     realClock: false,
     async open(now) {
@@ -1014,17 +1044,27 @@ function sqliteDatabase(): Database {
         await stores[0].migrate();
         admin = new BetterSqlite(file);
         admin.pragma('foreign_keys = OFF');
+        const tables = admin
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+          .all() as { name: string }[];
+        seed = tables.map(({ name }) => ({
+          name,
+          rows: admin?.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[],
+        }));
       }
       return stores;
     },
     async close() {
-      // Emptied rather than made anew: a new file and its migration cost more than most runs.
-      const tables = admin
-        ?.prepare(
-          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'",
-        )
-        .all() as { name: string }[];
-      for (const { name } of tables) admin?.exec(`DELETE FROM "${name}"`);
+      // Put back as migrated rather than made anew: a new file and its migration cost more than most runs.
+      for (const { name, rows } of seed) {
+        admin?.exec(`DELETE FROM "${name}"`);
+        for (const row of rows) {
+          const columns = Object.keys(row);
+          admin
+            ?.prepare(`INSERT INTO "${name}" (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+            .run(...Object.values(row));
+        }
+      }
     },
     async teardown() {
       await Promise.all(stores.map((s) => s.close()));
@@ -1042,22 +1082,40 @@ function postgresDatabase(url: string): Database {
   ] as const;
   const admin = new Client({ connectionString: url });
   let ready: Promise<void> | null = null;
+  /** Every table's rows right after migrating (the pause row, say), tables that refer to others first. */
+  const seed: { name: string; rows: Record<string, unknown>[] }[] = [];
+  const migrate = async () => {
+    await admin.connect();
+    await stores[0].migrate();
+    const { rows: tables } = await admin.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind = 'r'
+       ORDER BY EXISTS (SELECT 1 FROM pg_constraint f WHERE f.conrelid = c.oid AND f.contype = 'f') DESC`,
+      [schema],
+    );
+    for (const { name } of tables) {
+      seed.push({ name, rows: (await admin.query(`SELECT * FROM "${schema}"."${name}"`)).rows });
+    }
+  };
   return {
     realClock: true,
     async open() {
-      ready ??= admin.connect().then(() => stores[0].migrate());
+      ready ??= migrate();
       await ready;
       return stores;
     },
     async close() {
-      // DELETE, not TRUNCATE: on a few rows it is many times faster. Tables that refer to others go first.
-      const { rows } = await admin.query<{ name: string }>(
-        `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname <> 'schema_migrations'
-         ORDER BY EXISTS (SELECT 1 FROM pg_constraint f WHERE f.conrelid = c.oid AND f.contype = 'f') DESC`,
-        [schema],
-      );
-      for (const { name } of rows) await admin.query(`DELETE FROM "${schema}"."${name}"`);
+      // Put back as migrated; DELETE, not TRUNCATE: on a few rows it is many times faster.
+      for (const { name } of seed) await admin.query(`DELETE FROM "${schema}"."${name}"`);
+      for (const { name, rows } of [...seed].reverse()) {
+        for (const row of rows) {
+          const columns = Object.keys(row);
+          await admin.query(
+            `INSERT INTO "${schema}"."${name}" (${columns.join(', ')}) VALUES (${columns.map((_c, i) => `$${i + 1}`).join(', ')})`,
+            Object.values(row),
+          );
+        }
+      }
     },
     async teardown() {
       await Promise.all(stores.map((s) => s.close()));
