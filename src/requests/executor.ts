@@ -264,6 +264,16 @@ export class Executor {
         return;
       }
     }
+    // Still ours? The look above can take seconds; a holder that stalled past its lease and was taken over
+    // must not send a second DELETE. (Renewing is the check: it succeeds only for the current token.)
+    if (!(await deps.store.renewLease(request.id, token, deps.leaseMs))) {
+      deps.logger.warn('not sending the DELETE: this execution was taken over by another holder', {
+        requestId: request.id,
+        customerId: request.customerId,
+        token,
+      });
+      return;
+    }
     deps.logger.info('sending DELETE', {
       requestId: request.id,
       customerId: request.customerId,

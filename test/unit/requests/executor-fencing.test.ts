@@ -6,7 +6,8 @@ import type { Policy } from '../../../src/config';
 import { createLogger } from '../../../src/logger';
 import { createRequests, type Requests } from '../../../src/requests';
 import { MAX_DELETE_STARTS } from '../../../src/requests/executor';
-import type { DeleteResult } from '../../../src/requests/ports';
+import type { CustomerLister, DeleteResult, ListResult } from '../../../src/requests/ports';
+import { Previewer } from '../../../src/requests/preview';
 import { SqliteStore } from '../../../src/store/dialects/sqlite';
 
 const CHANNEL = 'C0OPS';
@@ -45,13 +46,13 @@ const logs: string[] = [];
 const instances: Requests[] = [];
 
 /** Another bot instance on the same store. */
-function instance(deleter: HeldDeleter): Requests {
+function instance(deleter: HeldDeleter, previewer: Previewer | null = null): Requests {
   const requests = createRequests({
     store,
     policy,
     directory: { usergroupMembers: async () => new Set<string>() },
     deleter,
-    previewer: null,
+    previewer,
     now: () => clock.now,
     leaseMs: LEASE_MS,
     onChange: () => {},
@@ -138,4 +139,45 @@ it(`a take-over after ${MAX_DELETE_STARTS} starts sends nothing more: the reques
   // Still holding the customer.
   const again = await b.create({ userId: REQUESTER, ...where }, CUSTOMER, 'again');
   expect(!again.ok && again.refusal.kind).toBe('already_open');
+});
+
+/** BotPenguin's customer list: each page waits until the test answers it. */
+class HeldLister implements CustomerLister {
+  readonly calls: { page: number; answer(result: ListResult): void }[] = [];
+  listCustomers(page: number): Promise<ListResult> {
+    return new Promise((resolve) => this.calls.push({ page, answer: resolve }));
+  }
+}
+
+it('a holder that stalled before sending (in the look before the DELETE) and was taken over sends nothing', async () => {
+  const lister = new HeldLister();
+  const stalled = new HeldDeleter();
+  const live = new HeldDeleter();
+  const previewer = new Previewer(lister, { maxPages: 1, budgetMs: 600_000, cacheMs: 0, now: () => clock.now });
+  const a = instance(stalled, previewer);
+  const b = instance(live);
+  const created = await a.create({ userId: REQUESTER, ...where }, CUSTOMER, 'closing');
+  if (!created.ok) throw new Error(created.refusal.kind);
+  const id = created.value.id;
+  const shown = { id: CUSTOMER, name: 'Acme', email: 'ops@acme.test', status: 'active' };
+  await until(() => lister.calls.length === 1); // the preview's page walk
+  lister.calls[0]?.answer({ ok: true, customers: [shown] });
+  for (let i = 0; i < 50 && (await store.getRequest(id))?.preview?.status !== 'found'; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  expect((await store.getRequest(id))?.preview?.status).toBe('found');
+  expect((await a.approve(id, { userId: APPROVER, ...where })).ok).toBe(true);
+  await until(() => lister.calls.length === 2); // a's fresh look before its DELETE: a stalls here
+
+  clock.now += LEASE_MS + 1;
+  const recovering = b.executor.recover((await store.getRequest(id)) ?? created.value);
+  await until(() => live.calls.length === 1);
+  live.calls[0]?.answer({ ok: true, status: 200, attempts: 1, message: 'Customer deleted' });
+  await recovering;
+
+  lister.calls[1]?.answer({ ok: true, customers: [shown] }); // a wakes up: the customer looks the same
+  await a.executor.idle();
+  expect(stalled.calls).toHaveLength(0);
+  expect(logs.some((l) => l.includes('not sending the DELETE: this execution was taken over'))).toBe(true);
+  expect(await store.getRequest(id)).toMatchObject({ state: 'succeeded', deleteStarts: 2 });
 });
