@@ -231,10 +231,7 @@ export class MessageSync {
    * Posts and updates until the message and thread show the stored request: `in-step`, or `behind` when it ran
    * out of rounds, or `finished` when the write that recorded the post also ended the sync (claim released).
    */
-  private async bringUpToDate(
-    requestId: string,
-    scope: 'message' | 'all',
-  ): Promise<'in-step' | 'behind' | 'finished'> {
+  private async bringUpToDate(requestId: string, scope: 'message' | 'all'): Promise<'in-step' | 'behind' | 'finished'> {
     const { store, options, client } = this;
     for (let round = 0; round < 5; round++) {
       const request = await store.getRequest(requestId);
