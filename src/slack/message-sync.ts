@@ -248,8 +248,9 @@ export class MessageSync {
         return 'in-step';
       }
       let ts = request.messageTs;
-      const rendered = renderRequestMessage(request, options.now());
+      // Rendered only when the message itself is posted or updated, not for thread replies alone.
       if (ts === null) {
+        const rendered = renderRequestMessage(request, options.now());
         let posted: Awaited<ReturnType<typeof client.chat.postMessage>>;
         try {
           posted = await client.chat.postMessage({
@@ -286,6 +287,7 @@ export class MessageSync {
         }
       } else if (request.messageVersion < request.version) {
         const messageTs = ts;
+        const rendered = renderRequestMessage(request, options.now());
         await slackCall(() =>
           client.chat.update({
             channel: request.channelId,
