@@ -170,12 +170,15 @@ export class MessageSync {
    */
   async syncOnce(requestId: string, scope: 'message' | 'all' = 'all'): Promise<void> {
     const { store, options } = this;
-    let claimed = false;
+    /** Still holding the claim: released in `finally` unless the end of the sync already did. */
+    let held = false;
     try {
       const now = options.now();
-      claimed = await store.claimSync(requestId, now + options.claimMs, now);
-      if (!claimed) return;
-      if (await this.bringUpToDate(requestId, scope)) await store.syncSucceeded(requestId);
+      held = await store.claimSync(requestId, now + options.claimMs, now);
+      if (!held) return;
+      const outcome = await this.bringUpToDate(requestId, scope);
+      if (outcome !== 'finished') await store.finishSync(requestId, outcome === 'in-step');
+      held = false;
     } catch (error) {
       await this.failed(requestId, error).catch((again: unknown) =>
         this.logger.warn('could not record a failed Slack sync; the sweeper will try again', {
@@ -184,7 +187,7 @@ export class MessageSync {
         }),
       );
     } finally {
-      if (claimed) await store.releaseSync(requestId).catch(() => undefined);
+      if (held) await store.releaseSync(requestId).catch(() => undefined);
     }
   }
 
@@ -224,23 +227,30 @@ export class MessageSync {
     });
   }
 
-  /** Posts and updates until the message and thread show the stored request; false when it ran out of rounds. */
-  private async bringUpToDate(requestId: string, scope: 'message' | 'all'): Promise<boolean> {
+  /**
+   * Posts and updates until the message and thread show the stored request: `in-step`, or `behind` when it ran
+   * out of rounds, or `finished` when the write that recorded the post also ended the sync (claim released).
+   */
+  private async bringUpToDate(requestId: string, scope: 'message' | 'all'): Promise<'in-step' | 'behind' | 'finished'> {
     const { store, options, client } = this;
     for (let round = 0; round < 5; round++) {
       const request = await store.getRequest(requestId);
-      if (!request) return true;
-      const events = (await store.listEvents(requestId)).filter((e) => e.postedAt === null);
-      if (request.messageTs !== null && request.messageVersion >= request.version && events.length === 0) return true;
+      if (!request) return 'in-step';
+      // A first post of scope `message` doesn't use the thread's replies: they aren't read for it.
+      const firstPostOnly = scope === 'message' && request.messageTs === null;
+      const events = firstPostOnly ? [] : (await store.listEvents(requestId)).filter((e) => e.postedAt === null);
+      if (request.messageTs !== null && request.messageVersion >= request.version && events.length === 0)
+        return 'in-step';
       if (request.messageTs === NO_MESSAGE_TS) {
         // Never posted and never will be: nothing in Slack to bring up to date.
         await store.markMessageVersion(requestId, request.version);
         for (const event of events) await store.markEventPosted(event.id, options.now());
-        return true;
+        return 'in-step';
       }
       let ts = request.messageTs;
-      const rendered = renderRequestMessage(request, options.now());
+      // Rendered only when the message itself is posted or updated, not for thread replies alone.
       if (ts === null) {
+        const rendered = renderRequestMessage(request, options.now());
         let posted: Awaited<ReturnType<typeof client.chat.postMessage>>;
         try {
           posted = await client.chat.postMessage({
@@ -267,16 +277,17 @@ export class MessageSync {
         }
         ts = typeof posted.ts === 'string' ? posted.ts : null;
         if (ts === null) throw new SlackCallFailed({ kind: 'transient', error: 'no_ts', retryAfterMs: 0 });
-        await store.setMessageTs(requestId, ts);
-        await store.markMessageVersion(requestId, request.version);
+        // One write records the post; for scope `message` it also ends this sync (nothing else is done in it).
+        await store.messagePosted(requestId, ts, request.version, scope === 'message');
         this.logger.info('approval message posted', { requestId, channelId: request.channelId, ts });
         if (scope === 'message') {
           // The rest of this request (thread replies, updates) goes round again behind other new messages.
           this.queue.add(requestId, 'rest');
-          return true;
+          return 'finished';
         }
       } else if (request.messageVersion < request.version) {
         const messageTs = ts;
+        const rendered = renderRequestMessage(request, options.now());
         await slackCall(() =>
           client.chat.update({
             channel: request.channelId,
@@ -302,6 +313,6 @@ export class MessageSync {
         await store.markEventPosted(event.id, options.now());
       }
     }
-    return false;
+    return 'behind';
   }
 }

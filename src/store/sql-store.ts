@@ -578,6 +578,25 @@ export class SqlStore implements Store {
     );
   }
 
+  async finishSync(id: string, succeeded: boolean): Promise<void> {
+    await this.dialect.run(
+      `UPDATE requests SET sync_until = NULL${succeeded ? ', sync_failures = 0, sync_retry_at = 0' : ''} WHERE id = ?`,
+      [id],
+    );
+  }
+
+  async messagePosted(id: string, ts: string, version: number, finish: boolean): Promise<void> {
+    // One statement where a new request's first sync used to make four (ts, version, succeeded, release).
+    await this.dialect.run(
+      `UPDATE requests SET message_ts = COALESCE(message_ts, ?),
+         message_version = CASE WHEN message_version < ? THEN ? ELSE message_version END${
+           finish ? ', sync_until = NULL, sync_failures = 0, sync_retry_at = 0' : ''
+         }
+       WHERE id = ?`,
+      [ts, version, version, id],
+    );
+  }
+
   async syncError(id: string): Promise<string | null> {
     const [row] = await this.dialect.all<{ sync_error: string | null }>(
       'SELECT sync_error FROM requests WHERE id = ?',

@@ -215,6 +215,17 @@ export interface Store {
   endSync(id: string, error: string): Promise<boolean>;
   /** A sync went through: forget the failures counted by deferSync. */
   syncSucceeded(id: string): Promise<void>;
+  /**
+   * The end of a sync, in one write: release the claim (releaseSync) and, when `succeeded`, forget the
+   * failures (syncSucceeded).
+   */
+  finishSync(id: string, succeeded: boolean): Promise<void>;
+  /**
+   * The approval message was posted at `ts` showing `version`, in one write: setMessageTs and
+   * markMessageVersion (each with its own rule: the first ts stays, the version never goes back); with
+   * `finish`, also finishSync(id, true).
+   */
+  messagePosted(id: string, ts: string, version: number, finish: boolean): Promise<void>;
   /** Why the sync of this request was ended (endSync), or null. */
   syncError(id: string): Promise<string | null>;
   markMessageVersion(id: string, version: number): Promise<void>;

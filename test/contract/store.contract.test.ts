@@ -859,6 +859,52 @@ function contract(makeHarness: () => Harness) {
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
+    test('finishSync releases the claim; succeeded also forgets the failures, otherwise they stay', async () => {
+      const r = await create(store);
+      const other = h.another();
+      expect(await store.deferSync(r.id, (n) => T0 + 1_000 * n)).toBe(1);
+      expect(await store.claimSync(r.id, T0 + 100, T0)).toBe(true);
+      await store.finishSync(r.id, false);
+      expect(await other.claimSync(r.id, T0 + 100, T0 + 1)).toBe(true); // released
+      await other.finishSync(r.id, false);
+      expect(await store.deferSync(r.id, (n) => T0 + 1_000 * n)).toBe(2); // still counted; due at T0 + 2000
+      expect(ids(await store.listOutOfSync(10, T0 + 1_999))).toEqual([]);
+      expect(await store.claimSync(r.id, T0 + 100, T0)).toBe(true);
+      await store.finishSync(r.id, true);
+      expect(ids(await store.listOutOfSync(10, T0))).toEqual([r.id]); // due at once again
+      expect(await other.claimSync(r.id, T0 + 100, T0 + 1)).toBe(true);
+      expect(await other.deferSync(r.id, (n) => T0 + n)).toBe(1); // counting starts again
+      await store.finishSync('missing', true);
+    });
+
+    test('messagePosted: the first ts stays, the version never goes back; finish also ends the sync', async () => {
+      const r = await create(store);
+      const other = h.another();
+      expect(await store.claimSync(r.id, T0 + 100, T0)).toBe(true);
+      await store.messagePosted(r.id, '1700000000.000100', 3, false);
+      expect(await store.getRequest(r.id)).toMatchObject({
+        messageTs: '1700000000.000100',
+        messageVersion: 3,
+        version: 1,
+      });
+      expect(await other.claimSync(r.id, T0 + 100, T0 + 1)).toBe(false); // without finish the claim is held
+      await store.messagePosted(r.id, '1700000000.000200', 2, false);
+      expect(await store.getRequest(r.id)).toMatchObject({ messageTs: '1700000000.000100', messageVersion: 3 });
+
+      const s = await create(store);
+      for (const id of [r.id, s.id]) for (const e of await store.listEvents(id)) await store.markEventPosted(e.id, T0);
+      expect(await store.deferSync(s.id, (n) => T0 + 1_000 * n)).toBe(1);
+      expect(await store.deferSync(s.id, (n) => T0 + 1_000 * n)).toBe(2);
+      expect(await store.claimSync(s.id, T0 + 100, T0)).toBe(true);
+      expect(ids(await store.listOutOfSync(10))).toEqual([s.id]);
+      await store.messagePosted(s.id, '1700000000.000300', 1, true);
+      expect(await store.getRequest(s.id)).toMatchObject({ messageTs: '1700000000.000300', messageVersion: 1 });
+      expect(await store.listOutOfSync(10)).toEqual([]); // posted and shown, thread included
+      expect(await other.claimSync(s.id, T0 + 100, T0 + 1)).toBe(true); // released
+      expect(await other.deferSync(s.id, (n) => T0 + n)).toBe(1); // the failures were forgotten
+      await store.messagePosted('missing', '1', 1, true);
+    });
+
     test('markMessageVersion never goes backwards', async () => {
       const r = await create(store);
       await store.markMessageVersion(r.id, 3);

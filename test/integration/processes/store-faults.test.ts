@@ -198,8 +198,11 @@ function healthz(port: number): Promise<number> {
       expect(terminated).toBeGreaterThan(3);
       expect(bot.child.exitCode).toBeNull();
       expect(botpenguin.deletes()).toHaveLength(1);
+      // Thread replies are at least once (docs/NOTES.md): a "posted" mark cut after Slack had the reply
+      // posts it again. Every outcome reply must say the same thing.
       const outcome = slack.thread(SANDBOX_CHANNEL, message.ts).filter((m) => m.text.includes(':wastebasket:'));
-      expect(outcome).toHaveLength(1);
+      expect(outcome.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(outcome.map((m) => m.text)).size).toBe(1);
       const log = bot.lines.join('\n');
       expect(log).not.toMatch(/unhandled rejection/);
       expect(log).toMatch(/could not record the outcome; will try again/);
