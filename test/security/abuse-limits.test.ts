@@ -8,6 +8,7 @@ import { createRequests } from '../../src/requests';
 import type { DeleteResult } from '../../src/requests/ports';
 import { SqliteStore } from '../../src/store/dialects/sqlite';
 import { APPROVER, APPROVER2, actionIds, OUTSIDER, REQUESTER, requestDeletion } from '../helpers/flow';
+import { testPolicy } from '../helpers/policy';
 import { expectNothingChanged, footprint, freshCustomerId } from './support';
 
 describe('MAX_PENDING_PER_REQUESTER: one person cannot flood the channel with requests', () => {
@@ -104,20 +105,13 @@ describe('the daily cap holds when many approvals arrive at the same moment', ()
         return { ok: true, status: 200, attempts: 1, message: 'deleted' };
       },
     };
-    const policy = {
+    const policy = testPolicy({
       approverUserIds: [APPROVER],
-      approverUsergroupIds: [],
-      approvalsRequired: 1,
-      requesterUserIds: [],
-      requesterUsergroupIds: [],
-      allowedChannelIds: [],
       requestTtlMs: 3_600_000,
       customerIdPattern: /^[0-9a-f]{24}$/,
-      executionDelayMs: 0,
       maxPendingPerRequester: 100,
       maxDeletionsPerDay: 1,
-      dryRun: false,
-    };
+    });
     const requests = createRequests({
       store,
       policy,

@@ -9,6 +9,7 @@ import { MAX_DELETE_STARTS } from '../../../src/requests/executor';
 import type { CustomerLister, DeleteResult, ListResult } from '../../../src/requests/ports';
 import { Previewer } from '../../../src/requests/preview';
 import { SqliteStore } from '../../../src/store/dialects/sqlite';
+import { testPolicy } from '../../helpers/policy';
 
 const CHANNEL = 'C0OPS';
 const CUSTOMER = '64b7f0c2e4b0a1b2c3d4e5f6';
@@ -17,20 +18,11 @@ const APPROVER = 'U0APPROVER1';
 const LEASE_MS = 60_000;
 const where = { teamId: 'T0TEAM', channelId: CHANNEL };
 
-const policy: Policy = {
+const policy: Policy = testPolicy({
   approverUserIds: [APPROVER],
-  approverUsergroupIds: [],
-  approvalsRequired: 1,
-  requesterUserIds: [],
-  requesterUsergroupIds: [],
-  allowedChannelIds: [],
   requestTtlMs: 3_600_000,
   customerIdPattern: /^[0-9a-f]{24}$/,
-  executionDelayMs: 0,
-  maxPendingPerRequester: 5,
-  maxDeletionsPerDay: 50,
-  dryRun: false,
-};
+});
 
 /** BotPenguin's DELETE: each call waits until the test answers it. */
 class HeldDeleter {

@@ -8,6 +8,7 @@ import type { DeleteResult, Directory } from '../../../src/requests/ports';
 import type { Refusal, Result } from '../../../src/requests/refusals';
 import type { Actor, DeletionRequest } from '../../../src/requests/types';
 import { SqliteStore } from '../../../src/store/dialects/sqlite';
+import { testPolicy as basePolicy } from '../../helpers/policy';
 
 const TEAM = 'T0TEAM';
 const CHANNEL = 'C0OPS';
@@ -57,21 +58,7 @@ class FakeDeleter {
 }
 
 function testPolicy(overrides: Partial<Policy>): Policy {
-  return {
-    approverUserIds: [APPROVER, APPROVER_2],
-    approverUsergroupIds: [],
-    approvalsRequired: 1,
-    requesterUserIds: [],
-    requesterUsergroupIds: [],
-    allowedChannelIds: [],
-    requestTtlMs: 24 * HOUR,
-    customerIdPattern: /^[0-9a-fA-F]{24}$/,
-    executionDelayMs: 0,
-    maxPendingPerRequester: 5,
-    maxDeletionsPerDay: 50,
-    dryRun: false,
-    ...overrides,
-  };
+  return basePolicy({ approverUserIds: [APPROVER, APPROVER_2], ...overrides });
 }
 
 interface World {
