@@ -126,7 +126,9 @@ function healthz(port: number): Promise<number> {
       await slack.waitFor(() => messageText(message).includes('@example.com'), 5_000, 'the preview');
       await terminate();
       expect(terminated).toBeGreaterThan(0);
-      expect(await healthz(bot.port)).toBe(200); // the pool opens a new connection
+      // The pool drops the terminated connections as their errors arrive and opens new ones: a ping that
+      // raced a termination may fail once, so /healthz is back to 200 shortly, not necessarily at once.
+      await eventually(async () => (await healthz(bot.port)) === 200, 5_000, '/healthz 200 after the terminations');
 
       // From the approval on, everything is background work: claim, DELETE, outcome, message sync, sweeper.
       const held = botpenguin.holdDeletes();
