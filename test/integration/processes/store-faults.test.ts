@@ -185,14 +185,23 @@ function healthz(port: number): Promise<number> {
       proxy.up();
       await eventually(async () => (await healthz(bot.port)) === 200, 10_000, '/healthz 200 once it is back');
 
-      await slack.waitFor(
-        () =>
-          actionIds(message).length === 0 &&
-          messageText(message).includes('was deleted') &&
-          slack.thread(SANDBOX_CHANNEL, message.ts).some((m) => m.text.includes(':wastebasket:')),
-        40_000,
-        'the final message and its outcome reply',
-      );
+      await slack
+        .waitFor(
+          () =>
+            actionIds(message).length === 0 &&
+            messageText(message).includes('was deleted') &&
+            slack.thread(SANDBOX_CHANNEL, message.ts).some((m) => m.text.includes(':wastebasket:')),
+          40_000,
+          'the final message and its outcome reply',
+        )
+        .catch((e) => {
+          throw new Error(
+            `${e}\n${bot.lines
+              .filter((l) => !l.includes('"debug"'))
+              .slice(-60)
+              .join('\n')}`,
+          );
+        });
       killing = false;
       await killer;
       // Longer than a lease (1 s) and several sweeps (0.2 s): a wrong re-send would show.
