@@ -9,6 +9,7 @@ import {
   type DeletionRequest,
   isAbortable,
   isDecidable,
+  isWaiting,
   type RequestEvent,
 } from '../requests/types';
 import { fitMrkdwn, mention, plain, safeMrkdwn, safeQuote, slackDate, utcTime } from './text';
@@ -109,7 +110,7 @@ const withMentions = (text: string, max: number) =>
 /** "Paused by @x: reason — DELETEs wait", on the requests a pause holds (pending and approved). */
 export function pauseLine(request: DeletionRequest): string | null {
   const p = request.pause;
-  if (!p || (request.state !== 'pending' && request.state !== 'approved')) return null;
+  if (!p || !isWaiting(request)) return null;
   return `:double_vertical_bar: Paused by ${mention(p.by)}${p.reason ? `: ${safeMrkdwn(p.reason, 300)}` : ''} — DELETEs wait until an approver types \`/bp-delete resume\``;
 }
 
@@ -282,7 +283,7 @@ export function renderFallbackText(request: DeletionRequest, now: number): strin
 
 function fallbackPause(request: DeletionRequest): string {
   const p = request.pause;
-  if (!p || (request.state !== 'pending' && request.state !== 'approved')) return '';
+  if (!p || !isWaiting(request)) return '';
   return `DELETEs are paused by ${mention(p.by)}${p.reason ? `, because ${quoted(p.reason, 300)}` : ''}: no DELETE is sent until an approver resumes.`;
 }
 

@@ -66,6 +66,14 @@ export interface DeletionOutcome {
 }
 
 /** Pending and not yet expired at `now`: it can still be approved, denied or cancelled. */
+/** States whose DELETE is still ahead: a pause holds them, and stricter settings reach them. */
+export const WAITING_STATES: readonly RequestState[] = ['pending', 'approved'];
+
+/** A request a pause holds (and that shows the pause). */
+export function isWaiting(request: DeletionRequest): boolean {
+  return WAITING_STATES.includes(request.state);
+}
+
 export function isDecidable(request: DeletionRequest, now: number): boolean {
   return request.state === 'pending' && request.expiresAt > now;
 }

@@ -1,7 +1,7 @@
 // The Store, written once for SQLite and PostgreSQL: every statement is here, with `?` placeholders;
 // what differs between the two databases is asked of the Dialect (dialect.ts).
 import type { CustomerPreview, DeletionRequest, Pause, RequestEvent, RequestState } from '../requests/types';
-import { OPEN_STATES } from '../requests/types';
+import { OPEN_STATES, WAITING_STATES } from '../requests/types';
 import { type Db, type Dialect, inList } from './dialect';
 import { MIGRATIONS, migrationsTable } from './migrations';
 import { patchAssignments } from './patch';
@@ -60,7 +60,7 @@ const hydrate = (row: RequestWithApprovals): DeletionRequest => ({
 });
 
 /** Pending and approved: a pause or a stricter setting changes what becomes of them. */
-const WAITING = "IN ('pending', 'approved')";
+const WAITING = `IN (${WAITING_STATES.map((state) => `'${state}'`).join(', ')})`;
 /** One row of controls (migration 4). */
 const CONTROLS_ID = 1;
 
