@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { CSV_COLUMNS, csvCell, csvHeader, csvRows, jsonLine } from '../../../src/audit/format';
 import type { DeletionRequest } from '../../../src/requests/types';
 import { csvObjects, parseCsv } from '../../helpers/csv';
+import { aRequest } from '../../helpers/fixtures';
 
 const readBack = (cell: string) => parseCsv(`${cell}\r\n`)[0];
 
@@ -43,31 +44,15 @@ describe('a CSV cell', () => {
   });
 });
 
-const request: DeletionRequest = {
+const request: DeletionRequest = aRequest(Date.UTC(2026, 10, 1), {
   id: 'R1',
   teamId: 'T1',
   channelId: 'C1',
   customerId: 'cust',
   reason: 'token xoxb-secret-1 here',
   requesterId: 'U1',
-  state: 'pending',
-  approvalsRequired: 1,
-  approvals: [],
-  createdAt: Date.UTC(2026, 10, 1),
-  expiresAt: Date.UTC(2026, 10, 2),
-  executeAt: null,
-  closedBy: null,
-  closeReason: null,
-  outcome: null,
-  deleteStarts: 0,
-  leaseUntil: null,
-  dryRun: false,
-  preview: null,
   messageTs: null,
-  version: 1,
-  messageVersion: 0,
-  finishedAt: null,
-};
+});
 const clean = (text: string) => text.replace('xoxb-secret-1', '[redacted]');
 
 describe('rows of a request', () => {
