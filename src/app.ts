@@ -45,7 +45,7 @@ export interface AppDeps {
 }
 
 /** Short, because the owner renews it: after a crash, another instance takes over within about this long. */
-export const DEFAULT_LEASE_MS = 15_000;
+const DEFAULT_LEASE_MS = 15_000;
 
 export interface BotApp {
   app: App;

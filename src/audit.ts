@@ -10,7 +10,7 @@ import { createRedactor } from './logger';
 import { createStore, type Store } from './store';
 
 /** Requests read per statement: memory stays flat however long the history is. */
-export const AUDIT_PAGE_SIZE = 500;
+const AUDIT_PAGE_SIZE = 500;
 
 /** Exit codes: 0 done, 1 the store could not be read (or the output went away), 2 bad arguments or settings. */
 const FAILED = 1;

@@ -75,7 +75,7 @@ export function cannotPostReason(slackError: string): string {
 }
 
 /** The pause as one line: on `help`, and in the pause answers. */
-export function renderPause(pause: Pause): string {
+function renderPause(pause: Pause): string {
   return `:double_vertical_bar: *DELETEs are paused* by ${mention(pause.by)}${pause.reason ? `: ${safeMrkdwn(pause.reason, 300)}` : ''} (${slackDate(pause.at)}) — DELETEs wait; approvals are still recorded. An approver resumes them with \`/bp-delete resume\`.`;
 }
 

@@ -71,7 +71,7 @@ function words(o: DeletionOutcome, max: number): string {
     : `The bot's note: ${safeMrkdwn(o.message, max)}`;
 }
 
-export function outcomeLine(request: DeletionRequest): string | null {
+function outcomeLine(request: DeletionRequest): string | null {
   const o = request.outcome;
   if (!o) return null;
   const said = words(o, 1000);
@@ -108,7 +108,7 @@ const withMentions = (text: string, max: number) =>
   safeMrkdwn(text, max).replace(/@(U[A-Z0-9]{2,30})\b/g, (_m, id: string) => mention(id));
 
 /** "Paused by @x: reason — DELETEs wait", on the requests a pause holds (pending and approved). */
-export function pauseLine(request: DeletionRequest): string | null {
+function pauseLine(request: DeletionRequest): string | null {
   const p = request.pause;
   if (!p || !isWaiting(request)) return null;
   return `:double_vertical_bar: Paused by ${mention(p.by)}${p.reason ? `: ${safeMrkdwn(p.reason, 300)}` : ''} — DELETEs wait until an approver types \`/bp-delete resume\``;
@@ -267,7 +267,7 @@ const quoted = (text: string, max: number) => `“${safeMrkdwn(text, max)}”`;
  * blocks, `text` is the fallback shown in notifications, and screen readers read it instead of the blocks,
  * so it must carry all the necessary content. Mentions and date tokens render; user text is escaped.
  */
-export function renderFallbackText(request: DeletionRequest, now: number): string {
+function renderFallbackText(request: DeletionRequest, now: number): string {
   const sentences = [
     `${request.dryRun ? 'DRY RUN, nothing will really be deleted. ' : ''}Request ${request.id} to delete BotPenguin customer ${safeMrkdwn(request.customerId, 200)}, asked by ${mention(request.requesterId)}.`,
     fallbackStatus(request, now),

@@ -72,7 +72,7 @@ export function admit(origin: Origin, served: string | undefined): Admission {
   return ours ? { ok: true } : { ok: false, kind: 'other_workspace', origin };
 }
 
-export const REFUSAL_TEXT: Record<Exclude<Admission, { ok: true }>['kind'], string> = {
+const REFUSAL_TEXT: Record<Exclude<Admission, { ok: true }>['kind'], string> = {
   org_wide:
     ':no_entry_sign: This bot is installed for a whole Enterprise Grid organisation, which it does not support. Ask its operators to install it to one workspace.',
   external_user:

@@ -15,8 +15,8 @@ import type { DeletionOutcome, DeletionRequest, RequestState } from './types';
 /** DELETEs started for one request, across crashes, after which a take-over records uncertain instead. */
 export const MAX_DELETE_STARTS = 3;
 /** Settle checks of an uncertain request (the first right away, then by the sweeper) and their spacing. */
-export const MAX_SETTLE_CHECKS = 6;
-export const SETTLE_CHECK_EVERY_MS = 10 * 60_000;
+const MAX_SETTLE_CHECKS = 6;
+const SETTLE_CHECK_EVERY_MS = 10 * 60_000;
 
 export interface ExecutorDeps {
   store: Store;
@@ -393,7 +393,7 @@ const eventFor = (state: RequestState) =>
  * A BotPenguin answer as the request's outcome; a "not found" on a re-send means our first DELETE worked, and
  * a call that gave up while an attempt may have reached BotPenguin is uncertain, never "not deleted".
  */
-export function toOutcome(result: DeleteResult, resend: boolean): DeletionOutcome {
+function toOutcome(result: DeleteResult, resend: boolean): DeletionOutcome {
   const said = result.fromBotPenguin ? ('botpenguin' as const) : ('bot' as const);
   if (result.ok)
     return {
