@@ -3,12 +3,11 @@ import type { Policy } from '../config';
 import { formatDuration } from '../duration';
 import type { Refusal } from '../requests/refusals';
 import type { DeletionRequest, Pause, RequestEvent } from '../requests/types';
-import { renderThreadReply } from './request-message';
+import { stateWord } from './describe';
 import { fitLines, mention, safeMrkdwn, slackDate } from './text';
+import { renderThreadReply } from './thread-replies';
 
 const link = (url: string | null, label: string) => (url ? `<${url}|${label}>` : label);
-const stateWord = (r: DeletionRequest) =>
-  r.state === 'succeeded' ? 'deleted' : r.state === 'uncertain' ? 'uncertain (may have been deleted)' : r.state;
 
 export function renderRefusal(refusal: Refusal, permalink: string | null = null): string {
   switch (refusal.kind) {
