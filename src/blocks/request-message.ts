@@ -38,11 +38,14 @@ function previewLine(request: DeletionRequest): string {
   return `:bust_in_silhouette: ${parts.join('  ·  ')}`;
 }
 
-/** The status section: the description's headline, what happened, whose words, the pause and the end. */
-function statusLine(d: Description): string {
+/**
+ * The status section: the description's headline, what happened, whose words, the pause and the end. What
+ * people can still do is left to the buttons when there are some.
+ */
+function statusLine(d: Description, hasButtons: boolean): string {
   const lines = [
     `${d.tone} ${d.headline}${d.nothingDeleted ? ', nothing was deleted' : ''}`,
-    sentences(d.detail, saidLine(d.words, 1000), d.next),
+    sentences(d.detail, saidLine(d.words, 1000), hasButtons ? null : d.next),
     d.why ? safeQuote(d.why.text, 1000) : '',
     d.pause
       ? `:double_vertical_bar: Paused by ${mention(d.pause.by)}${d.pause.reason ? `: ${safeMrkdwn(d.pause.reason, 300)}` : ''} — DELETEs wait until an approver types \`/bp-delete resume\``
@@ -64,6 +67,7 @@ export function renderRequestMessage(request: DeletionRequest, now: number): Ren
   const dry = request.dryRun ? 'DRY RUN: ' : '';
   const id = (name: string) => blockId(name, request);
   const description = describeRequest(request, now);
+  const buttons = renderButtons(request, now);
   const blocks: KnownBlock[] = [
     {
       type: 'header',
@@ -99,10 +103,12 @@ export function renderRequestMessage(request: DeletionRequest, now: number): Ren
     {
       type: 'section',
       block_id: id('status'),
-      text: { type: 'mrkdwn', text: fitMrkdwn(`*Status:* ${statusLine(description)}`, SECTION_LIMIT) },
+      text: {
+        type: 'mrkdwn',
+        text: fitMrkdwn(`*Status:* ${statusLine(description, buttons !== null)}`, SECTION_LIMIT),
+      },
     },
   ];
-  const buttons = renderButtons(request, now);
   if (buttons) blocks.push(buttons);
   blocks.push({
     type: 'context',
