@@ -93,7 +93,7 @@ export const stateTone = (state: RequestState) => STATES[state].tone;
 /** The verb for a person ending a request in this state: "denied", "cancelled", "aborted". */
 export const closingVerb = (state: 'denied' | 'cancelled' | 'aborted') => STATES[state].closedBy?.verb ?? state;
 
-type OutcomeKind =
+export type OutcomeKind =
   | 'deleted'
   | 'already_gone'
   | 'dry_run'

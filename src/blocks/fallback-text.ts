@@ -11,7 +11,7 @@ import { fitMrkdwn, mention, quoted, safeMrkdwn, slackDate, TEXT_LIMIT } from '.
 export function renderFallbackText(request: DeletionRequest, d: Description): string {
   const parts = [
     `${request.dryRun ? 'DRY RUN, nothing will really be deleted. ' : ''}Request ${request.id} to delete BotPenguin customer ${safeMrkdwn(request.customerId, 200)}, asked by ${mention(request.requesterId)}.`,
-    status(d),
+    `Status: ${statusSentences(d)}`,
     pause(d),
     approvals(request, d),
     request.reason
@@ -22,9 +22,10 @@ export function renderFallbackText(request: DeletionRequest, d: Description): st
   return fitMrkdwn(sentences(...parts), TEXT_LIMIT);
 }
 
-function status(d: Description): string {
+/** Where a request stands, in plain sentences: for the top-level text, and for any message about it. */
+export function statusSentences(d: Description): string {
   return sentences(
-    `Status: ${d.headline}.`,
+    `${d.headline}.`,
     d.nothingDeleted ? 'Nothing was deleted.' : null,
     d.detail,
     saidLine(d.words, 600),

@@ -3,7 +3,7 @@ import type { Policy } from '../config';
 import { formatDuration } from '../duration';
 import type { Refusal } from '../requests/refusals';
 import type { DeletionRequest, Pause, RequestEvent } from '../requests/types';
-import { stateWord } from './describe';
+import { describeOutcome, stateWord } from './describe';
 import { fitLines, mention, safeMrkdwn, slackDate } from './text';
 import { renderThreadReply } from './thread-replies';
 
@@ -129,8 +129,9 @@ export function renderHelp(settings: Policy, pause: Pause | null = null): string
   return lines.join('\n');
 }
 
+/** `/bp-delete close <id> deleted|kept` done: the request now ends as its outcome says. */
 export function renderClosed(request: DeletionRequest): string {
-  const how = request.state === 'succeeded' ? 'deleted' : 'not deleted (kept)';
+  const how = request.outcome ? describeOutcome(request, request.outcome).headline.toLowerCase() : stateWord(request);
   return `:white_check_mark: Request \`${request.id}\` (customer \`${safeMrkdwn(request.customerId, 80)}\`) is closed as ${how}. Its message and thread say so.`;
 }
 
