@@ -274,5 +274,10 @@ export function saidLine(words: Words | null, max: number): string {
     : `The bot's note: ${safeMrkdwn(words.text, max)}`;
 }
 
+/** The pause, on a request it holds: who paused, why, and until when DELETEs wait. */
+export function pauseSentence(pause: Pause): string {
+  return `Paused by ${mention(pause.by)}${pause.reason ? `: ${safeMrkdwn(pause.reason, 300)}` : ''} — DELETEs wait until an approver types \`/bp-delete resume\`.`;
+}
+
 /** Sentences joined by spaces, leaving out the empty ones. */
 export const sentences = (...parts: (string | null)[]) => parts.filter((p) => p).join(' ');

@@ -1,6 +1,6 @@
 // The approval message's top-level `text`: the whole message in plain words, from the request's description.
 import type { DeletionRequest } from '../requests/types';
-import { type Description, saidLine, sentences } from './describe';
+import { type Description, pauseSentence, saidLine, sentences } from './describe';
 import { fitMrkdwn, mention, quoted, safeMrkdwn, slackDate, TEXT_LIMIT } from './text';
 
 /**
@@ -12,7 +12,7 @@ export function renderFallbackText(request: DeletionRequest, d: Description): st
   const parts = [
     `${request.dryRun ? 'DRY RUN, nothing will really be deleted. ' : ''}Request ${request.id} to delete BotPenguin customer ${safeMrkdwn(request.customerId, 200)}, asked by ${mention(request.requesterId)}.`,
     `Status: ${statusSentences(d)}`,
-    pause(d),
+    d.pause ? pauseSentence(d.pause) : '',
     approvals(request, d),
     request.reason
       ? `Reason for the request: ${quoted(request.reason, 1200)}.`
@@ -33,12 +33,6 @@ export function statusSentences(d: Description): string {
     d.next,
     d.finishedAt ? `Finished ${slackDate(d.finishedAt)}.` : null,
   );
-}
-
-function pause(d: Description): string {
-  const p = d.pause;
-  if (!p) return '';
-  return `DELETEs are paused by ${mention(p.by)}${p.reason ? `, because ${quoted(p.reason, 300)}` : ''}: no DELETE is sent until an approver resumes.`;
 }
 
 function approvals(request: DeletionRequest, d: Description): string {

@@ -5,7 +5,7 @@ type KnownBlock = types.KnownBlock;
 
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../constants';
 import { type DeletionRequest, isAbortable, isDecidable } from '../requests/types';
-import { type Description, describeRequest, saidLine, sentences } from './describe';
+import { type Description, describeRequest, pauseSentence, saidLine, sentences } from './describe';
 import { renderFallbackText } from './fallback-text';
 import { code, fitMrkdwn, mention, plain, safeMrkdwn, safeQuote, slackDate } from './text';
 
@@ -47,9 +47,7 @@ function statusLine(d: Description, hasButtons: boolean): string {
     `${d.tone} ${d.headline}${d.nothingDeleted ? ', nothing was deleted' : ''}`,
     sentences(d.detail, saidLine(d.words, 1000), hasButtons ? null : d.next),
     d.why ? safeQuote(d.why.text, 1000) : '',
-    d.pause
-      ? `:double_vertical_bar: Paused by ${mention(d.pause.by)}${d.pause.reason ? `: ${safeMrkdwn(d.pause.reason, 300)}` : ''} — DELETEs wait until an approver types \`/bp-delete resume\``
-      : '',
+    d.pause ? `:double_vertical_bar: ${pauseSentence(d.pause)}` : '',
     d.finishedAt ? `_${slackDate(d.finishedAt)}_` : '',
   ];
   return lines.filter((l) => l !== '').join('\n');

@@ -116,3 +116,21 @@ describe('a request closed by a person says who, from where, and why, everywhere
     expect(renderRequestMessage(r, NOW).text).toContain(`: “wrong customer”.`);
   });
 });
+
+describe('a pause is said on the requests it holds, the same way in the blocks and the top-level text', () => {
+  const pause = { by: 'U0APPROVER1', reason: 'incident <42>', channelId: null, at: NOW - 1000 };
+
+  it.each<RequestState>(['pending', 'approved'])('%s: shown', (state) => {
+    const r = aRequest(NOW - 60_000, { state, executeAt: state === 'approved' ? NOW : null, pause });
+    const sentence =
+      'Paused by <@U0APPROVER1>: incident &lt;42&gt; — DELETEs wait until an approver types `/bp-delete resume`.';
+    expect(statusSection(r)).toContain(sentence);
+    expect(renderRequestMessage(r, NOW).text).toContain(sentence);
+  });
+
+  it.each(Object.entries(OUTCOMES))('ended (%s): not shown', (_kind, outcome) => {
+    const r = { ...ended(outcome), pause };
+    expect(describeRequest(r, NOW).pause).toBeNull();
+    expect(renderRequestMessage(r, NOW).text).not.toContain('Paused by');
+  });
+});
