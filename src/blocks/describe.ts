@@ -51,6 +51,8 @@ interface StateWords {
   headline: string;
   /** The state in a word or two, for short answers: "deleted", "uncertain (may have been deleted)". */
   word: string;
+  /** Uncertain, succeeded, failed: what the DELETE came to is said by the outcome. */
+  byOutcome?: true;
   /** Denied, cancelled, aborted: the verb for who did it. */
   closedBy?: { verb: string; label: string; after?: string };
 }
@@ -60,9 +62,14 @@ const STATES: Record<RequestState, StateWords> = {
   pending: { tone: ':hourglass_flowing_sand:', headline: 'Waiting for approval', word: 'pending' },
   approved: { tone: ':white_check_mark:', headline: 'Approved', word: 'approved' },
   executing: { tone: ':gear:', headline: 'Deleting now', word: 'executing' },
-  uncertain: { tone: ':warning:', headline: 'Outcome unknown', word: 'uncertain (may have been deleted)' },
-  succeeded: { tone: ':wastebasket:', headline: 'Deleted', word: 'deleted' },
-  failed: { tone: ':x:', headline: 'Deletion failed', word: 'failed' },
+  uncertain: {
+    tone: ':warning:',
+    headline: 'Outcome unknown',
+    word: 'uncertain (may have been deleted)',
+    byOutcome: true,
+  },
+  succeeded: { tone: ':wastebasket:', headline: 'Deleted', word: 'deleted', byOutcome: true },
+  failed: { tone: ':x:', headline: 'Deletion failed', word: 'failed', byOutcome: true },
   denied: {
     tone: ':no_entry:',
     headline: 'Denied',
@@ -252,9 +259,10 @@ function describeState(
 /** The one description of a request at `now`, from which every rendering words it. */
 export function describeRequest(request: DeletionRequest, now: number): Description {
   const state = describeState(request, now);
-  const outcome = request.outcome ? describeOutcome(request, request.outcome) : null;
-  const closedNote =
-    request.outcome && request.closeReason && !state.why ? { label: 'Their note', text: request.closeReason } : null;
+  const said = STATES[request.state].byOutcome ? request.outcome : null;
+  const outcome = said ? describeOutcome(request, said) : null;
+  // An approver's note on closing an uncertain request.
+  const closedNote = said && request.closeReason ? { label: 'Their note', text: request.closeReason } : null;
   const ended = !['pending', 'approved', 'executing'].includes(request.state);
   return {
     ...state,
