@@ -3,12 +3,11 @@ import type { Policy } from '../config';
 import { formatDuration } from '../duration';
 import type { Refusal } from '../requests/refusals';
 import type { DeletionRequest, Pause, RequestEvent } from '../requests/types';
-import { renderThreadReply } from './request-message';
+import { describeOutcome, stateWord } from './describe';
 import { fitLines, mention, safeMrkdwn, slackDate } from './text';
+import { renderThreadReply } from './thread-replies';
 
 const link = (url: string | null, label: string) => (url ? `<${url}|${label}>` : label);
-const stateWord = (r: DeletionRequest) =>
-  r.state === 'succeeded' ? 'deleted' : r.state === 'uncertain' ? 'uncertain (may have been deleted)' : r.state;
 
 export function renderRefusal(refusal: Refusal, permalink: string | null = null): string {
   switch (refusal.kind) {
@@ -130,8 +129,9 @@ export function renderHelp(settings: Policy, pause: Pause | null = null): string
   return lines.join('\n');
 }
 
+/** `/bp-delete close <id> deleted|kept` done: the request now ends as its outcome says. */
 export function renderClosed(request: DeletionRequest): string {
-  const how = request.state === 'succeeded' ? 'deleted' : 'not deleted (kept)';
+  const how = request.outcome ? describeOutcome(request, request.outcome).headline.toLowerCase() : stateWord(request);
   return `:white_check_mark: Request \`${request.id}\` (customer \`${safeMrkdwn(request.customerId, 80)}\`) is closed as ${how}. Its message and thread say so.`;
 }
 

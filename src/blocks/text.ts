@@ -157,3 +157,12 @@ export function utcTime(ms: number): string {
 }
 
 export const mention = (userId: string) => `<@${userId}>`;
+
+/** A short value (a customer id) as inline code: escaped, cut, and no backtick to end it early. */
+export const code = (text: string) => `\`${safeMrkdwn(text, 200).replace(/`/g, "'")}\``;
+
+/** Quoted text from someone else (a person, BotPenguin), escaped and cut visibly. */
+export const quoted = (text: string, max: number) => `“${safeMrkdwn(text, max)}”`;
+
+/** Slack advises keeping a message's text within 4,000 characters (chat.postMessage, "Truncating content"). */
+export const TEXT_LIMIT = 4000;

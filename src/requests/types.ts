@@ -56,11 +56,8 @@ export interface DeletionOutcome {
    */
   kind: string;
   message: string;
-  /**
-   * Whose words `message` are: BotPenguin's own, or the bot's. Unset in outcomes stored before this field:
-   * then the kind tells (the bot's for dry_run, customer_changed, daily_limit; BotPenguin's otherwise).
-   */
-  said?: 'botpenguin' | 'bot';
+  /** Whose words `message` are: BotPenguin's own, or the bot's (migration 7 backfilled older outcomes). */
+  said: 'botpenguin' | 'bot';
   httpStatus?: number;
   attempts?: number;
 }

@@ -1,7 +1,8 @@
 // Brings a request's Slack message and thread up to date with the store, which is the truth.
 // Any failure leaves the store marked out of sync, and the sweeper tries again later.
 import type { webApi } from '@slack/bolt';
-import { renderRequestMessage, renderThreadReply } from '../blocks/request-message';
+import { renderRequestMessage } from '../blocks/request-message';
+import { renderThreadReply } from '../blocks/thread-replies';
 import { WorkQueue } from '../limiter';
 import { errorFields, type Logger } from '../logger';
 import { NO_MESSAGE_TS } from '../requests/types';

@@ -496,6 +496,7 @@ function contract(makeHarness: () => Harness) {
       const outcome: DeletionOutcome = {
         ok: false,
         kind: 'http_error',
+        said: 'botpenguin',
         message: 'Bad "gateway" ✗',
         httpStatus: 502,
         attempts: 3,
@@ -662,7 +663,11 @@ function contract(makeHarness: () => Harness) {
         r.id,
         newToken,
         'succeeded',
-        { outcome: { ok: true, kind: 'deleted', message: '' }, finishedAt: T0 + 1, leaseUntil: null },
+        {
+          outcome: { ok: true, kind: 'deleted', said: 'botpenguin', message: '' },
+          finishedAt: T0 + 1,
+          leaseUntil: null,
+        },
         event('deleted', T0 + 1, null),
       );
       expect(done).toMatchObject({ state: 'succeeded', deleteStarts: newToken, leaseUntil: null });
@@ -1131,7 +1136,14 @@ function contract(makeHarness: () => Harness) {
       const atUntil = await create(store, { createdAt: T0 + 10 });
       await store.addApproval(first.id, 'UAPP', T0 + 1, 0);
       await store.transition(first.id, ['approved'], 'executing', {}, event('executing', T0 + 2, null));
-      const outcome: DeletionOutcome = { ok: true, kind: 'deleted', message: 'gone', httpStatus: 200, attempts: 2 };
+      const outcome: DeletionOutcome = {
+        ok: true,
+        kind: 'deleted',
+        said: 'botpenguin',
+        message: 'gone',
+        httpStatus: 200,
+        attempts: 2,
+      };
       await store.transition(
         first.id,
         ['executing'],

@@ -128,7 +128,7 @@ interface TargetSpec {
 const APPROVER = 'UBENCHAPPROVER';
 const START_CHANNEL = 'C0BENCHSTART';
 const FLOW_CHANNEL = 'C0BENCHFLOW';
-/** The bot's final message's fallback text says this (blocks/request-message.ts fallbackOutcome). */
+/** The bot's final message's fallback text says this (headlines in blocks/describe.ts). */
 const FINAL_TEXT = 'Status: (Deleted|Deletion failed|Not deleted)\\b';
 
 /** The Procfile's `web:` command: the bot is started exactly as the host starts it. */

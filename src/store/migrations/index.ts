@@ -131,4 +131,20 @@ export const MIGRATIONS: readonly Migration[] = [
     // scans and sorts the whole table. PostgreSQL: in the "C" collation, as the query compares ids.
     sql: (d) => `CREATE INDEX requests_created ON requests (created_at, id${d === 'postgres' ? ' COLLATE "C"' : ''})`,
   },
+  {
+    version: 7,
+    name: "whose words each stored outcome's message are",
+    // Outcomes written before DeletionOutcome.said existed: the kinds whose message the bot writes are the
+    // bot's; the rest were shown as BotPenguin's, and stay so.
+    sql: (d) => {
+      const ours = "('dry_run', 'customer_changed', 'daily_limit', 'still_listed', 'closed_deleted', 'closed_kept')";
+      return d === 'postgres'
+        ? `UPDATE requests SET outcome = jsonb_set(outcome::jsonb, '{said}',
+             to_jsonb(CASE WHEN outcome::jsonb ->> 'kind' IN ${ours} THEN 'bot' ELSE 'botpenguin' END))::text
+           WHERE outcome IS NOT NULL AND outcome::jsonb -> 'said' IS NULL`
+        : `UPDATE requests SET outcome = json_set(outcome, '$.said',
+             CASE WHEN json_extract(outcome, '$.kind') IN ${ours} THEN 'bot' ELSE 'botpenguin' END)
+           WHERE outcome IS NOT NULL AND json_type(outcome, '$.said') IS NULL`;
+    },
+  },
 ];

@@ -31,6 +31,7 @@ const PASTED_TOKEN_REASON = `pasted ${SECRETS.SLACK_BOT_TOKEN} by mistake`;
 const DELETED: DeletionOutcome = {
   ok: true,
   kind: 'deleted',
+  said: 'botpenguin',
   message: 'Customer deleted',
   httpStatus: 200,
   attempts: 1,
@@ -38,6 +39,7 @@ const DELETED: DeletionOutcome = {
 const FAILED: DeletionOutcome = {
   ok: false,
   kind: 'http_error',
+  said: 'botpenguin',
   message: 'BotPenguin answered 502 Bad Gateway',
   httpStatus: 502,
   attempts: 3,

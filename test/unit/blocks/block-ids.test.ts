@@ -17,7 +17,7 @@ const VERSIONS: DeletionRequest[] = [
   aRequest(NOW - 1000, {
     version: 5,
     state: 'succeeded',
-    outcome: { ok: true, kind: 'deleted', message: 'ok', httpStatus: 200 },
+    outcome: { ok: true, kind: 'deleted', said: 'botpenguin', message: 'ok', httpStatus: 200 },
     finishedAt: NOW,
   }),
 ];

@@ -2,8 +2,9 @@
 // answer are pure functions of the stored request; user text can never notify, link or break Slack's limits.
 import type { types } from '@slack/bolt';
 import { renderCreated, renderHelp, renderList, renderRefusal, renderStatus } from '../../../src/blocks/replies';
-import { renderRequestMessage, renderThreadReply } from '../../../src/blocks/request-message';
+import { renderRequestMessage } from '../../../src/blocks/request-message';
 import { escapeMrkdwn, plain, safeMrkdwn, truncate } from '../../../src/blocks/text';
+import { renderThreadReply } from '../../../src/blocks/thread-replies';
 import type { Policy } from '../../../src/config';
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../../../src/constants';
 import type { Refusal } from '../../../src/requests/refusals';
@@ -56,18 +57,25 @@ const STATES: Record<string, DeletionRequest> = {
   succeeded: request({
     state: 'succeeded',
     approvals: [{ userId: APPROVER, at: NOW }],
-    outcome: { ok: true, kind: 'deleted', message: 'Customer deleted', httpStatus: 200, attempts: 1 },
+    outcome: {
+      ok: true,
+      kind: 'deleted',
+      said: 'botpenguin',
+      message: 'Customer deleted',
+      httpStatus: 200,
+      attempts: 1,
+    },
     finishedAt: NOW,
   }),
   'succeeded, already gone': request({
     state: 'succeeded',
-    outcome: { ok: true, kind: 'already_gone', message: 'Not found', httpStatus: 404, attempts: 1 },
+    outcome: { ok: true, kind: 'already_gone', said: 'botpenguin', message: 'Not found', httpStatus: 404, attempts: 1 },
     finishedAt: NOW,
   }),
   'succeeded, dry run': request({
     state: 'succeeded',
     dryRun: true,
-    outcome: { ok: true, kind: 'dry_run', message: 'DRY RUN: no DELETE was sent.' },
+    outcome: { ok: true, kind: 'dry_run', said: 'bot', message: 'DRY RUN: no DELETE was sent.' },
     finishedAt: NOW,
   }),
   failed: request({
@@ -75,6 +83,7 @@ const STATES: Record<string, DeletionRequest> = {
     outcome: {
       ok: false,
       kind: 'rejected',
+      said: 'botpenguin',
       message: 'Customer has an active subscription',
       httpStatus: 400,
       attempts: 1,
@@ -83,7 +92,7 @@ const STATES: Record<string, DeletionRequest> = {
   }),
   'failed, daily limit': request({
     state: 'failed',
-    outcome: { ok: false, kind: 'daily_limit', message: 'The daily limit of 50 deletions was reached.' },
+    outcome: { ok: false, kind: 'daily_limit', said: 'bot', message: 'The daily limit of 50 deletions was reached.' },
     finishedAt: NOW,
   }),
   denied: request({ state: 'denied', closedBy: APPROVER, closeReason: 'ticket not signed off', finishedAt: NOW }),
@@ -197,7 +206,7 @@ describe('user text can never notify anybody, link anywhere or mention anyone', 
       renderThreadReply(event('failed', { actorId: null }), {
         ...r,
         state: 'failed',
-        outcome: { ok: false, kind: 'rejected', message: HOSTILE, httpStatus: 400 },
+        outcome: { ok: false, kind: 'rejected', said: 'botpenguin', message: HOSTILE, httpStatus: 400 },
       }),
     );
   });

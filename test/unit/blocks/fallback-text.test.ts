@@ -2,7 +2,8 @@
 // blocks, `text` is the fallback for notifications, and "screen readers will default to the top-level text
 // field of your post, and will not read the content of any interior blocks", so an accessible app must
 // "include all necessary content for screen reader users in the top-level text field".
-import { renderRequestMessage, TEXT_LIMIT } from '../../../src/blocks/request-message';
+import { renderRequestMessage } from '../../../src/blocks/request-message';
+import { TEXT_LIMIT } from '../../../src/blocks/text';
 import type { DeletionRequest } from '../../../src/requests/types';
 import { aRequest } from '../../helpers/fixtures';
 
@@ -84,12 +85,19 @@ describe('the top-level text of each version of the message reads as the whole m
         { userId: APPROVER2, at: NOW },
       ],
       approvalsRequired: 2,
-      outcome: { ok: true, kind: 'deleted', message: 'Customer removed & purged', httpStatus: 200, attempts: 1 },
+      outcome: {
+        ok: true,
+        kind: 'deleted',
+        said: 'botpenguin',
+        message: 'Customer removed & purged',
+        httpStatus: 200,
+        attempts: 1,
+      },
       finishedAt: NOW,
     });
     const text = textOf(r);
     expectTheBasics(text, r);
-    expect(text).toMatch(/Deleted\. BotPenguin deleted customer 64b7f0c2e4b0a1b2c3d4e5f6 \(HTTP 200\)/);
+    expect(text).toMatch(/Deleted\. Customer `64b7f0c2e4b0a1b2c3d4e5f6` was deleted by BotPenguin \(HTTP 200\)/);
     expect(text).toContain('BotPenguin said: “Customer removed &amp; purged”');
     expect(text).toContain(`Finished ${dateToken(NOW)}`);
   });
@@ -97,7 +105,7 @@ describe('the top-level text of each version of the message reads as the whole m
   it('succeeded, already gone', () => {
     const r = request({
       state: 'succeeded',
-      outcome: { ok: true, kind: 'already_gone', message: 'Not found', httpStatus: 404 },
+      outcome: { ok: true, kind: 'already_gone', said: 'botpenguin', message: 'Not found', httpStatus: 404 },
       finishedAt: NOW,
     });
     expect(textOf(r)).toMatch(/already gone/);
@@ -108,7 +116,13 @@ describe('the top-level text of each version of the message reads as the whole m
     const r = request({
       state: 'failed',
       approvals: [{ userId: APPROVER, at: NOW }],
-      outcome: { ok: false, kind: 'rejected', message: 'Customer has an <active> subscription', httpStatus: 400 },
+      outcome: {
+        ok: false,
+        kind: 'rejected',
+        said: 'botpenguin',
+        message: 'Customer has an <active> subscription',
+        httpStatus: 400,
+      },
       finishedAt: NOW,
     });
     const text = textOf(r);
@@ -120,7 +134,7 @@ describe('the top-level text of each version of the message reads as the whole m
   it('failed for a reason of ours (the daily limit): our words, not presented as BotPenguin’s', () => {
     const r = request({
       state: 'failed',
-      outcome: { ok: false, kind: 'daily_limit', message: 'The daily limit of 50 deletions was reached.' },
+      outcome: { ok: false, kind: 'daily_limit', said: 'bot', message: 'The daily limit of 50 deletions was reached.' },
       finishedAt: NOW,
     });
     expect(textOf(r)).toContain('Not deleted. The daily limit of 50 deletions was reached.');
@@ -148,7 +162,7 @@ describe('the top-level text of each version of the message reads as the whole m
     const r = request({ state: 'expired', expiresAt: NOW - 1, finishedAt: NOW - 1 });
     const text = textOf(r);
     expectTheBasics(text, r);
-    expect(text).toMatch(/Expired without enough approvals/);
+    expect(text).toMatch(/Expired\. Nothing was deleted\. Its time ran out without enough approvals/);
     expect(text).toContain('Nothing was deleted');
   });
 
@@ -166,7 +180,7 @@ describe('the top-level text of each version of the message reads as the whole m
     const done = request({
       state: 'succeeded',
       dryRun: true,
-      outcome: { ok: true, kind: 'dry_run', message: 'DRY RUN: no DELETE was sent.' },
+      outcome: { ok: true, kind: 'dry_run', said: 'bot', message: 'DRY RUN: no DELETE was sent.' },
       finishedAt: NOW,
     });
     expect(textOf(done)).toContain('no DELETE was sent');
@@ -187,7 +201,7 @@ describe('the top-level text stays within Slack’s limits and harmless', () => 
       reason: LONG,
       closedBy: APPROVER,
       closeReason: LONG,
-      outcome: { ok: false, kind: 'rejected', message: LONG, httpStatus: 400 },
+      outcome: { ok: false, kind: 'rejected', said: 'botpenguin', message: LONG, httpStatus: 400 },
       preview: { status: 'found', name: LONG, email: LONG, customerStatus: LONG, checkedAt: NOW },
       finishedAt: NOW,
     });

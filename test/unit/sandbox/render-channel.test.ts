@@ -6,7 +6,8 @@ import {
   renderPrivateAnswers,
   visibleLength,
 } from '../../../sandbox/render-channel';
-import { renderRequestMessage, renderThreadReply } from '../../../src/blocks/request-message';
+import { renderRequestMessage } from '../../../src/blocks/request-message';
+import { renderThreadReply } from '../../../src/blocks/thread-replies';
 import type { DeletionRequest } from '../../../src/requests/types';
 import { aRequest } from '../../helpers/fixtures';
 
@@ -98,7 +99,7 @@ describe('a message rendered from its blocks', () => {
     const done = request({
       state: 'succeeded',
       approvals: [{ userId: 'UALEX', at: AT }],
-      outcome: { ok: true, kind: 'deleted', message: '', httpStatus: 200 },
+      outcome: { ok: true, kind: 'deleted', said: 'botpenguin', message: '', httpStatus: 200 },
       finishedAt: AT,
     });
     const rendered = renderRequestMessage(done, AT);
