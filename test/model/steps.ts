@@ -108,7 +108,7 @@ class Expire extends Step {
   }
 }
 
-class Sweep extends Step {
+export class Sweep extends Step {
   constructor(readonly slot: number) {
     super();
   }
