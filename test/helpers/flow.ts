@@ -83,3 +83,12 @@ export async function settle(sb: Sandbox): Promise<void> {
   while (running && running.size > 0) await Promise.allSettled([...running]);
   await sb.bot.idle();
 }
+
+/** Wait for a condition no fake hears about (a log line, say), checking every few milliseconds. */
+export async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
