@@ -2,7 +2,7 @@
 // it.failing and names its entry in docs/NOTES.md ("Model test: …"). When a gap is closed its test turns
 // red ("failing test passed"): make it a plain `it` and delete the note.
 import { CUSTOMERS, DELAY, SECOND } from './constants';
-import { postgresDatabase, sqliteDatabase } from './databases';
+import { type Database, postgresDatabase, sqliteDatabase } from './databases';
 import { Advance, Ask, BotPenguinWill, Decide, Stall, type Step, Stricter, Sweep } from './steps';
 import { oneRun, type Setup } from './world';
 
@@ -24,6 +24,17 @@ async function expectGap(run: () => Promise<unknown>, violation: RegExp): Promis
   if (error) console.error('the scenario failed, but not with its gap:', error);
 }
 
+/** The steps in order, on two engines over an emptied database, then the final sweeps. */
+const script = (db: Database, steps: Step[], strictestBindsAll = false) =>
+  oneRun(
+    db,
+    SETUP,
+    async (w) => {
+      for (const step of steps) await step.run({}, w);
+    },
+    strictestBindsAll,
+  );
+
 const databases: [string, typeof sqliteDatabase][] = [['SQLite', sqliteDatabase]];
 const PG_URL = process.env.TEST_DATABASE_URL;
 if (PG_URL) databases.push(['PostgreSQL', () => postgresDatabase(PG_URL)]);
@@ -32,15 +43,7 @@ describe.each(databases)('known gaps of the rules, on a %s store', (_name, makeD
   const db = makeDatabase();
   afterAll(() => db.teardown());
 
-  const run = (steps: Step[], strictestBindsAll = false) =>
-    oneRun(
-      db,
-      SETUP,
-      async (w) => {
-        for (const step of steps) await step.run({}, w);
-      },
-      strictestBindsAll,
-    );
+  const run = (steps: Step[], strictestBindsAll = false) => script(db, steps, strictestBindsAll);
 
   // An engine that still runs the older settings creates, approves and claims a request after a stricter one
   // started: the DELETE goes out under its own settings.
@@ -88,10 +91,7 @@ describe.each(databases)('known gaps of the rules, on a %s store', (_name, makeD
 describe('known gaps of the rules, on a SQLite store, in-process interleaving', () => {
   const db = sqliteDatabase();
   afterAll(() => db.teardown());
-  const run = (steps: Step[]) =>
-    oneRun(db, SETUP, async (w) => {
-      for (const step of steps) await step.run({}, w);
-    });
+  const run = (steps: Step[]) => script(db, steps);
 
   it.failing('NOTES "Model test: an executor that stalls … while holding a claim": stalled with two DELETEs claimed, it wakes and sends one another engine has finished', async () => {
     await expectGap(
