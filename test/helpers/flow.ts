@@ -53,6 +53,42 @@ export function messageText(message: SlackMessage): string {
 /** The text of a slash command's HTTP answer (its ephemeral reply). */
 export const ackText = (json: unknown) => String((json as { text?: string } | null)?.text ?? '');
 
+/** The listeners each watched app is running: Bolt answers a click at ack(), before its listener is done. */
+const listeners = new WeakMap<Sandbox['bot'], Set<Promise<void>>>();
+
+/**
+ * Count the app's listeners from now on, so that settle() also waits for those still running after their
+ * HTTP answer (the app's idle() counts only DELETEs and message syncs). Once per app; later calls do nothing.
+ */
+export function watchListeners(sb: Sandbox): Sandbox {
+  if (listeners.has(sb.bot)) return sb;
+  const running = new Set<Promise<void>>();
+  listeners.set(sb.bot, running);
+  // Global middleware wraps every listener: next() settles when they all have.
+  sb.bot.app.use(async ({ next }) => {
+    const done = next();
+    running.add(done);
+    try {
+      await done;
+    } finally {
+      running.delete(done);
+    }
+  });
+  return sb;
+}
+
+/** Wait until the app has nothing under way: watched listeners, then DELETEs and message syncs. */
 export async function settle(sb: Sandbox): Promise<void> {
+  const running = listeners.get(sb.bot);
+  while (running && running.size > 0) await Promise.allSettled([...running]);
   await sb.bot.idle();
+}
+
+/** Wait for a condition no fake hears about (a log line, say), checking every few milliseconds. */
+export async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

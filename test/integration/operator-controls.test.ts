@@ -23,6 +23,7 @@ import {
   REQUESTER,
   requestDeletion,
   settle,
+  watchListeners,
 } from '../helpers/flow';
 
 const PRIVATE = 'G0MALLORY1';
@@ -47,11 +48,16 @@ describe('pause and resume', () => {
   });
 
   const instance = async (options: SandboxOptions = {}) => {
-    const sb = await startSandbox({ sqlitePath, slack, botpenguin, sweepIntervalMs: 100, ...options });
+    const sb = watchListeners(await startSandbox({ sqlitePath, slack, botpenguin, sweepIntervalMs: 100, ...options }));
     sandboxes.push(sb);
     return sb;
   };
-  const quiet = () => new Promise((r) => setTimeout(r, 600)); // several sweeps of both instances
+  /** What the instances were doing is done, then each sweeps once more and that is done too. */
+  const everyoneSweeps = async (...instances: Sandbox[]) => {
+    await Promise.all(instances.map(settle));
+    await Promise.all(instances.map((sb) => sb.bot.sweeper.sweep()));
+    await Promise.all(instances.map(settle));
+  };
 
   it('typed on one instance, it holds the other; it survives a restart; approvals are recorded; resume deletes once', async () => {
     const a = await instance();
@@ -88,8 +94,7 @@ describe('pause and resume', () => {
 
     // An approval on the other instance is recorded; no DELETE goes out from either.
     expect((await b.sender.click(APPROVER2, ACTION_APPROVE, requestId)).status).toBe(200);
-    await quiet();
-    await Promise.all([settle(a), settle(b)]);
+    await everyoneSweeps(a, b);
     expect(botpenguin.deletes()).toHaveLength(0);
     expect(await a.store.getRequest(requestId)).toMatchObject({
       state: 'approved',
@@ -100,11 +105,11 @@ describe('pause and resume', () => {
     // The pause survives a restart of both.
     sandboxes.splice(0);
     await b.stop();
-    const a2 = await restartSandbox(a, { sweepIntervalMs: 100 });
+    const a2 = watchListeners(await restartSandbox(a, { sweepIntervalMs: 100 }));
     sandboxes.push(a2);
     const help = await a2.sender.command(REQUESTER, 'help');
     expect(ackText(help.json)).toMatch(/DELETEs are paused\* by <@UAPPROVER1>: incident 42/);
-    await quiet();
+    await everyoneSweeps(a2);
     expect(botpenguin.deletes()).toHaveLength(0);
 
     // Resume: the waiting DELETE is sent, once.
@@ -113,7 +118,7 @@ describe('pause and resume', () => {
     await slack.waitFor(() => botpenguin.deletes().length === 1, 5000, 'the DELETE after resume');
     await slack.waitFor(() => messageText(message).includes('was deleted'), 5000, 'the outcome');
     expect(messageText(message)).not.toContain('Paused by');
-    await quiet();
+    await everyoneSweeps(a2);
     expect(botpenguin.deletes()).toHaveLength(1);
     expect(ackText((await a2.sender.command(REQUESTER, 'help')).json)).not.toMatch(/paused/);
   });

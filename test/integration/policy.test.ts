@@ -116,7 +116,8 @@ describe('who may ask, and where', () => {
     sb = await startSandbox({ env: { ALLOWED_CHANNEL_IDS: `${SANDBOX_CHANNEL},C0OTHER01` } });
     const res = await sb.sender.command(REQUESTER, `${CUSTOMER} x`, { channel: 'C0RANDOM1' });
     expect(ackText(res.json)).toContain(`<#${SANDBOX_CHANNEL}>, <#C0OTHER01>`);
-    await new Promise((r) => setTimeout(r, 100));
+    // A command is decided before its answer; what it starts (the post) is background work settle() waits for.
+    await settle(sb);
     expect(sb.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
@@ -124,7 +125,7 @@ describe('who may ask, and where', () => {
     sb = await startSandbox();
     const res = await sb.sender.command(REQUESTER, '../../admin oops');
     expect(ackText(res.json)).toMatch(/is not a BotPenguin customer id/);
-    await new Promise((r) => setTimeout(r, 100));
+    await settle(sb);
     expect(sb.slack.callsTo('chat.postMessage')).toHaveLength(0);
     expect(await sb.store.listRequests({ limit: 5 })).toHaveLength(0);
   });

@@ -7,14 +7,23 @@ import { silentLogger } from '../../src/logger';
 import { createRequests } from '../../src/requests';
 import type { DeleteResult } from '../../src/requests/ports';
 import { SqliteStore } from '../../src/store/dialects/sqlite';
-import { APPROVER, APPROVER2, actionIds, OUTSIDER, REQUESTER, requestDeletion } from '../helpers/flow';
+import {
+  APPROVER,
+  APPROVER2,
+  actionIds,
+  OUTSIDER,
+  REQUESTER,
+  requestDeletion,
+  settle,
+  watchListeners,
+} from '../helpers/flow';
 import { testPolicy } from '../helpers/policy';
 import { expectNothingChanged, footprint, freshCustomerId } from './support';
 
 describe('MAX_PENDING_PER_REQUESTER: one person cannot flood the channel with requests', () => {
   let sb: Sandbox;
   beforeAll(async () => {
-    sb = await startSandbox({ env: { MAX_PENDING_PER_REQUESTER: '2' } });
+    sb = watchListeners(await startSandbox({ env: { MAX_PENDING_PER_REQUESTER: '2' } }));
   });
   afterAll(async () => {
     await sb.stop({ fakes: true });
@@ -46,7 +55,7 @@ describe('MAX_DELETIONS_PER_DAY: after the cap, approvals are refused until the 
   let sb: Sandbox;
   const clock = { now: Date.UTC(2031, 2, 14, 22, 0, 0) };
   beforeAll(async () => {
-    sb = await startSandbox({ now: () => clock.now, env: { MAX_DELETIONS_PER_DAY: '2' } });
+    sb = watchListeners(await startSandbox({ now: () => clock.now, env: { MAX_DELETIONS_PER_DAY: '2' } }));
   });
   afterAll(async () => {
     await sb.stop({ fakes: true });
@@ -57,7 +66,7 @@ describe('MAX_DELETIONS_PER_DAY: after the cap, approvals are refused until the 
     const deletes = sb.botpenguin.deletes().length;
     await sb.sender.click(APPROVER, ACTION_APPROVE, requestId, { messageTs: message.ts });
     await sb.botpenguin.waitFor(() => sb.botpenguin.deletes().length === deletes + 1, 5000, 'the DELETE');
-    await sb.bot.idle();
+    await settle(sb);
   }
 
   it('two deletions go through; the third approval is refused, says until when, and sends nothing; the next day it works', async () => {
@@ -87,7 +96,7 @@ describe('MAX_DELETIONS_PER_DAY: after the cap, approvals are refused until the 
     clock.now = Date.UTC(2031, 2, 15, 0, 0, 5);
     await sb.sender.click(APPROVER, ACTION_APPROVE, requestId, { messageTs: message.ts });
     await sb.botpenguin.waitFor(() => sb.botpenguin.deletes().length === 3, 5000, 'the DELETE the next day');
-    await sb.bot.idle();
+    await settle(sb);
     expect(sb.botpenguin.deletes().at(-1)?.path).toBe(`/customer/${customer}`);
     expect((await sb.store.getRequest(requestId))?.state).toBe('succeeded');
   });

@@ -2,14 +2,24 @@
 // self-approval by every route, removed approvers, an edited approval message, path injection in the id.
 import { restartSandbox, SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';
-import { APPROVER, APPROVER2, actionIds, messageText, OUTSIDER, REQUESTER, requestDeletion } from '../helpers/flow';
+import {
+  APPROVER,
+  APPROVER2,
+  actionIds,
+  messageText,
+  OUTSIDER,
+  REQUESTER,
+  requestDeletion,
+  settle,
+  watchListeners,
+} from '../helpers/flow';
 import { expectNothingChanged, footprint, freshCustomerId } from './support';
 
 async function clickAndHear(sb: Sandbox, user: string, requestId: string, where: { channel?: string } = {}) {
   const told = sb.slack.ephemerals.length;
   await sb.sender.click(user, ACTION_APPROVE, requestId, where);
   await sb.slack.waitFor(() => sb.slack.ephemerals.length > told, 5000, 'the answer to the click');
-  await sb.bot.idle();
+  await settle(sb);
   return sb.slack.ephemerals.at(-1)?.text ?? '';
 }
 
@@ -17,9 +27,11 @@ describe('self-approval, by every route, with two approvals required', () => {
   let sb: Sandbox;
   beforeAll(async () => {
     // A third approver, so that the configuration can reach a quorum of two for a request made by an approver.
-    sb = await startSandbox({
-      env: { APPROVER_USER_IDS: 'UAPPROVER1,UAPPROVER2,UAPPROVER3', APPROVALS_REQUIRED: '2' },
-    });
+    sb = watchListeners(
+      await startSandbox({
+        env: { APPROVER_USER_IDS: 'UAPPROVER1,UAPPROVER2,UAPPROVER3', APPROVALS_REQUIRED: '2' },
+      }),
+    );
   });
   afterAll(async () => {
     await sb.stop({ fakes: true });
@@ -30,7 +42,7 @@ describe('self-approval, by every route, with two approvals required', () => {
     sb.botpenguin.addCustomer(customer);
     const { requestId } = await requestDeletion(sb, customer, 'asked by an approver', APPROVER);
     await sb.sender.click(APPROVER2, ACTION_APPROVE, requestId);
-    await sb.bot.idle();
+    await settle(sb);
     const before = await footprint(sb);
 
     expect(await clickAndHear(sb, APPROVER, requestId)).toMatch(/can’t approve your own request/);
@@ -47,9 +59,9 @@ describe('self-approval, by every route, with two approvals required', () => {
 
 describe('an approver removed from APPROVER_USER_IDS loses the right at the restart that applies it', () => {
   it('their click on a message posted before the change is refused', async () => {
-    let sb = await startSandbox();
+    let sb = watchListeners(await startSandbox());
     const { requestId, message } = await requestDeletion(sb, freshCustomerId(), 'before the change');
-    sb = await restartSandbox(sb, { env: { APPROVER_USER_IDS: APPROVER } });
+    sb = watchListeners(await restartSandbox(sb, { env: { APPROVER_USER_IDS: APPROVER } }));
     try {
       expect(await clickAndHear(sb, APPROVER2, requestId)).toMatch(/not an authorized approver/);
       expect(await sb.store.getRequest(requestId)).toMatchObject({ state: 'pending', approvals: [] });
@@ -64,15 +76,17 @@ describe('an approver removed from APPROVER_USER_IDS loses the right at the rest
 describe('an approver removed from the approver user group', () => {
   it('is refused once the one-minute membership cache has passed', async () => {
     const clock = { now: Date.UTC(2030, 0, 1, 12) };
-    const sb = await startSandbox({
-      now: () => clock.now,
-      env: { APPROVER_USER_IDS: '', APPROVER_USERGROUP_IDS: 'S0APPROVERS' },
-    });
+    const sb = watchListeners(
+      await startSandbox({
+        now: () => clock.now,
+        env: { APPROVER_USER_IDS: '', APPROVER_USERGROUP_IDS: 'S0APPROVERS' },
+      }),
+    );
     try {
       sb.slack.usergroups.set('S0APPROVERS', ['UGROUPMEMBER']);
       const first = await requestDeletion(sb, freshCustomerId(), 'while a member');
       await sb.sender.click('UGROUPMEMBER', ACTION_APPROVE, first.requestId);
-      await sb.bot.idle();
+      await settle(sb);
       expect((await sb.store.getRequest(first.requestId))?.approvals).toHaveLength(1);
 
       sb.slack.usergroups.set('S0APPROVERS', []);
@@ -89,7 +103,7 @@ describe('an approver removed from the approver user group', () => {
 describe('the approval message is not the truth; the store is', () => {
   let sb: Sandbox;
   beforeAll(async () => {
-    sb = await startSandbox();
+    sb = watchListeners(await startSandbox());
   });
   afterAll(async () => {
     await sb.stop({ fakes: true });
@@ -107,7 +121,7 @@ describe('the approval message is not the truth; the store is', () => {
 
     await sb.sender.click(APPROVER, ACTION_APPROVE, requestId, { messageTs: message.ts });
     await sb.botpenguin.waitFor(() => sb.botpenguin.deletes().length === 1);
-    await sb.bot.idle();
+    await settle(sb);
     expect(sb.botpenguin.deletes().map((d) => d.path)).toEqual([`/customer/${real}`]);
     expect(messageText(message)).toContain(real);
     expect(messageText(message)).not.toContain(shown);
@@ -117,7 +131,7 @@ describe('the approval message is not the truth; the store is', () => {
 describe('path injection in the customer id (default CUSTOMER_ID_PATTERN)', () => {
   let sb: Sandbox;
   beforeAll(async () => {
-    sb = await startSandbox();
+    sb = watchListeners(await startSandbox());
   });
   afterAll(async () => {
     await sb.stop({ fakes: true });

@@ -3,7 +3,7 @@
 import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { signSlackRequest } from '../../sandbox/slack-sender';
 import { ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY, VIEW_DENY_REASON } from '../../src/constants';
-import { APPROVER, OUTSIDER, REQUESTER, requestDeletion } from '../helpers/flow';
+import { APPROVER, OUTSIDER, REQUESTER, requestDeletion, settle, watchListeners } from '../helpers/flow';
 import { expectNothingChanged, expectStillServes, footprint, freshCustomerId, postInPieces } from './support';
 
 const OTHER_CHANNEL = 'C0ELSEWHERE';
@@ -14,7 +14,7 @@ let sb: Sandbox;
 let pendingId: string;
 let pendingTs: string;
 beforeAll(async () => {
-  sb = await startSandbox();
+  sb = watchListeners(await startSandbox());
   const made = await requestDeletion(sb, freshCustomerId(), 'the request attacks aim at');
   pendingId = made.requestId;
   pendingTs = made.message.ts;
@@ -197,7 +197,7 @@ describe('request ids that are unknown, of another channel, or tampered', () => 
     const customer = freshCustomerId();
     const res = await sb.sender.command(REQUESTER, `${customer} in another channel`, { channel: OTHER_CHANNEL });
     expect(res.status).toBe(200);
-    await sb.bot.idle();
+    await settle(sb);
     elsewhereId = (await sb.store.listRequests({ customerId: customer, limit: 1 }))[0]?.id ?? '';
     expect(elsewhereId).toMatch(/^R/);
   });
@@ -276,7 +276,7 @@ describe('huge bodies', () => {
     const customer = freshCustomerId();
     const res = await sb.sender.command(REQUESTER, `${customer} ${'y'.repeat(400 * 1024)}`);
     expect(res.status).toBe(200);
-    await sb.bot.idle();
+    await settle(sb);
     const [stored] = await sb.store.listRequests({ customerId: customer, limit: 1 });
     expect(stored?.reason).toHaveLength(4000);
   });

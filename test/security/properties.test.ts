@@ -18,7 +18,7 @@ import type { Actor } from '../../src/requests/types';
 import { FINAL_STATES } from '../../src/requests/types';
 import { SqliteStore } from '../../src/store/dialects/sqlite';
 import { APPROVER, APPROVER2, OUTSIDER, REQUESTER } from '../helpers/flow';
-import { expectSafeMrkdwn, HOSTILE_FRAGMENTS, pause, stringsIn } from './support';
+import { expectSafeMrkdwn, HOSTILE_FRAGMENTS, stringsIn } from './support';
 
 const USERS = [REQUESTER, APPROVER, APPROVER2, OUTSIDER];
 const HEX24 = /^[0-9a-fA-F]{24}$/;
@@ -247,6 +247,8 @@ describe('escaping: no mrkdwn from user text survives into what the bot renders'
 
 // ---------------------------------------------------------------------------------------------------
 // The same properties end to end, over signed HTTP to the real app (fewer runs: each is a round trip).
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;

@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { SANDBOX_CHANNEL, SANDBOX_SECRETS, SANDBOX_TEAM, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { signSlackRequest } from '../../sandbox/slack-sender';
 import { ACTION_APPROVE, ACTION_DENY, VIEW_DENY_REASON } from '../../src/constants';
-import { APPROVER, REQUESTER, requestDeletion } from '../helpers/flow';
+import { APPROVER, REQUESTER, requestDeletion, settle, watchListeners } from '../helpers/flow';
 import { expectNothingChanged, expectStillServes, footprint, freshCustomerId } from './support';
 
 const SECRET: string = SANDBOX_SECRETS.SLACK_SIGNING_SECRET;
@@ -18,7 +18,7 @@ describe('a request Slack did not sign, or signed long ago, gets 401 and changes
   let sb: Sandbox;
   let pendingId: string;
   beforeAll(async () => {
-    sb = await startSandbox();
+    sb = watchListeners(await startSandbox());
     ({ requestId: pendingId } = await requestDeletion(sb, freshCustomerId(), 'a pending request to attack'));
   });
   afterAll(async () => {
@@ -152,9 +152,9 @@ describe('a request Slack did not sign, or signed long ago, gets 401 and changes
     const approveHeaders = sign(approve);
     await sb.sender.raw(approve, approveHeaders);
     await sb.botpenguin.waitFor(() => sb.botpenguin.deletes().some((d) => d.path.endsWith(customer)));
-    await sb.bot.idle();
+    await settle(sb);
     await sb.sender.raw(approve, approveHeaders);
-    await sb.bot.idle();
+    await settle(sb);
     expect(sb.botpenguin.deletes().filter((d) => d.path.endsWith(customer))).toHaveLength(1);
   });
 
@@ -168,7 +168,7 @@ describe('SLACK_TEAM_ID set: payloads from another workspace are refused before 
   let sb: Sandbox;
   let pendingId: string;
   beforeAll(async () => {
-    sb = await startSandbox({ env: { SLACK_TEAM_ID: SANDBOX_TEAM } });
+    sb = watchListeners(await startSandbox({ env: { SLACK_TEAM_ID: SANDBOX_TEAM } }));
     ({ requestId: pendingId } = await requestDeletion(sb, freshCustomerId(), 'pending'));
   });
   afterAll(async () => {
@@ -221,7 +221,7 @@ describe('SLACK_TEAM_ID set: payloads from another workspace are refused before 
 
 describe('SLACK_TEAM_ID set to an Enterprise Grid id: its workspaces are served, others refused', () => {
   it('a command from the organisation is served; one from another organisation is refused', async () => {
-    const sb = await startSandbox({ env: { SLACK_TEAM_ID: 'E0GRID001' } });
+    const sb = watchListeners(await startSandbox({ env: { SLACK_TEAM_ID: 'E0GRID001' } }));
     try {
       const ours = await sb.sender.signed(`${sb.sender.commandBody(REQUESTER, 'help')}&enterprise_id=E0GRID001`);
       expect(ours.json).toMatchObject({ text: expect.stringMatching(/deletes a BotPenguin customer/) });
@@ -238,7 +238,7 @@ describe('SLACK_TEAM_ID set to an Enterprise Grid id: its workspaces are served,
 describe('without SLACK_TEAM_ID, a click from another workspace still cannot act on our request', () => {
   let sb: Sandbox;
   beforeAll(async () => {
-    sb = await startSandbox();
+    sb = watchListeners(await startSandbox());
   });
   afterAll(async () => {
     await sb.stop({ fakes: true });

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { Sandbox } from '../../sandbox/harness';
 import type { SentResponse } from '../../sandbox/slack-sender';
 import { ACTION_APPROVE } from '../../src/constants';
-import { APPROVER, REQUESTER, requestDeletion } from '../helpers/flow';
+import { APPROVER, REQUESTER, requestDeletion, settle, watchListeners } from '../helpers/flow';
 
 let counter = 0;
 /** A fresh valid (24-hex) customer id per call, so tests never collide on the one-open-request rule. */
@@ -12,8 +12,6 @@ export function freshCustomerId(): string {
   counter += 1;
   return `5ec0${String(process.pid % 10_000).padStart(4, '0')}${String(counter).padStart(16, '0')}`;
 }
-
-export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Everything an attack could have changed: stored requests and events, Slack posts, BotPenguin calls. */
 export interface Footprint {
@@ -25,8 +23,10 @@ export interface Footprint {
 
 const WRITES = new Set(['chat.postMessage', 'chat.update', 'views.open']);
 
+/** Taken before an attack, it starts counting the app's listeners, so that the one after knows they are done. */
 export async function footprint(sb: Sandbox): Promise<Footprint> {
-  await sb.bot.idle();
+  watchListeners(sb);
+  await settle(sb);
   const requests = await sb.store.listRequests({ limit: 1000 });
   const events = await Promise.all(requests.map((r) => sb.store.listEvents(r.id)));
   return {
@@ -37,9 +37,8 @@ export async function footprint(sb: Sandbox): Promise<Footprint> {
   };
 }
 
-/** Wait out anything the bot may still do, then check that nothing it could change has changed. */
+/** Once the bot has finished what the attack started (listeners, and their work), nothing has changed. */
 export async function expectNothingChanged(sb: Sandbox, before: Footprint): Promise<void> {
-  await pause(60);
   expect(await footprint(sb)).toEqual(before);
 }
 

@@ -21,7 +21,7 @@ import {
   viewSubmissionConnect,
   viewSubmissionGrid,
 } from '../fixtures/slack-payloads';
-import { APPROVER, REQUESTER } from '../helpers/flow';
+import { APPROVER, REQUESTER, settle, watchListeners } from '../helpers/flow';
 import { expectNothingChanged, footprint, freshCustomerId } from './support';
 
 type Verdict = 'admitted' | 'refused';
@@ -81,7 +81,7 @@ describe.each(['unset', 'T', 'E'] as Served[])('SLACK_TEAM_ID %s', (served) => {
   let sb: Sandbox;
   let n = 0;
   beforeAll(async () => {
-    sb = await startSandbox({ env: { SLACK_TEAM_ID: SERVED[served] } });
+    sb = watchListeners(await startSandbox({ env: { SLACK_TEAM_ID: SERVED[served] } }));
   });
   afterAll(async () => {
     await sb.stop({ fakes: true });
@@ -163,7 +163,7 @@ describe.each(['unset', 'T', 'E'] as Served[])('SLACK_TEAM_ID %s', (served) => {
     const res = await sb.sender.signedPayload(payload);
     expect(res.status).toBe(200);
     if (verdicts[served] === 'admitted') {
-      await sb.bot.idle();
+      await settle(sb);
       expect((await sb.store.getRequest(requestId))?.state).toBe('denied');
       return;
     }
