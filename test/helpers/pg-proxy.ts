@@ -29,6 +29,8 @@ export interface PgProxy {
   open(): number;
   /** Resolves once a connection reaches its next ReadyForQuery (`startup`: a new connection's first one). */
   holdNextReady(options?: { startup?: boolean }): Promise<HeldConnection>;
+  /** Forgets the holds that have not caught a connection yet (their promises never resolve). */
+  cancelHolds(): void;
   /** Resolves once every connection that was open has been closed by the client. */
   allClosedByClient(): Promise<void>;
   close(): Promise<void>;
@@ -103,6 +105,9 @@ export async function pgProxy(target: { host: string; port: number }): Promise<P
     port: (server.address() as net.AddressInfo).port,
     open: () => closedByClient.size,
     holdNextReady: ({ startup = false } = {}) => new Promise((resolve) => holds.push({ startup, resolve })),
+    cancelHolds: () => {
+      holds.length = 0;
+    },
     allClosedByClient: async () => {
       await Promise.all(closedByClient.values());
     },
