@@ -12,15 +12,29 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
+/**
+ * Listed secrets shorter than this are not looked for in free text: a test database's password (`test`,
+ * `ops1`) would rewrite those words in every reason. Tokens and signing secrets are far longer.
+ */
+const MIN_SECRET_LENGTH = 8;
+/** The password in a URL's user info (`scheme://user:password@host`), whatever its length or whoever set it. */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/?#"'<>]*:)[^\s/?#"'<>]*(?=@)/gi;
+const REDACTED = '[redacted]';
+
+/**
+ * Replaces each secret, wherever it appears: as given, as a JSON string spells it and as a URL encodes it (a
+ * secret of fewer than 8 characters only as a URL's password), and the password in any URL.
+ */
 export function createRedactor(secrets: ReadonlyArray<string | undefined>): (text: string) => string {
+  const forms = secrets
+    .filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH)
+    .flatMap((s) => [s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s)]);
   // Longest first, so a secret that contains another is replaced whole.
-  const list = secrets
-    .filter((s): s is string => typeof s === 'string' && s.length >= 4)
-    .sort((a, b) => b.length - a.length);
+  const list = [...new Set(forms)].sort((a, b) => b.length - a.length);
   return (text) => {
     let out = text;
-    for (const secret of list) out = out.split(secret).join('[redacted]');
-    return out;
+    for (const secret of list) out = out.split(secret).join(REDACTED);
+    return out.replace(URL_PASSWORD, `$1${REDACTED}`);
   };
 }
 

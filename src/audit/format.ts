@@ -1,5 +1,5 @@
-// The audit export's two shapes: CSV, one row per event with the request's columns repeated (RFC 4180, guarded
-// against formula injection), and JSON Lines, one request per line with its events. Times are ISO 8601 UTC.
+// The audit export's two shapes: CSV, one row per event with the request's columns repeated (RFC 4180, every
+// field quoted, guarded against formula injection under any list separator), and JSON Lines, one request per line with its events. Times are ISO 8601 UTC.
 import type { DeletionOutcome } from '../requests/types';
 import type { AuditedRequest } from '../store/types';
 
@@ -79,14 +79,21 @@ export const CSV_COLUMNS = [
 
 type Cell = string | number | boolean | null;
 
-// A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
-const FORMULA_START = /^[=+\-@\t\r]/;
+// A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection"). Which characters
+// split cells depends on the reader's locale and import settings (`,` here, `;` in German or French Excel, TAB,
+// line breaks), so every part of a value that one of them could start is guarded, quotes before it included: a
+// reader that splits without honouring quotes would strip them.
+const FORMULA_PART = /(?<=^|[,;\t\r\n])(?="*[=+\-@\t\r])/g;
 
-/** One CSV field: a leading formula character neutralised with a single quote, then quoted as RFC 4180 says. */
+/** The value as the export writes it: a single quote before every part that could start a formula cell. */
+export function guardFormulas(text: string): string {
+  return text.replace(FORMULA_PART, "'");
+}
+
+/** One CSV field: guarded (see guardFormulas), then always quoted as RFC 4180 says, whatever it holds. */
 export function csvCell(value: Cell): string {
-  let text = value === null ? '' : String(value);
-  if (FORMULA_START.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  const text = guardFormulas(value === null ? '' : String(value));
+  return `"${text.replace(/"/g, '""')}"`;
 }
 
 const csvLine = (cells: readonly Cell[]) => `${cells.map(csvCell).join(',')}\r\n`;

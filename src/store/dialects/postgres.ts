@@ -1,10 +1,11 @@
 // The shared database: PostgreSQL through a pg Pool, for several instances (or Heroku dynos) at once.
 // Transactions run on one checked-out client; races are settled by row locks, advisory locks,
 // conditional UPDATEs and unique indexes.
-import type { PoolClient, PoolConfig } from 'pg';
-import { Pool, types } from 'pg';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { types } from 'pg';
 import { type Db, type Dialect, transact } from '../dialect';
 import { SqlStore } from '../sql-store';
+import { checkOut, createPool } from './pg-pool';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -102,10 +103,7 @@ export class PostgresDialect implements Dialect {
     if (options.ssl !== undefined) config.ssl = options.ssl;
     // Set at connection start-up, so every pooled connection resolves table names in the schema.
     if (options.schema) config.options = `-c search_path=${options.schema}`;
-    this.pool = new Pool(config);
-    // An idle client that loses its connection emits 'error' on the pool; without a listener that would
-    // crash the process. The pool discards that client and the next query opens a new connection.
-    this.pool.on('error', () => {});
+    this.pool = createPool(config);
     ({ all: this.all, run: this.run, exec: this.exec } = on(this.pool));
   }
 
@@ -113,14 +111,8 @@ export class PostgresDialect implements Dialect {
     work: (db: Db) => Promise<T>,
     options: { lockKey?: number; lockName?: string } = {},
   ): Promise<T> {
-    const client = await this.pool.connect();
-    // A checked-out client whose backend goes away emits 'error' on itself, not on the pool: without a
-    // listener the process would crash. The failed query rejects as well; the client is destroyed below.
+    const { client, release } = await checkOut(this.pool);
     let broken: Error | undefined;
-    const onError = (error: Error) => {
-      broken = error;
-    };
-    client.on('error', onError);
     try {
       const db = on(client);
       const begin = async () => {
@@ -136,12 +128,11 @@ export class PostgresDialect implements Dialect {
         () => work(db),
         (rollbackError) => {
           // The connection is unusable: destroy it instead of returning it to the pool.
-          broken ??= rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
         },
       );
     } finally {
-      client.off('error', onError);
-      client.release(broken); // an Error destroys the connection instead of returning it to the pool
+      release(broken);
     }
   }
 

