@@ -1,7 +1,7 @@
 // A real bot process whose PostgreSQL connections are cut mid-flow, as a failover cuts them: its backends
 // terminated again and again (pg_terminate_backend), and the database unreachable for a while (a TCP proxy
-// between the bot and PostgreSQL that the test takes down and brings back). The process stays alive, /healthz
-// says 503 while the store is unreachable and 200 once it is back, and the request completes with exactly
+// between the bot and PostgreSQL that the test takes down and brings back). The process stays alive (/healthz
+// 200), /readyz says 503 while the store is unreachable and 200 once it is back, and the request completes with exactly
 // one DELETE. Needs TEST_DATABASE_URL; skipped, visibly, without.
 import http from 'node:http';
 import net from 'node:net';
@@ -67,9 +67,9 @@ async function cuttableProxy(target: { host: string; port: number }) {
   };
 }
 
-function healthz(port: number): Promise<number> {
+function probe(port: number, path: '/healthz' | '/readyz'): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false, timeout: 3_000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 3_000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -98,7 +98,7 @@ function healthz(port: number): Promise<number> {
     await schema.drop();
   });
 
-  it('terminated backends and an unreachable database: alive, /healthz 503 then 200, one DELETE, message right', async () => {
+  it('terminated backends and an unreachable database: alive, /readyz 503 then 200, one DELETE, message right', async () => {
     const pg = new URL(PG_URL ?? '');
     const proxy = await cuttableProxy({ host: pg.hostname, port: Number(pg.port || 5432) });
     // The bot reaches PostgreSQL through the proxy, and names its sessions so only they are terminated.
@@ -127,8 +127,12 @@ function healthz(port: number): Promise<number> {
       await terminate();
       expect(terminated).toBeGreaterThan(0);
       // The pool drops the terminated connections as their errors arrive and opens new ones: a ping that
-      // raced a termination may fail once, so /healthz is back to 200 shortly, not necessarily at once.
-      await eventually(async () => (await healthz(bot.port)) === 200, 5_000, '/healthz 200 after the terminations');
+      // raced a termination may fail once, so /readyz is back to 200 shortly, not necessarily at once.
+      await eventually(
+        async () => (await probe(bot.port, '/readyz')) === 200,
+        5_000,
+        '/readyz 200 after the terminations',
+      );
 
       // From the approval on, everything is background work: claim, DELETE, outcome, message sync, sweeper.
       const held = botpenguin.holdDeletes();
@@ -178,12 +182,13 @@ function healthz(port: number): Promise<number> {
           throw new Error(`${e}\n${bot.lines.filter((l) => !l.includes('"debug"')).join('\n')}`);
         });
       proxy.down();
-      await eventually(async () => (await healthz(bot.port)) === 503, 5_000, '/healthz 503 while unreachable');
+      await eventually(async () => (await probe(bot.port, '/readyz')) === 503, 5_000, '/readyz 503 while unreachable');
+      expect(await probe(bot.port, '/healthz')).toBe(200);
       held.release();
       await new Promise((r) => setTimeout(r, 2_500)); // the DELETE's answer arrives with the store away
       expect(bot.child.exitCode).toBeNull();
       proxy.up();
-      await eventually(async () => (await healthz(bot.port)) === 200, 10_000, '/healthz 200 once it is back');
+      await eventually(async () => (await probe(bot.port, '/readyz')) === 200, 10_000, '/readyz 200 once it is back');
 
       await slack
         .waitFor(
