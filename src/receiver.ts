@@ -3,6 +3,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App, Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import { loadHTTPReceiver, loadSocketModeReceiver } from './bolt';
 import type { Config } from './config';
 import { guardSlackEvents } from './http-guard';
 import type { Logger } from './logger';
@@ -28,9 +29,7 @@ export function createReceiver(config: Config, store: Store, logger: Logger): Bo
 }
 
 function httpReceiver(config: Config, store: Store, logger: Logger): BotReceiver {
-  // Required here, not at the top: Socket Mode never loads it (and HTTP mode loads no WebSocket client).
-  const { default: Receiver } =
-    require('@slack/bolt/dist/receivers/HTTPReceiver') as typeof import('@slack/bolt/dist/receivers/HTTPReceiver');
+  const Receiver = loadHTTPReceiver();
   const signingSecret = config.slack.signingSecret ?? '';
   const receiver = new Receiver({
     signingSecret,
@@ -64,8 +63,7 @@ function httpReceiver(config: Config, store: Store, logger: Logger): BotReceiver
 }
 
 function socketModeReceiver(config: Config, appToken: string, store: Store, logger: Logger): BotReceiver {
-  const { default: Receiver } =
-    require('@slack/bolt/dist/receivers/SocketModeReceiver') as typeof import('@slack/bolt/dist/receivers/SocketModeReceiver');
+  const Receiver = loadSocketModeReceiver();
   const receiver = new Receiver({
     appToken,
     // Bolt hands these to its SocketModeClient's WebClient, so apps.connections.open goes to SLACK_API_URL too.
