@@ -31,13 +31,14 @@ export function createReceiver(config: Config, store: Store, logger: Logger): Bo
 function httpReceiver(config: Config, store: Store, logger: Logger): BotReceiver {
   const Receiver = loadHTTPReceiver();
   const signingSecret = config.slack.signingSecret ?? '';
+  const answer = probes(store, () => null);
   const receiver = new Receiver({
     signingSecret,
     endpoints: EVENTS_PATH,
     customRoutes: ['/healthz', '/readyz'].map((path) => ({
       path,
       method: ['GET'],
-      handler: (req: IncomingMessage, res: ServerResponse) => void probes(store, () => null)(req, res),
+      handler: (req: IncomingMessage, res: ServerResponse) => void answer(req, res),
     })),
     bodyLimit: BODY_LIMIT_BYTES,
     logger: toBoltLogger(logger),
