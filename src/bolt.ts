@@ -12,17 +12,14 @@ export const HTTPModuleFunctions =
   require('@slack/bolt/dist/receivers/HTTPModuleFunctions') as typeof import('@slack/bolt').HTTPModuleFunctions;
 export const { isValidSlackRequest } =
   require('@slack/bolt/dist/receivers/verify-request') as typeof import('@slack/bolt/dist/receivers/verify-request');
-/**
- * The receivers, each loaded in its own mode. Bolt's App module loads SocketModeReceiver (and @slack/socket-mode)
- * in either mode; that costs a few ms, as undici, its one large dependency, is loaded for BotPenguin anyway.
- */
-export const loadHTTPReceiver = () =>
-  (require('@slack/bolt/dist/receivers/HTTPReceiver') as typeof import('@slack/bolt/dist/receivers/HTTPReceiver'))
-    .default;
-export const loadSocketModeReceiver = () =>
-  (
-    require('@slack/bolt/dist/receivers/SocketModeReceiver') as typeof import('@slack/bolt/dist/receivers/SocketModeReceiver')
-  ).default;
+// Bolt's App module loads both receivers (and @slack/socket-mode) itself, whichever mode is used: a few ms,
+// as undici, the one large dependency of Socket Mode, is loaded for BotPenguin anyway.
+export const { default: HTTPReceiver } =
+  require('@slack/bolt/dist/receivers/HTTPReceiver') as typeof import('@slack/bolt/dist/receivers/HTTPReceiver');
+export type HTTPReceiver = import('@slack/bolt').HTTPReceiver;
+export const { default: SocketModeReceiver } =
+  require('@slack/bolt/dist/receivers/SocketModeReceiver') as typeof import('@slack/bolt/dist/receivers/SocketModeReceiver');
+export type SocketModeReceiver = import('@slack/bolt').SocketModeReceiver;
 /** The Web API client of Bolt's own @slack/web-api (the version Bolt is tested with). */
 export const { WebClient } = fromBolt('@slack/web-api') as typeof webApi;
 export type WebClient = webApi.WebClient;

@@ -2,8 +2,8 @@
 // answers) and GET /readyz (readiness: the store answers and, in Socket Mode, the socket is connected).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { App, Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
-import { loadHTTPReceiver, loadSocketModeReceiver } from './bolt';
+import type { App, Logger as BoltLogger, LogLevel } from '@slack/bolt';
+import { HTTPReceiver, SocketModeReceiver } from './bolt';
 import type { Config } from './config';
 import { guardSlackEvents } from './http-guard';
 import type { Logger } from './logger';
@@ -29,10 +29,9 @@ export function createReceiver(config: Config, store: Store, logger: Logger): Bo
 }
 
 function httpReceiver(config: Config, store: Store, logger: Logger): BotReceiver {
-  const Receiver = loadHTTPReceiver();
   const signingSecret = config.slack.signingSecret ?? '';
   const answer = probes(store, () => null);
-  const receiver = new Receiver({
+  const receiver = new HTTPReceiver({
     signingSecret,
     endpoints: EVENTS_PATH,
     customRoutes: ['/healthz', '/readyz'].map((path) => ({
@@ -64,8 +63,7 @@ function httpReceiver(config: Config, store: Store, logger: Logger): BotReceiver
 }
 
 function socketModeReceiver(config: Config, appToken: string, store: Store, logger: Logger): BotReceiver {
-  const Receiver = loadSocketModeReceiver();
-  const receiver = new Receiver({
+  const receiver = new SocketModeReceiver({
     appToken,
     // Bolt hands these to its SocketModeClient's WebClient, so apps.connections.open goes to SLACK_API_URL too.
     installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } },
