@@ -33,6 +33,13 @@ describe('Socket Mode: the whole story over a WebSocket, every envelope acknowle
     expect(socket.connections).toBe(1);
   });
 
+  it('serves no /slack/events over HTTP: PORT answers only GET /healthz and GET /readyz', async () => {
+    const base = `http://127.0.0.1:${sb.port}`;
+    expect((await fetch(`${base}/slack/events`, { method: 'POST', body: 'payload={}' })).status).toBe(404);
+    expect((await fetch(`${base}/readyz`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
   it('GET /readyz answers 503 naming the socket while it is dropped, and 200 once it has reconnected', async () => {
     const readyz = async () => {
       const res = await fetch(`http://127.0.0.1:${sb.port}/readyz`);

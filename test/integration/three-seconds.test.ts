@@ -65,7 +65,7 @@ describe('probes: GET /healthz is liveness, GET /readyz is readiness', () => {
     const sb = await startSandbox();
     try {
       const res = await fetch(`http://127.0.0.1:${sb.port}/readyz`, { method: 'POST', body: '{}' });
-      expect(res.status).not.toBe(200);
+      expect(res.status).toBe(404);
     } finally {
       await sb.stop({ fakes: true });
     }
