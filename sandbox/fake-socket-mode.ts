@@ -100,6 +100,12 @@ export class FakeSocketMode {
     });
   }
 
+  /** Cut the connection without a close frame, as a network failure would; the client is left to reconnect. */
+  drop(): void {
+    this.socket?.destroy();
+    this.socket = null;
+  }
+
   async stop(): Promise<void> {
     if (this.pinger) clearInterval(this.pinger);
     this.pinger = null;

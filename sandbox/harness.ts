@@ -41,7 +41,7 @@ export interface Sandbox {
   slack: FakeSlack;
   botpenguin: FakeBotPenguin;
   sender: SlackSender;
-  /** The bot's HTTP port; 0 in Socket Mode (SLACK_APP_TOKEN set), where Slack's payloads come over `slack.socketMode`. */
+  /** The bot's HTTP port (in Socket Mode, SLACK_APP_TOKEN set, only the probes: Slack's payloads come over `slack.socketMode`). */
   port: number;
   logs: string[];
   sqlitePath: string;
@@ -101,9 +101,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     sweepIntervalMs: options.sweepIntervalMs,
     ...options.timings,
   });
-  const started = await bot.start();
-  if (started.port === null && !config.slack.appToken) throw new Error('sandbox bot did not report an HTTP port');
-  const port = started.port ?? 0;
+  const { port } = await bot.start();
   const sender = new SlackSender(`http://127.0.0.1:${port}/slack/events`, config.slack.signingSecret ?? '', {
     channel: SANDBOX_CHANNEL,
     team: SANDBOX_TEAM,

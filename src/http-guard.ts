@@ -6,7 +6,7 @@
 //   and an object (400 otherwise: Bolt reads `body.ssl_check` unguarded, so a `null` body rejects a promise
 //   nobody catches and the process stops).
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { HTTPModuleFunctions, isValidSlackRequest } from '@slack/bolt';
+import { HTTPModuleFunctions, isValidSlackRequest } from './bolt';
 import type { Logger } from './logger';
 
 const MAX_SKEW_SECONDS = 5 * 60;

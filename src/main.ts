@@ -1,12 +1,12 @@
 // Entry point: configuration → store → app → start; SIGTERM/SIGINT stop it gracefully. Runs itself when it
 // is the entry (`node dist/main.js`); the process tests call main() through an entry of their own.
 import fs from 'node:fs';
-import { createApp } from './app';
+import { type BotApp, createApp } from './app';
 import type { CheckpointHook } from './checkpoints';
-import { loadConfig } from './config';
-import { createLogger, errorFields } from './logger';
+import { type Config, loadConfig } from './config';
+import { createLogger, errorFields, type Logger } from './logger';
 import { verifyBotToken } from './slack/verify-token';
-import { createStore } from './store';
+import { createStore, type Store } from './store';
 
 /** Heroku sends SIGKILL 30 s after SIGTERM; what is still in flight after this is left to recovery. */
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -46,30 +46,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
   // The secrets as given and as used (trimmed), so a token pasted with a trailing newline is redacted too.
   const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
 
-  // Opening the store and asking Slack about the token don't depend on each other: do both at once.
-  const [opened, token] = await Promise.all([
-    createStore(config.store).then(
-      (store) => ({ store }),
-      (error: unknown) => ({ error }),
-    ),
-    verifyBotToken(config.slack.botToken, config.slack.apiUrl),
-  ]);
-  if ('error' in opened) {
-    logger.error('could not open the store', {
-      store: config.store.databaseUrl ? 'postgres' : 'sqlite',
-      ...errorFields(opened.error),
-    });
-    process.exit(1);
-  }
-  const { store } = opened;
-  if (!token.ok && token.fatal) {
-    logger.error('Slack refused SLACK_BOT_TOKEN; check the token', { error: token.error });
-    await store.close();
-    process.exit(1);
-  }
-  if (!token.ok) {
-    logger.warn('could not verify the bot token with Slack (auth.test); starting anyway', { error: token.error });
-  }
+  const store = await openStore(config, logger);
 
   // A last net only: every piece of background work handles its own failure (logged, retried by the sweeper),
   // so nothing should get here. If something does, say so rather than let Node end the process mid-way.
@@ -94,6 +71,42 @@ export async function main(options: MainOptions = {}): Promise<void> {
     approvalsRequired: config.policy.approvalsRequired,
   });
 
+  stopOnSignals(bot, store, logger);
+}
+
+/**
+ * The store, opened and migrated, once Slack has been asked about the token; exits when either is fatal.
+ * The two don't depend on each other: both at once.
+ */
+async function openStore(config: Config, logger: Logger): Promise<Store> {
+  const [opened, token] = await Promise.all([
+    createStore(config.store).then(
+      (store) => ({ store }),
+      (error: unknown) => ({ error }),
+    ),
+    verifyBotToken(config.slack.botToken, config.slack.apiUrl),
+  ]);
+  if ('error' in opened) {
+    logger.error('could not open the store', {
+      store: config.store.databaseUrl ? 'postgres' : 'sqlite',
+      ...errorFields(opened.error),
+    });
+    process.exit(1);
+  }
+  const { store } = opened;
+  if (!token.ok && token.fatal) {
+    logger.error('Slack refused SLACK_BOT_TOKEN; check the token', { error: token.error });
+    await store.close();
+    process.exit(1);
+  }
+  if (!token.ok) {
+    logger.warn('could not verify the bot token with Slack (auth.test); starting anyway', { error: token.error });
+  }
+  return store;
+}
+
+/** SIGTERM (Heroku, Kubernetes) or SIGINT: stop taking work, finish what is under way (bounded), close the store. */
+function stopOnSignals(bot: BotApp, store: Store, logger: Logger): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -121,11 +121,10 @@ export class BotPenguinClient implements Deleter, CustomerLister {
     }
   }
 
-  async listCustomers(page: number, opts: { signal?: AbortSignal } = {}): Promise<ListResult> {
+  async listCustomers(page: number): Promise<ListResult> {
     try {
       if (!Number.isInteger(page) || page < 0) return { ok: false, message: 'Invalid page number' };
-      const exchange = await this.http.send('GET', `/customer/list?page=${page}`, opts.signal);
-      if (exchange.kind === 'cancelled') return { ok: false, message: 'Customer lookup was cancelled' };
+      const exchange = await this.http.send('GET', `/customer/list?page=${page}`);
       if (exchange.kind !== 'response') return { ok: false, message: this.http.redact(exchange.description) };
       const { status, body } = exchange;
       const json = parseJson(body);
@@ -165,10 +164,6 @@ export class BotPenguinClient implements Deleter, CustomerLister {
    * Done results carry `attempts: 0`; deleteCustomer fills in the real count.
    */
   private judgeDelete(exchange: Exchange, earlierUncertain: boolean): AttemptVerdict {
-    if (exchange.kind === 'cancelled') {
-      // No external signal is passed for DELETE, so this is unreachable; handled for completeness.
-      return { kind: 'done', result: { ok: false, kind: 'network', attempts: 0, message: 'Request was cancelled' } };
-    }
     if (exchange.kind !== 'response') {
       const message = this.http.redact(exchange.description);
       if (!exchange.retryable)

@@ -47,8 +47,7 @@ export type Exchange =
       retryAfterMs: number | undefined;
       body: Buffer | null /* null: over the cap */;
     }
-  | { kind: 'timeout' | 'network'; retryable: boolean; sent: boolean; description: string }
-  | { kind: 'cancelled' };
+  | { kind: 'timeout' | 'network'; retryable: boolean; sent: boolean; description: string };
 
 /** What the caller made of one attempt: its answer, or worth another attempt (with the answer if none is left). */
 export type Step<T> =
@@ -167,15 +166,13 @@ export class HttpTransport {
   }
 
   /** One HTTP exchange with `base + path`, bounded by timeoutMs, body read with a size cap. Never throws. */
-  async send(method: 'GET' | 'DELETE', path: string, external?: AbortSignal): Promise<Exchange> {
-    if (external?.aborted) return { kind: 'cancelled' };
+  async send(method: 'GET' | 'DELETE', path: string): Promise<Exchange> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = external ? AbortSignal.any([timeout, external]) : timeout;
     try {
       const res = await request(`${this.base}${path}`, {
         method,
         dispatcher: this.agent,
-        signal,
+        signal: timeout,
         headers: { authorization: `Bearer ${this.token}`, authtype: 'Key', accept: 'application/json' },
       });
       const body = await readCapped(res.body, MAX_BODY_BYTES);
@@ -187,9 +184,8 @@ export class HttpTransport {
         body,
       };
     } catch (err) {
-      // Check our own signals first: undici rejects with the signal's reason, whose type we don't rely on.
+      // Check our own signal first: undici rejects with the signal's reason, whose type we don't rely on.
       if (timeout.aborted) return this.timeoutError(err);
-      if (external?.aborted) return { kind: 'cancelled' };
       const code = errorCode(err);
       if (code !== undefined && (TIMEOUT_CODES.has(code) || code === 'TimeoutError')) return this.timeoutError(err);
       return {

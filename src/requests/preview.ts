@@ -9,11 +9,12 @@ export interface PreviewOptions {
   budgetMs: number;
   cacheMs: number;
   now: () => number;
-  /** Previews looked up at once (default 4); the rest wait. Fresh checks before a DELETE never wait. */
-  concurrency?: number;
-  /** How long a fetched list page is reused by other lookups (default 15 s). */
-  pageCacheMs?: number;
 }
+
+/** Previews looked up at once; the rest wait. Fresh checks before a DELETE never wait. */
+const CONCURRENCY = 4;
+/** How long a fetched list page is reused by other lookups. */
+const PAGE_CACHE_MS = 15_000;
 
 export class Previewer {
   private readonly cache = new Map<string, { preview: CustomerPreview; until: number }>();
@@ -25,7 +26,7 @@ export class Previewer {
     private readonly lister: CustomerLister,
     private readonly options: PreviewOptions,
   ) {
-    this.limiter = new Limiter(options.concurrency ?? 4);
+    this.limiter = new Limiter(CONCURRENCY);
   }
 
   /** Look a customer up; `fresh` skips the cache (the check right before a DELETE). */
@@ -44,7 +45,7 @@ export class Previewer {
   }
 
   /**
-   * One page of the customer list. Lookups share pages fetched in the last `pageCacheMs` (and pages being
+   * One page of the customer list. Lookups share pages fetched in the last PAGE_CACHE_MS (and pages being
    * fetched), so a burst of requests walks the list once, not once per request. A fresh walk refetches.
    */
   private page(n: number, fresh: boolean): Promise<ListResult> {
@@ -52,7 +53,7 @@ export class Previewer {
     const hit = this.pages.get(n);
     if (!fresh && hit && hit.until > now) return hit.result;
     const result = this.lister.listCustomers(n);
-    const entry = { result, until: now + (this.options.pageCacheMs ?? 15_000) };
+    const entry = { result, until: now + PAGE_CACHE_MS };
     this.pages.set(n, entry);
     void result.then((r) => {
       if (!r.ok && this.pages.get(n) === entry) this.pages.delete(n);

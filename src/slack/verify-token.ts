@@ -1,14 +1,14 @@
 // At start: ask Slack whether the bot token works (auth.test), briefly. A token Slack refuses is fatal;
 // a Slack that can't be reached is not (the bot starts and retries on its own calls). So is a token of an
 // org-wide (Enterprise Grid) install: the bot serves one workspace with one bot token (docs/DESIGN.md).
-import { webApi } from '@slack/bolt';
+import { WebClient } from '../bolt';
 
 export type TokenCheck = { ok: true } | { ok: false; fatal: boolean; error: string };
 
 const REFUSED = /invalid_auth|not_authed|account_inactive|token_revoked|token_expired/;
 
 export async function verifyBotToken(token: string, slackApiUrl: string): Promise<TokenCheck> {
-  const client = new webApi.WebClient(token, {
+  const client = new WebClient(token, {
     slackApiUrl,
     timeout: 5_000,
     retryConfig: { retries: 1, minTimeout: 250, maxTimeout: 1_000 },

@@ -250,10 +250,13 @@ describe('requests that do not come from Slack', () => {
     expect(await sb.store.listRequests({ limit: 10 })).toHaveLength(0);
   });
 
-  it('GET /healthz answers 200 with the store kind', async () => {
-    const res = await fetch(`http://127.0.0.1:${sb.port}/healthz`);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, store: 'sqlite' });
+  it('GET /healthz answers 200; GET /readyz answers 200 with the store kind and nothing failing', async () => {
+    const live = await fetch(`http://127.0.0.1:${sb.port}/healthz`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ ok: true });
+    const ready = await fetch(`http://127.0.0.1:${sb.port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ok: true, store: 'sqlite', failing: [] });
   });
 });
 

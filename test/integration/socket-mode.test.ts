@@ -8,6 +8,7 @@ import { type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';
 import { blockActionsButton, blockActionsUrlButton, IDS, slashCommand } from '../fixtures/slack-payloads';
 import { APPROVER, buttonValue, REQUESTER } from '../helpers/flow';
+import { eventually } from '../helpers/processes';
 import { freshCustomerId } from '../security/support';
 
 const APP_TOKEN = 'xapp-1-A0BPDELETE-1-sandbox-SECRET-app-token';
@@ -30,8 +31,30 @@ describe('Socket Mode: the whole story over a WebSocket, every envelope acknowle
     expect(opens.length).toBeGreaterThanOrEqual(1);
     expect(opens[0]?.authorization).toBe(`Bearer ${APP_TOKEN}`);
     expect(socket.connections).toBe(1);
-    expect(sb.port).toBe(0);
   });
+
+  it('serves no /slack/events over HTTP: PORT answers only GET /healthz and GET /readyz', async () => {
+    const base = `http://127.0.0.1:${sb.port}`;
+    expect((await fetch(`${base}/slack/events`, { method: 'POST', body: 'payload={}' })).status).toBe(404);
+    expect((await fetch(`${base}/readyz`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('GET /readyz answers 503 naming the socket while it is dropped, and 200 once it has reconnected', async () => {
+    const readyz = async () => {
+      const res = await fetch(`http://127.0.0.1:${sb.port}/readyz`);
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    await eventually(async () => (await readyz()).status === 200, 5_000, '/readyz 200 once connected');
+    socket.drop();
+    await eventually(async () => (await readyz()).status === 503, 5_000, '/readyz 503 once the socket is dropped');
+    expect((await readyz()).body).toEqual({ ok: false, store: 'sqlite', failing: ['socket'] });
+    expect((await fetch(`http://127.0.0.1:${sb.port}/healthz`)).status).toBe(200);
+    // The client reconnects on its own (after its 5-second back-off), through apps.connections.open again.
+    await socket.connected(15_000);
+    await eventually(async () => (await readyz()).status === 200, 5_000, '/readyz 200 once reconnected');
+    expect(socket.connections).toBe(2);
+  }, 30_000);
 
   it('slash command → approval message → approval by another user → DELETE → message updated', async () => {
     const customer = freshCustomerId();

@@ -43,16 +43,31 @@ describe('answers within Slack’s 3 seconds', () => {
   }, 40_000);
 });
 
-describe('GET /healthz', () => {
-  it('answers 503 once the store cannot be reached', async () => {
+describe('probes: GET /healthz is liveness, GET /readyz is readiness', () => {
+  it('with the store closed, /readyz answers 503 naming the store while /healthz answers 200', async () => {
     const sb = await startSandbox();
     try {
+      const base = `http://127.0.0.1:${sb.port}`;
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
       await sb.store.close();
-      const res = await fetch(`http://127.0.0.1:${sb.port}/healthz`);
-      expect(res.status).toBe(503);
-      expect(await res.json()).toMatchObject({ ok: false, store: 'sqlite' });
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ ok: false, store: 'sqlite', failing: ['store'] });
+      const live = await fetch(`${base}/healthz`);
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ ok: true });
     } finally {
       await sb.stop({ fakes: true }).catch(() => undefined);
+    }
+  });
+
+  it('the probes need no signature and answer only GET', async () => {
+    const sb = await startSandbox();
+    try {
+      const res = await fetch(`http://127.0.0.1:${sb.port}/readyz`, { method: 'POST', body: '{}' });
+      expect(res.status).toBe(404);
+    } finally {
+      await sb.stop({ fakes: true });
     }
   });
 });

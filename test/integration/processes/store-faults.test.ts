@@ -1,10 +1,10 @@
 // A real bot process whose PostgreSQL connections are cut mid-flow, as a failover cuts them: its backends
 // terminated again and again (pg_terminate_backend), and the database unreachable for a while (a TCP proxy
-// between the bot and PostgreSQL that the test takes down and brings back). The process stays alive, /healthz
-// says 503 while the store is unreachable and 200 once it is back, and the request completes with exactly
-// one DELETE. And twenty rounds of backends terminated at random moments (during a query, between the statements
-// of a transaction, while idle, while connecting, as a connection is handed over) while requests flow: the process
-// never exits and still serves. Needs TEST_DATABASE_URL; skipped, visibly, without.
+// between the bot and PostgreSQL that the test takes down and brings back). The process stays alive (/healthz
+// 200), /readyz says 503 while the store is unreachable and 200 once it is back, and the request completes with
+// exactly one DELETE. And twenty rounds of backends terminated at random moments (during a query, between the
+// statements of a transaction, while idle, while connecting, as a connection is handed over) while requests flow:
+// the process never exits and still serves. Needs TEST_DATABASE_URL; skipped, visibly, without.
 import http from 'node:http';
 import net from 'node:net';
 import { Client } from 'pg';
@@ -70,9 +70,9 @@ async function cuttableProxy(target: { host: string; port: number }) {
   };
 }
 
-function healthz(port: number): Promise<number> {
+function probe(port: number, path: '/healthz' | '/readyz'): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false, timeout: 3_000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 3_000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -101,7 +101,7 @@ function healthz(port: number): Promise<number> {
     await schema.drop();
   });
 
-  it('terminated backends and an unreachable database: alive, /healthz 503 then 200, one DELETE, message right', async () => {
+  it('terminated backends and an unreachable database: alive, /readyz 503 then 200, one DELETE, message right', async () => {
     const pg = new URL(PG_URL ?? '');
     const proxy = await cuttableProxy({ host: pg.hostname, port: Number(pg.port || 5432) });
     // The bot reaches PostgreSQL through the proxy, and names its sessions so only they are terminated.
@@ -130,8 +130,12 @@ function healthz(port: number): Promise<number> {
       await terminate();
       expect(terminated).toBeGreaterThan(0);
       // The pool drops the terminated connections as their errors arrive and opens new ones: a ping that
-      // raced a termination may fail once, so /healthz is back to 200 shortly, not necessarily at once.
-      await eventually(async () => (await healthz(bot.port)) === 200, 5_000, '/healthz 200 after the terminations');
+      // raced a termination may fail once, so /readyz is back to 200 shortly, not necessarily at once.
+      await eventually(
+        async () => (await probe(bot.port, '/readyz')) === 200,
+        5_000,
+        '/readyz 200 after the terminations',
+      );
 
       // From the approval on, everything is background work: claim, DELETE, outcome, message sync, sweeper.
       const held = botpenguin.holdDeletes();
@@ -181,12 +185,13 @@ function healthz(port: number): Promise<number> {
           throw new Error(`${e}\n${bot.lines.filter((l) => !l.includes('"debug"')).join('\n')}`);
         });
       proxy.down();
-      await eventually(async () => (await healthz(bot.port)) === 503, 5_000, '/healthz 503 while unreachable');
+      await eventually(async () => (await probe(bot.port, '/readyz')) === 503, 5_000, '/readyz 503 while unreachable');
+      expect(await probe(bot.port, '/healthz')).toBe(200);
       held.release();
       await new Promise((r) => setTimeout(r, 2_500)); // the DELETE's answer arrives with the store away
       expect(bot.child.exitCode).toBeNull();
       proxy.up();
-      await eventually(async () => (await healthz(bot.port)) === 200, 10_000, '/healthz 200 once it is back');
+      await eventually(async () => (await probe(bot.port, '/readyz')) === 200, 10_000, '/readyz 200 once it is back');
 
       await slack
         .waitFor(
@@ -305,7 +310,7 @@ function healthz(port: number): Promise<number> {
         slack,
       );
       const { requestId } = await requestThrough(bot, slack, CUSTOMER);
-      // Requests keep flowing all along: commands that read and write the store, and /healthz's ping; the
+      // Requests keep flowing all along: commands that read and write the store, and /readyz's store ping; the
       // sweeper's transactions run every 200 ms besides. Some are answered with an error when cut: that is fine.
       let sent = 0;
       flow = (async () => {
@@ -317,7 +322,7 @@ function healthz(port: number): Promise<number> {
             bot.sender.command(`UFLOW${(n + 5) % 10}`, `${customer} flowing too`).catch(() => undefined),
             bot.sender.command('UREQUESTER', `status ${requestId}`).catch(() => undefined),
             bot.sender.command(APPROVER, 'list').catch(() => undefined),
-            healthz(bot.port),
+            probe(bot.port, '/readyz').catch(() => undefined),
           ]);
           sent += 4;
         }
@@ -334,9 +339,9 @@ function healthz(port: number): Promise<number> {
         const count = await moments[moment]();
         seen.push(`${moment} (${count})`);
         await eventually(
-          async () => bot.child.exitCode !== null || (await healthz(bot.port)) === 200,
+          async () => bot.child.exitCode !== null || (await probe(bot.port, '/readyz')) === 200,
           10_000,
-          `/healthz 200 after round ${round}, ${moment}`,
+          `/readyz 200 after round ${round}, ${moment}`,
         ).catch((e) => {
           throw new Error(`${e}\n${seen.join('\n')}\n${bot.lines.slice(-40).join('\n')}`);
         });
@@ -355,7 +360,8 @@ function healthz(port: number): Promise<number> {
       const after = hexCustomer(999_999);
       botpenguin.addCustomer(after);
       await requestThrough(bot, slack, after, 'UAFTER');
-      expect(await healthz(bot.port)).toBe(200);
+      expect(await probe(bot.port, '/healthz')).toBe(200);
+      expect(await probe(bot.port, '/readyz')).toBe(200);
       const log = bot.lines.join('\n');
       expect(log).not.toMatch(/Unhandled 'error' event|unhandled rejection|uncaught/i);
       expect(await bot.stop()).toEqual({ code: 0, signal: null });

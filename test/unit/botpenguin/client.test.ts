@@ -78,8 +78,8 @@ function makeClient(baseUrl: string, overrides: Partial<BotPenguinClientOptions>
     seen.push(result);
     return result;
   };
-  const list = async (page: number, opts?: { signal?: AbortSignal }) => {
-    const result = await client.listCustomers(page, opts);
+  const list = async (page: number) => {
+    const result = await client.listCustomers(page);
     seen.push(result);
     return result;
   };
@@ -543,26 +543,14 @@ describe('listCustomers', () => {
     expect(await list(1)).toMatchObject({ ok: false });
   });
 
-  test('times out, and honours an external abort signal', async () => {
+  test('times out', async () => {
     const srv = await startServer(() => {
       /* never answer */
     });
     const { list } = makeClient(srv.url, { timeoutMs: 200 });
 
     expect(await list(1)).toEqual({ ok: false, message: 'BotPenguin did not answer within 200 ms' });
-
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    expect(await list(1, { signal: controller.signal })).toEqual({
-      ok: false,
-      message: 'Customer lookup was cancelled',
-    });
-
-    expect(await list(1, { signal: AbortSignal.abort() })).toEqual({
-      ok: false,
-      message: 'Customer lookup was cancelled',
-    });
-    expect(srv.requests).toHaveLength(2);
+    expect(srv.requests).toHaveLength(1);
   });
 });
 

@@ -95,18 +95,6 @@ describe('send', () => {
       description: 'Acme did not answer within 100 ms',
     });
   });
-
-  test('an aborted caller signal is cancelled, before anything is sent', async () => {
-    let requests = 0;
-    const url = await startServer((_req, res) => {
-      requests++;
-      res.end();
-    });
-    const { t } = transport(url);
-
-    expect(await t.send('GET', '/', AbortSignal.abort())).toEqual({ kind: 'cancelled' });
-    expect(requests).toBe(0);
-  });
 });
 
 describe('retry', () => {

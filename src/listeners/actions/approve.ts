@@ -1,5 +1,0 @@
-import type { ListenerDeps } from '../deps';
-import { requestsClick } from './click';
-
-export const approveAction = (deps: ListenerDeps) =>
-  requestsClick(deps, (requests, id, actor) => requests.approve(id, actor));

@@ -1,5 +1,0 @@
-import type { ListenerDeps } from '../deps';
-import { requestsClick } from './click';
-
-export const cancelAction = (deps: ListenerDeps) =>
-  requestsClick(deps, (requests, id, actor) => requests.cancel(id, actor));

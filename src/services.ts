@@ -1,0 +1,107 @@
+// The pieces behind the listeners, wired together: BotPenguin client, previewer, message sync, directory,
+// the rules and the sweeper. Nothing here knows how Slack reaches the bot.
+
+import type { AppDeps } from './app';
+import { cannotPostReason, renderPauseAnnouncement } from './blocks/replies';
+import type { WebClient } from './bolt';
+import { BotPenguinClient } from './botpenguin/client';
+import type { Config } from './config';
+import { errorFields, type Logger } from './logger';
+import { createRequests, type Requests } from './requests';
+import { quorumReach } from './requests/permissions';
+import type { Directory } from './requests/ports';
+import { Previewer } from './requests/preview';
+import { MessageSync } from './slack/message-sync';
+import { SlackUsergroupDirectory } from './slack/usergroups';
+import { Sweeper } from './sweeper';
+
+/** Short, because the owner renews it: after a crash, another instance takes over within about this long. */
+const DEFAULT_LEASE_MS = 15_000;
+
+export interface Services {
+  botpenguin: BotPenguinClient;
+  requests: Requests;
+  sync: MessageSync;
+  sweeper: Sweeper;
+}
+
+export function createServices(deps: AppDeps, client: WebClient): Services {
+  const { config, store, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const botpenguin = new BotPenguinClient({
+    baseUrl: config.botpenguin.apiUrl,
+    token: config.botpenguin.token,
+    timeoutMs: config.botpenguin.timeoutMs,
+    onAttempt: (info) => {
+      if (info.retryInMs !== undefined) logger.warn('BotPenguin call will be retried', info);
+    },
+  });
+  const previewer = new Previewer(botpenguin, { maxPages: 5, budgetMs: 8_000, cacheMs: 60_000, now });
+  // Late-bound: the rules need onChange, and the sync tells the rules when a message can't be posted.
+  let withdraw: (requestId: string, slackError: string) => Promise<void> = async () => undefined;
+  const sync = new MessageSync(client, store, logger, {
+    claimMs: deps.syncClaimMs ?? 60_000,
+    now,
+    onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
+  });
+  const onChange = (requestId: string, change?: 'created') => {
+    void sync.request(requestId, change === 'created' ? 'post' : 'update');
+  };
+  const directory = new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 });
+  const requests = createRequests({
+    store,
+    policy: config.policy,
+    directory,
+    deleter: botpenguin,
+    previewer,
+    now,
+    leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
+    onChange,
+    onPause: (change) => {
+      if (!change.channelId) return;
+      client.chat
+        .postMessage({ channel: change.channelId, text: renderPauseAnnouncement(change), unfurl_links: false })
+        .catch((error: unknown) =>
+          logger.warn('could not announce the pause in its channel', {
+            channelId: change.channelId,
+            ...errorFields(error),
+          }),
+        );
+    },
+    logger,
+    checkpoint: deps.checkpoint,
+  });
+  withdraw = async (requestId, slackError) => {
+    await requests.withdraw(requestId, cannotPostReason(slackError));
+  };
+  const sweeper = new Sweeper({
+    store,
+    requests,
+    executor: requests.executor,
+    sync: (id) => sync.request(id),
+    now,
+    logger,
+    intervalMs: deps.sweepIntervalMs ?? 5_000,
+  });
+  return { botpenguin, requests, sync, sweeper };
+}
+
+/** A quorum the approvers can't reach for a request one of them makes is worth a warning at start. */
+export async function warnIfQuorumUnreachable(
+  policy: Config['policy'],
+  client: WebClient,
+  now: () => number,
+  logger: Logger,
+): Promise<void> {
+  // Its own uncached lookup: a group read at start must not stand in for the check at a click.
+  const directory: Directory = new SlackUsergroupDirectory(client, { ttlMs: 0, now, timeoutMs: 5_000 });
+  const reach = await quorumReach(policy, directory);
+  if (reach.kind === 'unreachable') {
+    logger.warn('too few approvers: a request made by an approver can never reach APPROVALS_REQUIRED', {
+      approvers: reach.approvers,
+      needed: reach.needed,
+    });
+  } else if (reach.kind === 'unknown') {
+    logger.warn('could not read the approver user groups at start to check the quorum can be reached');
+  }
+}
