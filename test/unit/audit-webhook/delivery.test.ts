@@ -211,6 +211,24 @@ describe.each(harnesses)('audit webhook delivery (%s)', (_name, open) => {
     expect(inOrderPerRequest(receiver)).toBe(true);
   });
 
+  it('started, the worker delivers in the background and picks up an event recorded later', async () => {
+    const expected = await recordFlow(database.db);
+    const { worker: w } = worker();
+    let later = '';
+    w.start();
+    try {
+      await receiver.accepting(10);
+      later = await insertRequest(database.db, { customerId: HEX(50), reason: '' });
+      await insertEvent(database.db, later, 'requested', 'U0ASKER', null);
+      w.poke();
+      await receiver.accepting(11);
+    } finally {
+      await w.stop();
+    }
+    expect(arrivedByRequest(receiver)).toEqual({ ...expected, [later]: ['requested'] });
+    expect(inOrderPerRequest(receiver)).toBe(true);
+  });
+
   it('a receiver that never answers costs one bounded wait, then a retry', async () => {
     await recordFlow(database.db);
     await sender.close();

@@ -146,6 +146,8 @@ export interface Receiver {
   rejected: number;
   /** Answers 500 to this many more deliveries (a receiver that is down). */
   failNext(count: number): void;
+  /** Resolves once `count` deliveries have been accepted. */
+  accepting(count: number): Promise<void>;
   /** Holds the next deliveries without answering (a receiver that hangs). */
   hang(on: boolean): void;
   close(): Promise<void>;
@@ -155,9 +157,14 @@ export async function startReceiver(secret: string): Promise<Receiver> {
   const webhook = new Webhook(secret);
   let failing = 0;
   let hanging = false;
+  const waiters: Array<{ count: number; resolve: () => void }> = [];
   const receiver: Omit<Receiver, 'url' | 'close'> & { rejected: number } = {
     accepted: [],
     rejected: 0,
+    accepting: (count) =>
+      receiver.accepted.length >= count
+        ? Promise.resolve()
+        : new Promise((resolve) => waiters.push({ count, resolve })),
     failNext: (count) => {
       failing = count;
     },
@@ -180,6 +187,7 @@ export async function startReceiver(secret: string): Promise<Receiver> {
         const payload = webhook.verify(body, req.headers as Record<string, string>) as Delivery['payload'];
         receiver.accepted.push({ id: String(req.headers['webhook-id']), body, payload });
         res.writeHead(200).end();
+        for (const w of waiters) if (receiver.accepted.length >= w.count) w.resolve();
       } catch {
         receiver.rejected++;
         res.writeHead(400).end();
