@@ -54,7 +54,7 @@ export interface AuditWebhookWorkerDeps {
   logger: Logger;
   /** Redacts the bot's secrets from text that goes out. */
   clean: (text: string) => string;
-  metrics: { auditWebhookFailure(): void };
+  metrics: { auditWebhookFailure(): void; storeError(operation: string): void };
 }
 
 export class AuditWebhookWorker {
@@ -75,6 +75,7 @@ export class AuditWebhookWorker {
     try {
       entries = await outbox.claim(this.owner, LEASE_MS, BATCH);
     } catch (error) {
+      this.deps.metrics.storeError('auditOutboxClaim');
       logger.warn('audit webhook: could not read the outbox', errorFields(error));
       return 0;
     }
@@ -100,6 +101,7 @@ export class AuditWebhookWorker {
       });
       await outbox.retryLater(this.owner, event.id, delayMs);
     } catch (error) {
+      metrics.storeError(result.ok ? 'auditOutboxAck' : 'auditOutboxRetryLater');
       // The lease runs out and the event is delivered again: at least once.
       logger.warn('audit webhook: could not record a delivery', { eventId: event.id, ...errorFields(error) });
     }

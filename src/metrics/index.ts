@@ -72,6 +72,19 @@ export interface Metrics {
   auditWebhookFailure(): void;
 }
 
+/**
+ * The `error` label of a Web API call that threw (@slack/web-api's errors): Slack's own code when Slack
+ * answered `ok: false`, else what kind of failure it was.
+ */
+export function slackErrorCode(error: unknown): string {
+  const { code, data } = (error ?? {}) as { code?: unknown; data?: { error?: unknown } };
+  if (code === 'slack_webapi_platform_error') return typeof data?.error === 'string' ? data.error : 'platform_error';
+  if (code === 'slack_webapi_rate_limited_error') return 'ratelimited';
+  if (code === 'slack_webapi_http_error') return 'http_error';
+  if (code === 'slack_webapi_request_error') return 'request_error';
+  return 'unknown_error';
+}
+
 /** Slack's codes and our method names: lower-case words joined by `_` (a user or customer id has digits). */
 const CODE = /^[a-z]+(?:_[a-z]+)*$/;
 const METHOD_NAME = /^[a-zA-Z]+(?:_[a-zA-Z]+)*$/;

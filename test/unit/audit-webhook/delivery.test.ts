@@ -2,6 +2,7 @@
 // receiver that verifies every signature, through the proposed SQL outbox, on SQLite and PostgreSQL.
 // Time is the database's clock, moved by the test: retries and leases run out without sleeping.
 
+import { startAuditWebhook } from '../../../src/audit-webhook';
 import { createWebhookSender, type WebhookSender } from '../../../src/audit-webhook/sender';
 import { createSqlOutbox } from '../../../src/audit-webhook/sql-outbox';
 import { AuditWebhookWorker } from '../../../src/audit-webhook/worker';
@@ -211,11 +212,14 @@ describe.each(harnesses)('audit webhook delivery (%s)', (_name, open) => {
     expect(inOrderPerRequest(receiver)).toBe(true);
   });
 
-  it('started, the worker delivers in the background and picks up an event recorded later', async () => {
+  it('started as main.ts starts it, it delivers in the background and picks up an event recorded later', async () => {
     const expected = await recordFlow(database.db);
-    const { worker: w } = worker();
+    const { outbox, metrics } = worker();
+    const w = startAuditWebhook(
+      { url: receiver.url, secret: SECRET },
+      { outbox, logger, clean: createRedactor([SECRET]), metrics },
+    );
     let later = '';
-    w.start();
     try {
       await receiver.accepting(10);
       later = await insertRequest(database.db, { customerId: HEX(50), reason: '' });

@@ -1,7 +1,11 @@
 // GET /metrics on its own port: Prometheus text with the bot's counters, gauges read from the store at
 // scrape time, and labels that can never carry a user id, customer id or reason.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LogLevel, webApi } from '@slack/bolt';
 import { classifyEvent } from '../../../src/audit-webhook/event-type';
-import { createMetrics, FINISH_OUTCOMES, type MetricsSources } from '../../../src/metrics';
+import { createMetrics, FINISH_OUTCOMES, type MetricsSources, slackErrorCode } from '../../../src/metrics';
 import { type MetricsServer, startMetricsServer } from '../../../src/metrics/server';
 
 const USER = 'U0ASKER1';
@@ -162,5 +166,40 @@ describe('GET /metrics', () => {
   it('answers only GET /metrics', async () => {
     expect((await fetch(`http://127.0.0.1:${server.port}/`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${server.port}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe("the error label of a Web API call that threw is Slack's code, or the kind of failure", () => {
+  it('from a real WebClient against a local Slack', async () => {
+    const answers: Record<string, () => [number, object]> = {
+      '/api/chat.postMessage': () => [200, { ok: false, error: 'not_in_channel' }],
+      '/api/chat.update': () => [500, { ok: false }],
+    };
+    const slack = http.createServer((req, res) => {
+      const [status, body] = answers[req.url ?? '']?.() ?? [404, {}];
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
+    const port = (slack.address() as AddressInfo).port;
+    const client = new webApi.WebClient('xoxb-test', {
+      slackApiUrl: `http://127.0.0.1:${port}/api/`,
+      retryConfig: { retries: 0 },
+      logLevel: LogLevel.ERROR,
+    });
+    const codeOf = (call: Promise<unknown>) => call.then(() => 'no error', slackErrorCode);
+    try {
+      expect(await codeOf(client.chat.postMessage({ channel: 'C0OPS', text: 'x' }))).toBe('not_in_channel');
+      expect(await codeOf(client.chat.update({ channel: 'C0OPS', ts: '1.2', text: 'x' }))).toBe('http_error');
+    } finally {
+      slack.closeAllConnections();
+      await new Promise((resolve) => slack.close(resolve));
+    }
+    const refused = new webApi.WebClient('xoxb-test', {
+      slackApiUrl: `http://127.0.0.1:${port}/api/`,
+      retryConfig: { retries: 0 },
+      logLevel: LogLevel.ERROR,
+    });
+    expect(await codeOf(refused.auth.test())).toBe('request_error');
+    expect(slackErrorCode(new Error('something else'))).toBe('unknown_error');
   });
 });
