@@ -31,6 +31,10 @@ export interface Config {
   policy: Policy;
   store: StoreSettings;
   port: number;
+  /** Where GET /metrics is served; undefined: metrics are off and nothing listens for them. */
+  metricsPort: number | undefined;
+  /** Where every trail event is POSTed, signed (Standard Webhooks); null: nothing is pushed. */
+  auditWebhook: AuditWebhookSettings | null;
   logLevel: LogLevel;
   /** Every secret value as given and as used (trimmed), for the logger to redact. */
   secrets: string[];
@@ -45,6 +49,12 @@ export interface StoreSettings {
   sslRejectUnauthorized: boolean | undefined;
 }
 
+export interface AuditWebhookSettings {
+  url: string;
+  /** `whsec_` and the base64 key, as the standardwebhooks package takes it. */
+  secret: string;
+}
+
 /** Values that must never be printed, whatever goes wrong. */
 export const SECRET_VARIABLES = [
   'SLACK_BOT_TOKEN',
@@ -52,6 +62,9 @@ export const SECRET_VARIABLES = [
   'SLACK_APP_TOKEN',
   'BOTPENGUIN_API_TOKEN',
   'DATABASE_URL',
+  'AUDIT_WEBHOOK_SECRET',
+  // SIEM intake URLs often carry their token in the path or query string.
+  'AUDIT_WEBHOOK_URL',
 ] as const;
 
 // An empty `FOO=` line in .env means "not set".
@@ -116,6 +129,17 @@ const httpUrl = z
       return false;
     }
   }, 'must be an http(s) URL');
+
+// Standard Webhooks: "whsec_" then the base64 of a 24 to 64 byte key (the spec's bounds).
+const webhookSecret = z
+  .string()
+  .trim()
+  .refine((v) => {
+    const key = v.slice('whsec_'.length);
+    if (!v.startsWith('whsec_') || !/^[A-Za-z0-9+/]+={0,2}$/.test(key) || key.length % 4 !== 0) return false;
+    const bytes = Buffer.from(key, 'base64').length;
+    return bytes >= 24 && bytes <= 64;
+  }, 'must be a Standard Webhooks secret: whsec_ followed by the base64 of a 24 to 64 byte key');
 
 const bool = z
   .string()
@@ -187,6 +211,9 @@ const shape = {
   ...storeShape,
   DRY_RUN: optional(bool),
   PORT: optional(integer(0, 65_535)),
+  METRICS_PORT: optional(integer(0, 65_535)),
+  AUDIT_WEBHOOK_URL: optional(httpUrl),
+  AUDIT_WEBHOOK_SECRET: optional(webhookSecret),
   LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error'], 'must be one of debug, info, warn, error')),
 };
 
@@ -200,6 +227,29 @@ const schema = z.object(shape).superRefine(
         code: 'custom',
         path: ['SLACK_SIGNING_SECRET'],
         message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
+      });
+    }
+    // One without the other would either push unsigned events or sign for nobody.
+    if (env.AUDIT_WEBHOOK_URL === undefined && env.AUDIT_WEBHOOK_SECRET !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUDIT_WEBHOOK_URL'],
+        message: 'is required when AUDIT_WEBHOOK_SECRET is set',
+      });
+    }
+    if (env.AUDIT_WEBHOOK_SECRET === undefined && env.AUDIT_WEBHOOK_URL !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUDIT_WEBHOOK_SECRET'],
+        message: 'is required when AUDIT_WEBHOOK_URL is set: every delivery is signed',
+      });
+    }
+    const port = typeof env.PORT === 'number' ? env.PORT : 3000;
+    if (typeof env.METRICS_PORT === 'number' && env.METRICS_PORT !== 0 && env.METRICS_PORT === port) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message: 'must differ from PORT: metrics are served apart from the Slack endpoints',
       });
     }
     // Fields that failed their own check arrive here unparsed: only reason about parsed lists.
@@ -316,6 +366,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       },
       store: storeSettings(e),
       port: e.PORT ?? 3000,
+      metricsPort: e.METRICS_PORT,
+      auditWebhook:
+        e.AUDIT_WEBHOOK_URL !== undefined && e.AUDIT_WEBHOOK_SECRET !== undefined
+          ? { url: e.AUDIT_WEBHOOK_URL, secret: e.AUDIT_WEBHOOK_SECRET }
+          : null,
       logLevel: e.LOG_LEVEL ?? 'info',
       secrets: secretValues(env),
     },

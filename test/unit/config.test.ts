@@ -10,6 +10,9 @@ const MINIMAL: NodeJS.ProcessEnv = {
   APPROVER_USER_IDS: 'U0APPROVER1',
 };
 
+// A Standard Webhooks secret: whsec_ and the base64 of 24 bytes.
+const WEBHOOK_SECRET = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+
 function configOf(env: NodeJS.ProcessEnv): Config {
   const result = loadConfig(env);
   if (!result.ok) throw new Error(`expected a valid config, got: ${result.errors.join('; ')}`);
@@ -79,6 +82,11 @@ describe('a valid minimal environment gets every default of docs/DESIGN.md §2',
     expect(config.store.sslRejectUnauthorized).toBeUndefined();
   });
 
+  it('serves no metrics and pushes no audit events', () => {
+    expect(config.metricsPort).toBeUndefined();
+    expect(config.auditWebhook).toBeNull();
+  });
+
   it('ignores variables that are not its own', () => {
     expect(loadConfig({ ...MINIMAL, PATH: '/usr/bin', HOME: '/root', NODE_ENV: 'test' }).ok).toBe(true);
   });
@@ -110,6 +118,9 @@ describe('values that are set are used', () => {
       PGSSL_REJECT_UNAUTHORIZED: 'false',
       DRY_RUN: 'true',
       PORT: '8080',
+      METRICS_PORT: '9464',
+      AUDIT_WEBHOOK_URL: 'https://siem.example.com/intake/bp-delete',
+      AUDIT_WEBHOOK_SECRET: WEBHOOK_SECRET,
       LOG_LEVEL: 'debug',
     });
     expect(config.slack.appToken).toBe('xapp-1-A0123-456-abc');
@@ -135,6 +146,8 @@ describe('values that are set are used', () => {
     expect(config.store.sslRejectUnauthorized).toBe(false);
     expect(config.policy.dryRun).toBe(true);
     expect(config.port).toBe(8080);
+    expect(config.metricsPort).toBe(9464);
+    expect(config.auditWebhook).toEqual({ url: 'https://siem.example.com/intake/bp-delete', secret: WEBHOOK_SECRET });
     expect(config.logLevel).toBe('debug');
   });
 
@@ -297,6 +310,14 @@ describe('every invalid value names its variable', () => {
     ['PORT', '70000'],
     ['PORT', 'http'],
     ['LOG_LEVEL', 'verbose'],
+    ['METRICS_PORT', '70000'],
+    ['METRICS_PORT', 'metrics'],
+    ['AUDIT_WEBHOOK_URL', 'siem.example.com/intake'],
+    ['AUDIT_WEBHOOK_URL', 'ftp://siem.example.com/'],
+    ['AUDIT_WEBHOOK_SECRET', 'plain-shared-secret'],
+    ['AUDIT_WEBHOOK_SECRET', 'whsec_not base64!'],
+    ['AUDIT_WEBHOOK_SECRET', `whsec_${Buffer.alloc(8).toString('base64')}`],
+    ['AUDIT_WEBHOOK_SECRET', `whsec_${Buffer.alloc(100).toString('base64')}`],
   ])('%s=%p', (variable, value) => {
     const errors = errorsOf({ ...MINIMAL, [variable]: value });
     expect(names(errors, variable)).toBe(true);
@@ -403,6 +424,47 @@ describe('an empty value counts as unset (an `FOO=` line in .env)', () => {
   });
 });
 
+describe('the audit webhook and the metrics port are checked with the rest', () => {
+  it('a URL without a secret is refused: every delivery is signed', () => {
+    const errors = errorsOf({ ...MINIMAL, AUDIT_WEBHOOK_URL: 'https://siem.example.com/intake' });
+    expect(names(errors, 'AUDIT_WEBHOOK_SECRET')).toBe(true);
+  });
+
+  it('a secret without a URL is refused', () => {
+    expect(names(errorsOf({ ...MINIMAL, AUDIT_WEBHOOK_SECRET: WEBHOOK_SECRET }), 'AUDIT_WEBHOOK_URL')).toBe(true);
+  });
+
+  it('a bad URL and a bad secret are both reported, with the other mistakes, and the secret is not quoted', () => {
+    const errors = errorsOf({
+      ...MINIMAL,
+      AUDIT_WEBHOOK_URL: 'not a url',
+      AUDIT_WEBHOOK_SECRET: 'whsec_SECRET-NOT-BASE64',
+      PORT: 'nope',
+    });
+    expect(names(errors, 'AUDIT_WEBHOOK_URL')).toBe(true);
+    expect(names(errors, 'AUDIT_WEBHOOK_SECRET')).toBe(true);
+    expect(names(errors, 'PORT')).toBe(true);
+    expect(errors.join('\n')).not.toContain('SECRET-NOT-BASE64');
+  });
+
+  it('METRICS_PORT may not be the Slack port', () => {
+    expect(names(errorsOf({ ...MINIMAL, METRICS_PORT: '3000' }), 'METRICS_PORT')).toBe(true);
+    expect(names(errorsOf({ ...MINIMAL, PORT: '8080', METRICS_PORT: '8080' }), 'METRICS_PORT')).toBe(true);
+    expect(configOf({ ...MINIMAL, PORT: '8080', METRICS_PORT: '3000' }).metricsPort).toBe(3000);
+  });
+
+  it('the secret, as given and trimmed, and the URL are redacted from log lines', () => {
+    const env = {
+      ...MINIMAL,
+      AUDIT_WEBHOOK_URL: 'https://siem.example.com/intake?token=URL-TOKEN-1',
+      AUDIT_WEBHOOK_SECRET: ` ${WEBHOOK_SECRET}\n`,
+    };
+    const { secrets, auditWebhook } = configOf(env);
+    expect(auditWebhook?.secret).toBe(WEBHOOK_SECRET);
+    expect(secrets).toEqual(expect.arrayContaining([env.AUDIT_WEBHOOK_SECRET, WEBHOOK_SECRET, env.AUDIT_WEBHOOK_URL]));
+  });
+});
+
 describe('no secret value appears in any error text (docs/DESIGN.md §7)', () => {
   // Each secret is invalid in some other way, so that its variable is reported.
   const SECRETS = {
@@ -460,6 +522,8 @@ describe('the logger redacts the secrets the bot actually uses (docs/DESIGN.md �
       SLACK_APP_TOKEN: 'xapp-APP-SECRET-3\t',
       BOTPENGUIN_API_TOKEN: 'BP-SECRET-4',
       DATABASE_URL: 'postgres://u:DB-SECRET-5@db/bp\n',
+      AUDIT_WEBHOOK_SECRET: `whsec_${Buffer.from('SECRET-6-padding-to-24-bytes').toString('base64')} `,
+      AUDIT_WEBHOOK_URL: 'https://siem.example.com/SECRET-7',
     };
     const { secrets } = configOf(env);
     for (const name of SECRET_VARIABLES) {
