@@ -40,7 +40,7 @@ describe('a pause typed while a DELETE waits to be retried', () => {
     expect(sb.botpenguin.customers.map((c) => c._id)).toContain(CUSTOMER);
     const stored = await sb.store.getRequest(requestId);
     expect(stored?.state).not.toBe('succeeded');
-    expect(everythingSaid(sb, message)).not.toMatch(/was deleted/);
+    expect(everythingSaid(sb.slack, message)).not.toMatch(/was deleted/);
     expect(sb.slack.channelMessages(SANDBOX_CHANNEL).some((m) => /paused every DELETE/.test(m.text))).toBe(true);
   });
 });

@@ -55,6 +55,6 @@ describe('a DELETE the gateway answers 504 while the backend is still deleting',
     await settle(sb);
     expect(sb.botpenguin.customers).toHaveLength(0);
     expect((await sb.store.getRequest(requestId))?.state).not.toBe('failed');
-    expect(everythingSaid(sb, message)).not.toMatch(/not deleted|did not delete|you can ask again/i);
+    expect(everythingSaid(sb.slack, message)).not.toMatch(/not deleted|did not delete|you can ask again/i);
   });
 });

@@ -1,15 +1,15 @@
 // What the reproductions of issue 16 share: the words people read about a request, the signed view_closed
 // Slack sends for a modal opened with notify_on_close, and the audit export run in-process on a sandbox's store.
 import { Writable } from 'node:stream';
-import type { SlackMessage } from '../../../sandbox/fake-slack';
+import type { FakeSlack, SlackMessage } from '../../../sandbox/fake-slack';
 import { SANDBOX_CHANNEL, SANDBOX_TEAM, type Sandbox } from '../../../sandbox/harness';
 import { runAudit } from '../../../src/audit';
 import { csvObjects } from '../../helpers/csv';
 import { messageText } from '../../helpers/flow';
 
 /** The message's blocks, its top-level text and every reply in its thread: all a channel reads about it. */
-export function everythingSaid(sb: Sandbox, message: SlackMessage): string {
-  const thread = sb.slack.thread(SANDBOX_CHANNEL, message.ts).map((m) => m.text);
+export function everythingSaid(slack: FakeSlack, message: SlackMessage): string {
+  const thread = slack.thread(SANDBOX_CHANNEL, message.ts).map((m) => m.text);
   return [messageText(message), message.text, ...thread].join('\n');
 }
 

@@ -40,7 +40,7 @@ describe('a DELETE that timed out, then a retry refused with 403', () => {
     // Uncertain until proof; "gone" at a settle look is proof, so a request concluded deleted is fine too.
     expect(['uncertain', 'succeeded']).toContain(stored?.state);
     await settle(sb);
-    expect(everythingSaid(sb, message)).not.toMatch(/did not delete|not deleted|Deletion failed/i);
+    expect(everythingSaid(sb.slack, message)).not.toMatch(/did not delete|not deleted|Deletion failed/i);
     // While it is uncertain, the customer can't be asked for again.
     const again = ackText((await sb.sender.command(REQUESTER, `${CUSTOMER} once more`)).json);
     expect(again).toMatch(stored?.state === 'uncertain' ? /already has an open request/ : /./);
