@@ -1,6 +1,6 @@
 // A local stand-in for BotPenguin's Partner API: DELETE /customer/:id and GET /customer/list, recording
 // every request. Customers it knows are deleted for real (a second DELETE gets 404); it can be told to
-// fail, slow down or answer `success:false`.
+// fail, slow down or answer `success:false`, and to play a gateway that answers while its backend still works.
 import type http from 'node:http';
 import { preciseNow } from './fake-slack';
 import { RecordingServer } from './recording-server';
@@ -30,6 +30,11 @@ export interface ScriptedAnswer {
   delayMs?: number;
   /** Close the connection without answering. */
   destroy?: boolean;
+  /**
+   * A DELETE answered this way (a gateway's 504, a timeout) still reaches the backend: the customer is deleted
+   * this long after the DELETE arrived (0: at once), whatever the answer says. `finishBackendWork()` hurries it.
+   */
+  takesEffectAfterMs?: number;
 }
 
 export class FakeBotPenguin extends RecordingServer<BotPenguinCall> {
@@ -41,6 +46,8 @@ export class FakeBotPenguin extends RecordingServer<BotPenguinCall> {
   private readonly scripted: { method: string; answer: ScriptedAnswer }[] = [];
   /** While set, DELETEs are received (and recorded) but not answered until it resolves. */
   private deleteGate: Promise<void> | null = null;
+  /** Deletions the backend has yet to finish (takesEffectAfterMs), by their timer. */
+  private readonly backendWork = new Map<NodeJS.Timeout, () => void>();
 
   /** Hold every DELETE's answer until `release()`: a test can change the world while one is in flight. */
   holdDeletes(): { release(): void } {
@@ -77,8 +84,42 @@ export class FakeBotPenguin extends RecordingServer<BotPenguinCall> {
     for (let i = 0; i < times; i++) this.scripted.push({ method, answer });
   }
 
+  /** The backend finishes now every DELETE it is still working on (see takesEffectAfterMs). */
+  finishBackendWork(): void {
+    for (const [timer, work] of [...this.backendWork]) {
+      clearTimeout(timer);
+      this.backendWork.delete(timer);
+      work();
+    }
+  }
+
+  /** Deletions the backend is still working on. */
+  get backendWorkLeft(): number {
+    return this.backendWork.size;
+  }
+
+  override async stop(): Promise<void> {
+    for (const timer of this.backendWork.keys()) clearTimeout(timer);
+    this.backendWork.clear();
+    await super.stop();
+  }
+
   deletes(): BotPenguinCall[] {
     return this.calls.filter((c) => c.method === 'DELETE');
+  }
+
+  private deleteInBackend(id: string, afterMs: number): void {
+    if (afterMs <= 0) {
+      removeCustomer(this.customers, id);
+      return;
+    }
+    const work = () => removeCustomer(this.customers, id);
+    const timer = setTimeout(() => {
+      this.backendWork.delete(timer);
+      work();
+    }, afterMs);
+    timer.unref();
+    this.backendWork.set(timer, work);
   }
 
   protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -99,10 +140,15 @@ export class FakeBotPenguin extends RecordingServer<BotPenguinCall> {
     const answer = (status: number, body: unknown, headers?: Record<string, string>) => {
       call.status = status;
       send(res, status, body, headers);
+      this.notify(); // waiters on an answer (a call's status) wake too
     };
 
     const index = this.scripted.findIndex((s) => s.method === method);
     const scripted = index >= 0 ? this.scripted.splice(index, 1)[0]?.answer : undefined;
+    const deleteMatch = /^\/customer\/([^/]+)$/.exec(url.pathname);
+    if (method === 'DELETE' && deleteMatch && scripted?.takesEffectAfterMs !== undefined) {
+      this.deleteInBackend(decodeURIComponent(deleteMatch[1] ?? ''), scripted.takesEffectAfterMs);
+    }
     const delay = scripted?.delayMs ?? this.latencyMs;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (method === 'DELETE' && this.deleteGate) await this.deleteGate;
@@ -118,7 +164,6 @@ export class FakeBotPenguin extends RecordingServer<BotPenguinCall> {
       answer(401, { success: false, message: 'Unauthorized', code: 401 });
       return;
     }
-    const deleteMatch = /^\/customer\/([^/]+)$/.exec(url.pathname);
     if (method === 'DELETE' && deleteMatch) {
       const id = decodeURIComponent(deleteMatch[1] ?? '');
       const at = this.customers.findIndex((c) => c._id === id);
@@ -138,6 +183,11 @@ export class FakeBotPenguin extends RecordingServer<BotPenguinCall> {
     }
     answer(404, { success: false, message: 'Not found', code: 404 });
   }
+}
+
+function removeCustomer(customers: FakeCustomer[], id: string): void {
+  const at = customers.findIndex((c) => c._id === id);
+  if (at >= 0) customers.splice(at, 1);
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
