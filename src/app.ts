@@ -5,7 +5,6 @@ import type { CustomRoute } from '@slack/bolt';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
 import { cannotPostReason, renderPauseAnnouncement } from './blocks/replies';
 import { BotPenguinClient } from './botpenguin/client';
-import type { CheckpointHook } from './checkpoints';
 import type { Config } from './config';
 import { guardSlackEvents } from './http-guard';
 import { ackUnhandled } from './listeners/ack-unhandled';
@@ -40,8 +39,6 @@ export interface AppDeps {
   slackTimeoutMs?: number;
   /** Retries of a failed Slack Web API call before the sync gives up and leaves it to the sweeper (default 3). */
   slackRetries?: number;
-  /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
-  checkpoint?: CheckpointHook;
 }
 
 /** Short, because the owner renews it: after a crash, another instance takes over within about this long. */
@@ -168,16 +165,14 @@ export function createApp(deps: AppDeps): BotApp {
         );
     },
     logger,
-    checkpoint: deps.checkpoint,
   });
   const { executor } = requests;
   withdraw = async (requestId, slackError) => {
-    await requests.withdraw(requestId, cannotPostReason(slackError));
+    await requests.decisions.withdraw(requestId, cannotPostReason(slackError));
   };
   const sweeper = new Sweeper({
     store,
     requests,
-    executor,
     sync: (id) => sync.request(id),
     now,
     logger,

@@ -6,12 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
+import type { StoreSettings } from '../../src/config';
 import type { DeletionOutcome } from '../../src/requests/types';
 import { createStore } from '../../src/store';
 import { PostgresStore, postgresStoreOptions } from '../../src/store/dialects/postgres';
 import { SqliteStore } from '../../src/store/dialects/sqlite';
 import { MIGRATIONS } from '../../src/store/migrations';
-import type { NewEvent, NewRequest, Store } from '../../src/store/types';
+import type { ApprovalDrop, ExecutionClaim, NewEvent, NewRequest, Store, TransitionPatch } from '../../src/store/types';
+import { anApproval, NO_OPEN_LIMIT } from '../helpers/fixtures';
 
 const PG_URL = process.env.TEST_DATABASE_URL;
 
@@ -181,7 +183,11 @@ const event = (
 });
 
 async function create(store: Store, over: Partial<NewRequest> = {}) {
-  const result = await store.createRequest(newRequest(over), event('requested', over.createdAt ?? T0, 'UREQ'));
+  const result = await store.createRequest(
+    newRequest(over),
+    event('requested', over.createdAt ?? T0, 'UREQ'),
+    NO_OPEN_LIMIT,
+  );
   if (!result.ok) throw new Error(`expected a new request, got ${result.kind}`);
   return result.request;
 }
@@ -211,6 +217,9 @@ function expectWithin(actual: number | null | undefined, window: { from: number;
 function contract(makeHarness: () => Harness) {
   const h = makeHarness();
   let store: Store;
+  /** A thread reply of this request's event was posted at `at`. */
+  const posted = (requestId: string, eventId: number, at: number) =>
+    store.recordMessage(requestId, { postedEvents: { ids: [eventId], at } });
 
   beforeAll(() => h.setup());
   afterAll(() => h.teardown());
@@ -244,7 +253,11 @@ function contract(makeHarness: () => Harness) {
   describe('createRequest / getRequest', () => {
     test('round trips every field', async () => {
       const input = newRequest({ reason: 'O\'Brien said "delete"; ünïcödé ✓', approvalsRequired: 3, dryRun: true });
-      const result = await store.createRequest(input, event('requested', input.createdAt, 'UREQ', 'detail'));
+      const result = await store.createRequest(
+        input,
+        event('requested', input.createdAt, 'UREQ', 'detail'),
+        NO_OPEN_LIMIT,
+      );
       expect(result.ok).toBe(true);
       const expected = {
         id: input.id,
@@ -271,6 +284,7 @@ function contract(makeHarness: () => Harness) {
         messageVersion: 0,
         finishedAt: null,
         closedFrom: null,
+        syncError: null,
         pause: null,
       };
       expect(result.ok && result.request).toEqual(expected);
@@ -286,7 +300,11 @@ function contract(makeHarness: () => Harness) {
 
     test('a second open request for the same customer (any case) returns the existing one', async () => {
       const first = await create(store, { customerId: 'Cust-ABC' });
-      const second = await store.createRequest(newRequest({ customerId: 'cust-abc' }), event('requested'));
+      const second = await store.createRequest(
+        newRequest({ customerId: 'cust-abc' }),
+        event('requested'),
+        NO_OPEN_LIMIT,
+      );
       expect(second).toEqual({ ok: false, kind: 'already_open', existing: first });
       expect(ids(await store.listRequests({ limit: 10 }))).toEqual([first.id]);
       expect(await store.listEvents(first.id)).toHaveLength(1);
@@ -297,7 +315,7 @@ function contract(makeHarness: () => Harness) {
       async (state) => {
         const first = await create(store, { customerId: 'held' });
         await store.transition(first.id, ['pending'], state, {}, null);
-        const second = await store.createRequest(newRequest({ customerId: 'HELD' }), event('requested'));
+        const second = await store.createRequest(newRequest({ customerId: 'HELD' }), event('requested'), NO_OPEN_LIMIT);
         expect(second.ok).toBe(false);
         expect(!second.ok && second.kind === 'already_open' && second.existing.id).toBe(first.id);
       },
@@ -308,7 +326,7 @@ function contract(makeHarness: () => Harness) {
       expect(
         await store.transition(first.id, ['pending'], 'denied', { closedBy: 'UDENY' }, event('denied')),
       ).not.toBeNull();
-      const second = await store.createRequest(newRequest({ customerId: 'AGAIN' }), event('requested'));
+      const second = await store.createRequest(newRequest({ customerId: 'AGAIN' }), event('requested'), NO_OPEN_LIMIT);
       expect(second.ok).toBe(true);
       expect(ids(await store.listRequests({ customerId: 'again', limit: 10 })).sort()).toEqual(
         [first.id, second.ok ? second.request.id : ''].sort(),
@@ -318,7 +336,7 @@ function contract(makeHarness: () => Harness) {
     test('an id that already exists is an error, not "existing"', async () => {
       const first = await create(store);
       // Not `rejects.toThrow()`: better-sqlite3's SqliteError is not always an `Error` of jest's realm.
-      const outcome = await store.createRequest(newRequest({ id: first.id }), event('requested')).then(
+      const outcome = await store.createRequest(newRequest({ id: first.id }), event('requested'), NO_OPEN_LIMIT).then(
         () => 'resolved',
         (error: unknown) => error,
       );
@@ -330,7 +348,7 @@ function contract(makeHarness: () => Harness) {
       const stores = Array.from({ length: 10 }, () => h.another());
       const results = await Promise.all(
         stores.map((s, i) =>
-          s.createRequest(newRequest({ customerId: i % 2 ? 'RACE-1' : 'race-1' }), event('requested')),
+          s.createRequest(newRequest({ customerId: i % 2 ? 'RACE-1' : 'race-1' }), event('requested'), NO_OPEN_LIMIT),
         ),
       );
       const created = results.filter((r) => r.ok);
@@ -377,7 +395,7 @@ function contract(makeHarness: () => Harness) {
       );
       expect(results.filter((r) => r.ok)).toHaveLength(2);
       expect(results.filter((r) => !r.ok && r.kind === 'too_many_open')).toHaveLength(8);
-      expect(await store.countOpenByRequester('URACE')).toBe(2);
+      expect((await store.listRequests({ limit: 20 })).filter((r) => r.requesterId === 'URACE')).toHaveLength(2);
       expect(await store.listRequests({ limit: 20 })).toHaveLength(2);
     });
   });
@@ -385,17 +403,19 @@ function contract(makeHarness: () => Harness) {
   describe('addApproval', () => {
     test('recorded, duplicate, approved at the quorum, then not_pending', async () => {
       const r = await create(store, { approvalsRequired: 2 });
-      const first = await store.addApproval(r.id, 'U1', T0 + 10, 60_000);
+      const first = await store.addApproval(r.id, anApproval('U1', T0 + 10, { executionDelayMs: 60_000 }));
       expect(first.kind).toBe('recorded');
       expect(first.request).toMatchObject({ state: 'pending', approvals: [{ userId: 'U1', at: T0 + 10 }], version: 2 });
       expect(first.request?.executeAt).toBeNull();
 
-      const dup = await store.addApproval(r.id, 'U1', T0 + 20, 60_000);
+      const dup = await store.addApproval(r.id, anApproval('U1', T0 + 20, { executionDelayMs: 60_000 }));
       expect(dup.kind).toBe('duplicate');
       expect(dup.request?.approvals).toEqual([{ userId: 'U1', at: T0 + 10 }]);
       expect(dup.request?.version).toBe(2);
 
-      const timed = await around(() => store.addApproval(r.id, 'U2', T0 + 30, 60_000));
+      const timed = await around(() =>
+        store.addApproval(r.id, anApproval('U2', T0 + 30, { executionDelayMs: 60_000 })),
+      );
       const second = timed.value;
       expect(second.kind).toBe('approved');
       // executeAt is the database's now + the delay, whatever the caller's clock (T0 here) says.
@@ -410,7 +430,7 @@ function contract(makeHarness: () => Harness) {
       });
       expect(await store.getRequest(r.id)).toEqual(second.request);
 
-      const late = await store.addApproval(r.id, 'U3', T0 + 40, 60_000);
+      const late = await store.addApproval(r.id, anApproval('U3', T0 + 40, { executionDelayMs: 60_000 }));
       expect(late).toEqual({ kind: 'not_pending', request: second.request });
 
       const events = await store.listEvents(r.id);
@@ -424,24 +444,24 @@ function contract(makeHarness: () => Harness) {
     test('not_pending once denied, and for an unknown id', async () => {
       const r = await create(store);
       await store.transition(r.id, ['pending'], 'denied', { closedBy: 'UD' }, event('denied'));
-      const result = await store.addApproval(r.id, 'U1', T0 + 1, 0);
+      const result = await store.addApproval(r.id, anApproval('U1', T0 + 1));
       expect(result.kind).toBe('not_pending');
       expect(result.request?.state).toBe('denied');
       expect(result.request?.approvals).toEqual([]);
-      expect(await store.addApproval('missing', 'U1', T0, 0)).toEqual({ kind: 'not_pending', request: null });
+      expect(await store.addApproval('missing', anApproval('U1', T0))).toEqual({ kind: 'not_pending', request: null });
     });
 
     test('not_pending when at >= expiresAt; recorded just before', async () => {
       const r = await create(store, { expiresAt: T0 + 1000 });
-      expect((await store.addApproval(r.id, 'U1', T0 + 1000, 0)).kind).toBe('not_pending');
-      expect((await store.addApproval(r.id, 'U1', T0 + 5000, 0)).kind).toBe('not_pending');
-      expect((await store.addApproval(r.id, 'U1', T0 + 999, 0)).kind).toBe('recorded');
+      expect((await store.addApproval(r.id, anApproval('U1', T0 + 1000))).kind).toBe('not_pending');
+      expect((await store.addApproval(r.id, anApproval('U1', T0 + 5000))).kind).toBe('not_pending');
+      expect((await store.addApproval(r.id, anApproval('U1', T0 + 999))).kind).toBe('recorded');
       expect((await store.getRequest(r.id))?.approvals).toEqual([{ userId: 'U1', at: T0 + 999 }]);
     });
 
     test('a zero delay executes at the approval time, by the database clock', async () => {
       const r = await create(store, { approvalsRequired: 1 });
-      const timed = await around(() => store.addApproval(r.id, 'U1', T0 + 5, 0));
+      const timed = await around(() => store.addApproval(r.id, anApproval('U1', T0 + 5)));
       expect(timed.value.kind).toBe('approved');
       expectWithin(timed.value.request?.executeAt, timed, 0);
     });
@@ -450,7 +470,9 @@ function contract(makeHarness: () => Harness) {
       const r = await create(store, { approvalsRequired: 1 });
       const stores = [store, h.another(), h.another(), h.another()];
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => stores[i % stores.length].addApproval(r.id, `U${i}`, T0 + 100, 1000)),
+        Array.from({ length: 20 }, (_, i) =>
+          stores[i % stores.length].addApproval(r.id, anApproval(`U${i}`, T0 + 100, { executionDelayMs: 1000 })),
+        ),
       );
       const counts = results.reduce<Record<string, number>>((acc, x) => {
         acc[x.kind] = (acc[x.kind] ?? 0) + 1;
@@ -468,7 +490,7 @@ function contract(makeHarness: () => Harness) {
       const r = await create(store, { approvalsRequired: 3 });
       const stores = [store, h.another(), h.another()];
       const results = await Promise.all(
-        ['U1', 'U2', 'U3', 'U1', 'U2', 'U3'].map((u, i) => stores[i % 3].addApproval(r.id, u, T0 + 100, 0)),
+        ['U1', 'U2', 'U3', 'U1', 'U2', 'U3'].map((u, i) => stores[i % 3].addApproval(r.id, anApproval(u, T0 + 100))),
       );
       const kinds = results.map((x) => x.kind);
       expect(kinds.filter((k) => k === 'approved')).toHaveLength(1);
@@ -541,15 +563,17 @@ function contract(makeHarness: () => Harness) {
       expect((await store.listEvents(r.id)).map((e) => e.kind)).toEqual(['requested']);
     });
 
-    const claimOf = (now: number, maxPerDay = 50, leaseMs = 15_000) => ({
+    const claimOf = (now: number, maxPerDay = 50, leaseMs = 15_000): ExecutionClaim => ({
       now,
       leaseMs,
       dayStart: T0 - 1000,
       maxPerDay,
+      dryRun: false,
+      drop: null,
     });
     const approve = async (over: Partial<NewRequest> = {}) => {
       const r = await create(store, { approvalsRequired: 1, ...over });
-      await store.addApproval(r.id, 'UAPP', T0, 0);
+      await store.addApproval(r.id, anApproval('UAPP', T0));
       return r;
     };
 
@@ -570,7 +594,7 @@ function contract(makeHarness: () => Harness) {
 
     test('claimExecution waits for executeAt (the database clock) and refuses requests that are not approved', async () => {
       const later = await create(store, { approvalsRequired: 1 });
-      await store.addApproval(later.id, 'UAPP', T0, 400);
+      await store.addApproval(later.id, anApproval('UAPP', T0, { executionDelayMs: 400 }));
       // The caller's clock says long past executeAt: it is not the caller's to say.
       expect((await store.claimExecution(later.id, claimOf(T0 + 3_600_000))).kind).toBe('not_due');
       await sleep(450);
@@ -616,14 +640,14 @@ function contract(makeHarness: () => Harness) {
       const r = await approve();
       const claimed = await store.claimExecution(r.id, claimOf(T0, 50, 300));
       const seen = claimed.request?.deleteStarts ?? 0;
-      const takeOver = (seenDeleteStarts = seen, leaseMs = 15_000) =>
-        store.takeOverExecution(r.id, { now: T0 + 3_600_000, leaseMs, seenDeleteStarts });
+      const takeOver = (seenToken = seen, leaseMs = 15_000) =>
+        store.takeOverExecution(r.id, { now: T0 + 3_600_000, leaseMs, seenToken });
       // A caller whose clock is an hour ahead still can't take over a lease the database says is held.
       expect(await takeOver()).toBeNull();
       await sleep(350);
       const stores = [store, h.another(), h.another()];
       const timed = await around(() =>
-        Promise.all(stores.map((s) => s.takeOverExecution(r.id, { now: T0, leaseMs: 300, seenDeleteStarts: seen }))),
+        Promise.all(stores.map((s) => s.takeOverExecution(r.id, { now: T0, leaseMs: 300, seenToken: seen }))),
       );
       const winners = timed.value.filter((x) => x !== null);
       expect(winners).toHaveLength(1);
@@ -642,7 +666,7 @@ function contract(makeHarness: () => Harness) {
       expect(await store.renewLease(r.id, oldToken, 200)).toBe(true); // still the holder
       await sleep(250);
       const other = h.another();
-      const taken = await other.takeOverExecution(r.id, { now: T0, leaseMs: 15_000, seenDeleteStarts: oldToken });
+      const taken = await other.takeOverExecution(r.id, { now: T0, leaseMs: 15_000, seenToken: oldToken });
       const newToken = taken?.deleteStarts ?? 0;
       expect(newToken).toBe(oldToken + 1);
       const before = await store.getRequest(r.id);
@@ -651,36 +675,54 @@ function contract(makeHarness: () => Harness) {
       expect(await store.renewLease(r.id, oldToken, 60_000)).toBe(false);
       const outcome: DeletionOutcome = { ok: false, kind: 'timeout', message: 'late', said: 'bot' };
       expect(
-        await store.finishExecution(r.id, oldToken, 'failed', { outcome, finishedAt: T0 }, event('failed')),
+        await store.transition(r.id, ['executing'], 'failed', { outcome, finishedAt: T0 }, event('failed'), oldToken),
       ).toBeNull();
       expect(await store.getRequest(r.id)).toEqual(before);
       expect((await store.listEvents(r.id)).map((e) => e.kind)).toEqual(['requested', 'approved']);
 
       // The current holder can do both.
       expect(await other.renewLease(r.id, newToken, 15_000)).toBe(true);
-      const done = await other.finishExecution(
+      const done = await other.transition(
         r.id,
-        newToken,
+        ['executing'],
         'succeeded',
         { outcome: { ok: true, kind: 'deleted', message: '' }, finishedAt: T0 + 1, leaseUntil: null },
         event('deleted', T0 + 1, null),
+        newToken,
       );
       expect(done).toMatchObject({ state: 'succeeded', deleteStarts: newToken, leaseUntil: null });
-      expect(await other.finishExecution(r.id, newToken, 'failed', {}, null)).toBeNull(); // no longer executing
+      expect(await other.transition(r.id, ['executing'], 'failed', {}, null, newToken)).toBeNull(); // no longer executing
       expect(await other.renewLease(r.id, newToken, 15_000)).toBe(false);
     });
   });
 
   describe('pause, quorum and stricter settings', () => {
-    const claimAt = (now: number, over: Record<string, unknown> = {}) => ({
+    const claimAt = (now: number, over: Partial<ExecutionClaim> = {}): ExecutionClaim => ({
       now,
       leaseMs: 15_000,
       dayStart: T0 - 1000,
       maxPerDay: 50,
+      dryRun: false,
+      drop: null,
       ...over,
     });
-    const pauseBy = (paused: boolean, at: number, by = 'UAPP') =>
-      store.setPause({ paused, by, reason: paused ? 'incident 42' : null, channelId: 'C0OPS', at });
+    const pauseBy = (paused: boolean, at: number, by = 'UAPP') => {
+      const reason = paused ? 'incident 42' : null;
+      return store.setPause({
+        paused,
+        by,
+        reason,
+        channelId: 'C0OPS',
+        at,
+        event: event(paused ? 'paused' : 'resumed', at, by, reason),
+        expire: paused ? null : { before: at, event: event('expired', at, null, 'expired while paused') },
+      });
+    };
+    /** The rules' word on approvals that no longer count: these are dropped, with an event naming them. */
+    const dropOf = (userIds: string[], at: number): ApprovalDrop => ({
+      userIds,
+      event: (dropped) => event('policy', at, null, `dropped ${dropped.map((u) => `@${u}`).join(', ')}`),
+    });
 
     test('the pause row: none at first, set once, seen by another store, cleared by resume', async () => {
       expect(await store.getPause()).toBeNull();
@@ -698,14 +740,14 @@ function contract(makeHarness: () => Harness) {
 
     test('a claim while paused claims nothing and leaves the request approved and due; after resume it is claimed', async () => {
       const r = await create(store, { approvalsRequired: 1 });
-      await store.addApproval(r.id, 'UAPP', T0, 0);
+      await store.addApproval(r.id, anApproval('UAPP', T0));
       const paused = await pauseBy(true, T0 + 1);
       expect(paused.affected).toEqual([r.id]);
       const claim = await h.another().claimExecution(r.id, claimAt(T0 + 2));
       expect(claim.kind).toBe('paused');
       expect(claim.request).toMatchObject({ state: 'approved', deleteStarts: 0, pause: { by: 'UAPP' } });
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
-      expect((await store.listDueForExecution(10)).map((x) => x.id)).toEqual([r.id]);
+      expect((await store.listForSweep({ kind: 'due', limit: 10 })).map((x) => x.id)).toEqual([r.id]);
       expect((await store.listEvents(r.id)).map((e) => e.kind)).toContain('paused');
       await pauseBy(false, T0 + 4);
       expect((await store.claimExecution(r.id, claimAt(T0 + 5))).kind).toBe('claimed');
@@ -714,7 +756,7 @@ function contract(makeHarness: () => Harness) {
     test('approvals are recorded while paused; resume expires approved requests whose time ran out', async () => {
       await pauseBy(true, T0);
       const r = await create(store, { approvalsRequired: 1, expiresAt: T0 + 100 });
-      expect((await store.addApproval(r.id, 'UAPP', T0 + 10, 0)).kind).toBe('approved');
+      expect((await store.addApproval(r.id, anApproval('UAPP', T0 + 10))).kind).toBe('approved');
       const resumed = await pauseBy(false, T0 + 200);
       expect(resumed.affected).toContain(r.id);
       expect(await store.getRequest(r.id)).toMatchObject({ state: 'expired', finishedAt: T0 + 200 });
@@ -723,17 +765,18 @@ function contract(makeHarness: () => Harness) {
 
     test('addApproval judges max(stored, current) approvals and never counts the excluded approvers', async () => {
       const r = await create(store, { approvalsRequired: 1 });
-      const raised = await store.addApproval(r.id, 'U1', T0, 0, { approvalsRequired: 2, notCounted: [] });
+      const raised = await store.addApproval(r.id, anApproval('U1', T0, { approvalsRequired: 2 }));
       expect(raised.kind).toBe('recorded');
       expect(raised.request).toMatchObject({ state: 'pending', approvalsRequired: 2 });
       // U1 is no longer an approver: U2 alone does not reach 2; U1's approval is dropped and said so.
-      const second = await store.addApproval(r.id, 'U2', T0 + 1, 0, { approvalsRequired: 2, notCounted: ['U1'] });
+      const second = await store.addApproval(
+        r.id,
+        anApproval('U2', T0 + 1, { approvalsRequired: 2, drop: dropOf(['U1'], T0 + 1) }),
+      );
       expect(second.kind).toBe('recorded');
       expect(second.request?.approvals.map((a) => a.userId)).toEqual(['U2']);
       expect((await store.listEvents(r.id)).some((e) => e.kind === 'policy' && e.detail?.includes('@U1'))).toBe(true);
-      expect((await store.addApproval(r.id, 'U3', T0 + 2, 0, { approvalsRequired: 1, notCounted: [] })).kind).toBe(
-        'approved',
-      );
+      expect((await store.addApproval(r.id, anApproval('U3', T0 + 2, { approvalsRequired: 1 }))).kind).toBe('approved');
       expect((await store.getRequest(r.id))?.approvalsRequired).toBe(2); // never lowered
     });
 
@@ -742,33 +785,48 @@ function contract(makeHarness: () => Harness) {
       const stores = [store, h.another()];
       const results = await Promise.all(
         ['UA', 'UB'].map((u, i) =>
-          stores[i].addApproval(r.id, u, T0 + 1, 0, { approvalsRequired: 2, notCounted: ['UGONE'] }),
+          stores[i].addApproval(r.id, anApproval(u, T0 + 1, { approvalsRequired: 2, drop: dropOf(['UGONE'], T0 + 1) })),
         ),
       );
       expect(results.map((x) => x.kind).sort()).toEqual(['approved', 'recorded']);
       expect((await store.getRequest(r.id))?.state).toBe('approved');
     });
 
-    test('claimExecution sends back to pending an approved request whose valid approvals fell below the quorum', async () => {
+    test('a transition back to pending drops the approvals it is given and raises (never lowers) the quorum', async () => {
+      const reopen = (id: string, patch: TransitionPatch) =>
+        store.transition(id, ['approved'], 'pending', { executeAt: null, ...patch }, event('reopened', T0 + 1, null));
       const r = await create(store, { approvalsRequired: 1 });
-      await store.addApproval(r.id, 'U1', T0, 0);
-      const claim = await store.claimExecution(r.id, claimAt(T0 + 1, { notCounted: ['U1'] }));
-      expect(claim.kind).toBe('reopened');
-      expect(claim.request).toMatchObject({ state: 'pending', executeAt: null, approvals: [] });
-      const kinds = (await store.listEvents(r.id)).map((e) => e.kind);
-      expect(kinds.slice(-2)).toEqual(['policy', 'reopened']);
+      await store.addApproval(r.id, anApproval('U1', T0));
+      const reopened = await reopen(r.id, { dropApprovals: dropOf(['U1', 'UNEVER'], T0 + 1) });
+      expect(reopened).toMatchObject({ state: 'pending', executeAt: null, approvals: [] });
+      const events = await store.listEvents(r.id);
+      expect(events.slice(-2).map((e) => e.kind)).toEqual(['policy', 'reopened']);
+      expect(events.at(-2)?.detail).toBe('dropped @U1'); // only those it had
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
+      expect(await reopen(r.id, {})).toBeNull(); // no longer approved: nothing changes
 
       const q = await create(store, { approvalsRequired: 1 });
-      await store.addApproval(q.id, 'U1', T0, 0);
-      const raised = await store.claimExecution(q.id, claimAt(T0 + 1, { approvalsRequired: 2 }));
-      expect(raised.kind).toBe('reopened');
-      expect(raised.request).toMatchObject({ state: 'pending', approvalsRequired: 2, approvals: [{ userId: 'U1' }] });
+      await store.addApproval(q.id, anApproval('U1', T0));
+      const raised = await reopen(q.id, { approvalsRequired: 2 });
+      expect(raised).toMatchObject({ state: 'pending', approvalsRequired: 2, approvals: [{ userId: 'U1' }] });
+      await store.transition(q.id, ['pending'], 'approved', { approvalsRequired: 1 }, null);
+      expect((await store.getRequest(q.id))?.approvalsRequired).toBe(2);
+    });
+
+    test('claimExecution drops the approvals it is given (the rest still reach the quorum), with their event', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(r.id, anApproval('U1', T0));
+      await store.transition(r.id, ['approved'], 'pending', {}, null);
+      await store.addApproval(r.id, anApproval('U2', T0 + 1));
+      const claim = await store.claimExecution(r.id, claimAt(T0 + 2, { drop: dropOf(['U1'], T0 + 2) }));
+      expect(claim.kind).toBe('claimed');
+      expect(claim.request?.approvals.map((a) => a.userId)).toEqual(['U2']);
+      expect((await store.listEvents(r.id)).map((e) => e.detail)).toContain('dropped @U1');
     });
 
     test("claimExecution with this instance's dry run marks the request dry and leaves the daily count alone", async () => {
       const r = await create(store, { approvalsRequired: 1 });
-      await store.addApproval(r.id, 'U1', T0, 0);
+      await store.addApproval(r.id, anApproval('U1', T0));
       const claim = await store.claimExecution(r.id, claimAt(T0, { dryRun: true, maxPerDay: 0 }));
       expect(claim.kind).toBe('claimed');
       expect(claim.request?.dryRun).toBe(true);
@@ -778,19 +836,29 @@ function contract(makeHarness: () => Harness) {
     test('applyPolicyFloor marks pending and approved requests dry and raises their quorum, with an event', async () => {
       const pending = await create(store, { approvalsRequired: 1 });
       const approved = await create(store, { approvalsRequired: 1 });
-      await store.addApproval(approved.id, 'U1', T0, 60_000);
+      await store.addApproval(approved.id, anApproval('U1', T0, { executionDelayMs: 60_000 }));
       const done = await create(store, { approvalsRequired: 1 });
       await store.transition(done.id, ['pending'], 'denied', {}, null);
       const already = await create(store, { approvalsRequired: 3, dryRun: true });
-      const changed = await store.applyPolicyFloor({ dryRun: true, approvalsRequired: 2, at: T0 + 5 });
+      const floor = (dryRun: boolean, approvalsRequired: number, at: number) =>
+        store.applyPolicyFloor({
+          dryRun,
+          approvalsRequired,
+          event: (before) => event('policy', at, null, `was dry ${before.dryRun}, ${before.approvalsRequired}`),
+        });
+      const changed = await floor(true, 2, T0 + 5);
       expect(changed.sort()).toEqual([pending.id, approved.id].sort());
       for (const id of changed) {
         expect(await store.getRequest(id)).toMatchObject({ dryRun: true, approvalsRequired: 2 });
-        expect((await store.listEvents(id)).at(-1)).toMatchObject({ kind: 'policy', at: T0 + 5 });
+        expect((await store.listEvents(id)).at(-1)).toMatchObject({
+          kind: 'policy',
+          at: T0 + 5,
+          detail: 'was dry false, 1',
+        });
       }
       expect(await store.getRequest(done.id)).toMatchObject({ dryRun: false, approvalsRequired: 1 });
       expect(await store.getRequest(already.id)).toMatchObject({ dryRun: true, approvalsRequired: 3 });
-      expect(await store.applyPolicyFloor({ dryRun: false, approvalsRequired: 1, at: T0 + 6 })).toEqual([]);
+      expect(await floor(false, 1, T0 + 6)).toEqual([]);
     });
   });
 
@@ -830,10 +898,10 @@ function contract(makeHarness: () => Harness) {
       });
     });
 
-    test('setMessageTs only once', async () => {
+    test('recordMessage: the first ts stays', async () => {
       const r = await create(store);
-      await store.setMessageTs(r.id, '1700000000.000100');
-      await store.setMessageTs(r.id, '1700000000.000200');
+      await store.recordMessage(r.id, { ts: '1700000000.000100' });
+      await store.recordMessage(r.id, { ts: '1700000000.000200' });
       expect(await store.getRequest(r.id)).toMatchObject({ messageTs: '1700000000.000100', version: 1 });
     });
 
@@ -845,7 +913,7 @@ function contract(makeHarness: () => Harness) {
       expect(await other.claimSync(r.id, T0 + 200, T0 + 100)).toBe(false);
       expect(await other.claimSync(r.id, T0 + 300, T0 + 101)).toBe(true); // the first claim ran out
       expect(await store.claimSync(r.id, T0 + 400, T0 + 150)).toBe(false);
-      await other.releaseSync(r.id);
+      await other.endSync(r.id, { kind: 'behind' });
       expect(await store.claimSync(r.id, T0 + 400, T0 + 150)).toBe(true);
       expect(await store.claimSync('missing', T0 + 1, T0)).toBe(false);
     });
@@ -859,65 +927,65 @@ function contract(makeHarness: () => Harness) {
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
-    test('finishSync releases the claim; succeeded also forgets the failures, otherwise they stay', async () => {
+    test('endSync releases the claim; in-step also forgets the failures, behind keeps them', async () => {
       const r = await create(store);
       const other = h.another();
-      expect(await store.deferSync(r.id, (n) => T0 + 1_000 * n)).toBe(1);
+      expect((await store.endSync(r.id, { kind: 'retry', retryAt: (n) => T0 + 1_000 * n })).failures).toBe(1);
       expect(await store.claimSync(r.id, T0 + 100, T0)).toBe(true);
-      await store.finishSync(r.id, false);
+      await store.endSync(r.id, { kind: 'behind' });
       expect(await other.claimSync(r.id, T0 + 100, T0 + 1)).toBe(true); // released
-      await other.finishSync(r.id, false);
-      expect(await store.deferSync(r.id, (n) => T0 + 1_000 * n)).toBe(2); // still counted; due at T0 + 2000
+      await other.endSync(r.id, { kind: 'behind' });
+      expect((await store.endSync(r.id, { kind: 'retry', retryAt: (n) => T0 + 1_000 * n })).failures).toBe(2); // still counted; due at T0 + 2000
       expect(ids(await store.listOutOfSync(10, T0 + 1_999))).toEqual([]);
       expect(await store.claimSync(r.id, T0 + 100, T0)).toBe(true);
-      await store.finishSync(r.id, true);
+      await store.endSync(r.id, { kind: 'in-step' });
       expect(ids(await store.listOutOfSync(10, T0))).toEqual([r.id]); // due at once again
       expect(await other.claimSync(r.id, T0 + 100, T0 + 1)).toBe(true);
-      expect(await other.deferSync(r.id, (n) => T0 + n)).toBe(1); // counting starts again
-      await store.finishSync('missing', true);
+      expect((await other.endSync(r.id, { kind: 'retry', retryAt: (n) => T0 + n })).failures).toBe(1); // counting starts again
+      await store.endSync('missing', { kind: 'in-step' });
     });
 
-    test('messagePosted: the first ts stays, the version never goes back; finish also ends the sync', async () => {
+    test('recordMessage: the first ts stays, the version never goes back; inStep also ends the sync', async () => {
       const r = await create(store);
       const other = h.another();
       expect(await store.claimSync(r.id, T0 + 100, T0)).toBe(true);
-      await store.messagePosted(r.id, '1700000000.000100', 3, false);
+      await store.recordMessage(r.id, { ts: '1700000000.000100', version: 3 });
       expect(await store.getRequest(r.id)).toMatchObject({
         messageTs: '1700000000.000100',
         messageVersion: 3,
         version: 1,
       });
       expect(await other.claimSync(r.id, T0 + 100, T0 + 1)).toBe(false); // without finish the claim is held
-      await store.messagePosted(r.id, '1700000000.000200', 2, false);
+      await store.recordMessage(r.id, { ts: '1700000000.000200', version: 2 });
       expect(await store.getRequest(r.id)).toMatchObject({ messageTs: '1700000000.000100', messageVersion: 3 });
 
       const s = await create(store);
-      for (const id of [r.id, s.id]) for (const e of await store.listEvents(id)) await store.markEventPosted(e.id, T0);
-      expect(await store.deferSync(s.id, (n) => T0 + 1_000 * n)).toBe(1);
-      expect(await store.deferSync(s.id, (n) => T0 + 1_000 * n)).toBe(2);
+      for (const id of [r.id, s.id]) for (const e of await store.listEvents(id)) await posted(id, e.id, T0);
+      expect((await store.endSync(s.id, { kind: 'retry', retryAt: (n) => T0 + 1_000 * n })).failures).toBe(1);
+      expect((await store.endSync(s.id, { kind: 'retry', retryAt: (n) => T0 + 1_000 * n })).failures).toBe(2);
       expect(await store.claimSync(s.id, T0 + 100, T0)).toBe(true);
       expect(ids(await store.listOutOfSync(10))).toEqual([s.id]);
-      await store.messagePosted(s.id, '1700000000.000300', 1, true);
+      await store.recordMessage(s.id, { ts: '1700000000.000300', version: 1, inStep: true });
       expect(await store.getRequest(s.id)).toMatchObject({ messageTs: '1700000000.000300', messageVersion: 1 });
       expect(await store.listOutOfSync(10)).toEqual([]); // posted and shown, thread included
       expect(await other.claimSync(s.id, T0 + 100, T0 + 1)).toBe(true); // released
-      expect(await other.deferSync(s.id, (n) => T0 + n)).toBe(1); // the failures were forgotten
-      await store.messagePosted('missing', '1', 1, true);
+      expect((await other.endSync(s.id, { kind: 'retry', retryAt: (n) => T0 + n })).failures).toBe(1); // the failures were forgotten
+      await store.recordMessage('missing', { ts: '1', version: 1, inStep: true });
     });
 
-    test('markMessageVersion never goes backwards', async () => {
+    test('recordMessage: the shown version never goes backwards', async () => {
       const r = await create(store);
-      await store.markMessageVersion(r.id, 3);
+      await store.recordMessage(r.id, { version: 3 });
       expect((await store.getRequest(r.id))?.messageVersion).toBe(3);
-      await store.markMessageVersion(r.id, 2);
+      await store.recordMessage(r.id, { version: 2 });
       expect((await store.getRequest(r.id))?.messageVersion).toBe(3);
-      await store.markMessageVersion(r.id, 5);
+      await store.recordMessage(r.id, { version: 5 });
       expect(await store.getRequest(r.id)).toMatchObject({ messageVersion: 5, version: 1 });
     });
 
-    test('events are appended in order; markEventPosted sets postedAt once', async () => {
+    test('events are appended in order; recordMessage sets their postedAt once', async () => {
       const r = await create(store, { approvalsRequired: 1 });
-      await store.addApproval(r.id, 'U1', T0 + 1, 0);
+      await store.addApproval(r.id, anApproval('U1', T0 + 1));
       await store.transition(
         r.id,
         ['approved'],
@@ -940,8 +1008,8 @@ function contract(makeHarness: () => Harness) {
       expect(events[0].id).toBeLessThan(events[1].id);
       expect(events[1].id).toBeLessThan(events[2].id);
 
-      await store.markEventPosted(events[1].id, T0 + 10);
-      await store.markEventPosted(events[1].id, T0 + 20);
+      await posted(r.id, events[1].id, T0 + 10);
+      await posted(r.id, events[1].id, T0 + 20);
       expect((await store.listEvents(r.id)).map((e) => e.postedAt)).toEqual([null, T0 + 10, null]);
       expect(await store.listEvents('missing')).toEqual([]);
     });
@@ -954,18 +1022,18 @@ function contract(makeHarness: () => Harness) {
       const c = await create(store, { expiresAt: T0 + 20 });
       await create(store, { expiresAt: T0 + 41 }); // not yet
       const approved = await create(store, { expiresAt: T0 + 5, approvalsRequired: 1 });
-      await store.addApproval(approved.id, 'U1', T0, 0);
-      expect(ids(await store.listExpirable(T0 + 40, 10))).toEqual([b.id, c.id, a.id]);
-      expect(ids(await store.listExpirable(T0 + 40, 2))).toEqual([b.id, c.id]);
-      expect(ids(await store.listExpirable(T0 + 10, 10))).toEqual([b.id]);
-      expect(await store.listExpirable(T0 + 9, 10)).toEqual([]);
+      await store.addApproval(approved.id, anApproval('U1', T0));
+      expect(ids(await store.listForSweep({ kind: 'expirable', now: T0 + 40, limit: 10 }))).toEqual([b.id, c.id, a.id]);
+      expect(ids(await store.listForSweep({ kind: 'expirable', now: T0 + 40, limit: 2 }))).toEqual([b.id, c.id]);
+      expect(ids(await store.listForSweep({ kind: 'expirable', now: T0 + 10, limit: 10 }))).toEqual([b.id]);
+      expect(await store.listForSweep({ kind: 'expirable', now: T0 + 9, limit: 10 })).toEqual([]);
     });
 
     test('listDueForExecution: approved with executeAt <= the database now, earliest first', async () => {
       // Delays from the database's now (a negative one: approved that long ago).
       const make = async (delay: number) => {
         const r = await create(store, { approvalsRequired: 1 });
-        await store.addApproval(r.id, 'U1', T0, delay);
+        await store.addApproval(r.id, anApproval('U1', T0, { executionDelayMs: delay }));
         return r;
       };
       const late = await make(-100);
@@ -974,20 +1042,28 @@ function contract(makeHarness: () => Harness) {
       await create(store); // pending
       const running = await make(-500);
       await store.transition(running.id, ['approved'], 'executing', {}, null);
-      expect(ids(await store.listDueForExecution(10))).toEqual([early.id, late.id]);
-      expect(ids(await store.listDueForExecution(1))).toEqual([early.id]);
+      expect(ids(await store.listForSweep({ kind: 'due', limit: 10 }))).toEqual([early.id, late.id]);
+      expect(ids(await store.listForSweep({ kind: 'due', limit: 1 }))).toEqual([early.id]);
       await sleep(450);
-      expect(ids(await store.listDueForExecution(10))).toEqual([early.id, late.id, future.id]);
-      expect((await store.listDueForExecution(10))[0].approvals).toEqual([{ userId: 'U1', at: T0 }]);
+      expect(ids(await store.listForSweep({ kind: 'due', limit: 10 }))).toEqual([early.id, late.id, future.id]);
+      expect((await store.listForSweep({ kind: 'due', limit: 10 }))[0].approvals).toEqual([{ userId: 'U1', at: T0 }]);
     });
 
     test('listStaleExecutions: executing with no lease or a lease that ran out (database clock)', async () => {
       // Leases from the database's now (a negative one: it ran out that long ago).
       const exec = async (leaseMs: number | null) => {
         const r = await create(store, { approvalsRequired: 1 });
-        await store.addApproval(r.id, 'U1', T0, 0);
+        await store.addApproval(r.id, anApproval('U1', T0));
         if (leaseMs === null) await store.transition(r.id, ['approved'], 'executing', { leaseUntil: null }, null);
-        else await store.claimExecution(r.id, { now: T0, leaseMs, dayStart: T0, maxPerDay: 100 });
+        else
+          await store.claimExecution(r.id, {
+            now: T0,
+            leaseMs,
+            dayStart: T0,
+            maxPerDay: 100,
+            dryRun: false,
+            drop: null,
+          });
         return r;
       };
       const stale = await exec(-10_000);
@@ -996,17 +1072,17 @@ function contract(makeHarness: () => Harness) {
       await exec(600_000);
       const done = await exec(-20_000);
       await store.transition(done.id, ['executing'], 'succeeded', {}, null);
-      expect(ids(await store.listStaleExecutions(10))).toEqual([noLease.id, stale.id]);
-      expect(ids(await store.listStaleExecutions(1))).toEqual([noLease.id]);
+      expect(ids(await store.listForSweep({ kind: 'stale', limit: 10 }))).toEqual([noLease.id, stale.id]);
+      expect(ids(await store.listForSweep({ kind: 'stale', limit: 1 }))).toEqual([noLease.id]);
     });
 
     test('listOutOfSync: no message, an unshown version, or an unposted event', async () => {
       const sync = async (id: string) => {
         const r = await store.getRequest(id);
         if (!r) throw new Error('missing');
-        if (!r.messageTs) await store.setMessageTs(id, `ts-${id}`);
-        await store.markMessageVersion(id, r.version);
-        for (const e of await store.listEvents(id)) await store.markEventPosted(e.id, T0);
+        if (!r.messageTs) await store.recordMessage(id, { ts: `ts-${id}` });
+        await store.recordMessage(id, { version: r.version });
+        for (const e of await store.listEvents(id)) await posted(id, e.id, T0);
       };
       const synced = await create(store, { createdAt: T0 + 1 });
       const noMessage = await create(store, { createdAt: T0 + 2 });
@@ -1017,7 +1093,7 @@ function contract(makeHarness: () => Harness) {
 
       await store.setPreview(behind.id, { status: 'not_found', checkedAt: T0 });
       await store.transition(unposted.id, ['pending'], 'cancelled', {}, event('cancelled'));
-      await store.markMessageVersion(unposted.id, 2); // the message is current; the thread is not
+      await store.recordMessage(unposted.id, { version: 2 }); // the message is current; the thread is not
       expect(ids(await store.listOutOfSync(10))).toEqual([noMessage.id, behind.id, unposted.id]);
       expect(ids(await store.listOutOfSync(2))).toEqual([noMessage.id, behind.id]);
 
@@ -1026,31 +1102,31 @@ function contract(makeHarness: () => Harness) {
       await sync(unposted.id);
       expect(await store.listOutOfSync(10)).toEqual([]);
     });
-    test('listOutOfSync: due-time order; deferSync pushes a request back, syncSucceeded forgets, endSync ends it', async () => {
+    test('listOutOfSync: due-time order; a retry pushes a request back, in-step forgets, ended ends it', async () => {
       const a = await create(store, { createdAt: T0 + 1 });
       const b = await create(store, { createdAt: T0 + 2 });
       const c = await create(store, { createdAt: T0 + 3 });
       expect(ids(await store.listOutOfSync(10, T0))).toEqual([a.id, b.id, c.id]);
 
-      expect(await store.deferSync(a.id, (n) => T0 + 1_000 * n)).toBe(1);
-      expect(await store.deferSync(a.id, (n) => T0 + 1_000 * n)).toBe(2); // due at T0 + 2000
+      expect((await store.endSync(a.id, { kind: 'retry', retryAt: (n) => T0 + 1_000 * n })).failures).toBe(1);
+      expect((await store.endSync(a.id, { kind: 'retry', retryAt: (n) => T0 + 1_000 * n })).failures).toBe(2); // due at T0 + 2000
       expect(ids(await store.listOutOfSync(10, T0 + 1_999))).toEqual([b.id, c.id]);
       expect(ids(await store.listOutOfSync(10, T0 + 2_000))).toEqual([b.id, c.id, a.id]); // soonest due first
       expect(ids(await store.listOutOfSync(10))).toEqual([b.id, c.id, a.id]);
-      await store.syncSucceeded(a.id);
-      expect(await store.deferSync(a.id, (n) => T0 + n)).toBe(1); // counting starts again
-      await store.syncSucceeded(a.id);
+      await store.endSync(a.id, { kind: 'in-step' });
+      expect((await store.endSync(a.id, { kind: 'retry', retryAt: (n) => T0 + n })).failures).toBe(1); // counting starts again
+      await store.endSync(a.id, { kind: 'in-step' });
 
-      expect(await store.endSync(b.id, 'is_archived')).toBe(true);
-      expect(await store.endSync(b.id, 'message_not_found')).toBe(false); // the first reason stays
-      expect(await store.syncError(b.id)).toBe('is_archived');
-      expect(await store.syncError(a.id)).toBeNull();
+      expect((await store.endSync(b.id, { kind: 'ended', error: 'is_archived' })).ended).toBe(true);
+      expect((await store.endSync(b.id, { kind: 'ended', error: 'message_not_found' })).ended).toBe(false); // the first reason stays
+      expect((await store.getRequest(b.id))?.syncError).toBe('is_archived');
+      expect((await store.getRequest(a.id))?.syncError).toBeNull();
       expect(ids(await store.listOutOfSync(10))).toEqual([a.id, c.id]);
       expect(await store.claimSync(b.id, T0 + 100, T0)).toBe(false); // never synced again
       // A later change to an ended request doesn't bring it back.
       await store.transition(b.id, ['pending'], 'expired', {}, event('expired'));
       expect(ids(await store.listOutOfSync(10))).toEqual([a.id, c.id]);
-      expect(await store.deferSync('missing', () => T0)).toBe(0);
+      expect((await store.endSync('missing', { kind: 'retry', retryAt: () => T0 })).failures).toBe(0);
     });
   });
 
@@ -1061,22 +1137,22 @@ function contract(makeHarness: () => Harness) {
       await store.transition(u.id, ['pending'], 'uncertain', { finishedAt: T0 + 2 }, null);
       await store.transition(other.id, ['pending'], 'uncertain', { finishedAt: T0 + 1 }, null);
       await create(store); // pending: never listed
-      expect(ids(await store.listUncertain(2, 10))).toEqual([other.id, u.id]);
+      expect(ids(await store.listForSweep({ kind: 'uncertain', maxChecks: 2, limit: 10 }))).toEqual([other.id, u.id]);
       const stores = [store, h.another(), h.another()];
       // An interval a loaded machine can't outrun: a claim that waited on the winner's row lock re-checks the
       // row against the database's clock, so a 200 ms interval could lapse during the wait itself.
       const claims = await Promise.all(stores.map((s) => s.claimSettleCheck(u.id, 2, 1_500)));
       expect(claims.filter(Boolean)).toHaveLength(1);
-      expect(ids(await store.listUncertain(2, 10))).toEqual([other.id]); // the next check is not due yet
+      expect(ids(await store.listForSweep({ kind: 'uncertain', maxChecks: 2, limit: 10 }))).toEqual([other.id]); // the next check is not due yet
       expect(await store.claimSettleCheck(u.id, 2, 1_500)).toBe(false);
       await sleep(1_600);
-      expect(ids(await store.listUncertain(2, 10))).toEqual([other.id, u.id]);
+      expect(ids(await store.listForSweep({ kind: 'uncertain', maxChecks: 2, limit: 10 }))).toEqual([other.id, u.id]);
       expect(await store.claimSettleCheck(u.id, 2, 0)).toBe(true);
       expect(await store.claimSettleCheck(u.id, 2, 0)).toBe(false); // out of checks
-      expect(ids(await store.listUncertain(2, 10))).toEqual([other.id]);
+      expect(ids(await store.listForSweep({ kind: 'uncertain', maxChecks: 2, limit: 10 }))).toEqual([other.id]);
       await store.transition(other.id, ['uncertain'], 'failed', {}, null);
       expect(await store.claimSettleCheck(other.id, 2, 0)).toBe(false); // no longer uncertain
-      expect(await store.listUncertain(2, 10)).toEqual([]);
+      expect(await store.listForSweep({ kind: 'uncertain', maxChecks: 2, limit: 10 })).toEqual([]);
     });
   });
 
@@ -1102,22 +1178,30 @@ function contract(makeHarness: () => Harness) {
       expect((await store.listRequests({ customerId: 'alpha', limit: 10 }))[1]).toEqual(await store.getRequest(a.id));
     });
 
-    test('countOpenByRequester counts pending, approved, executing and uncertain only', async () => {
+    test('the per-requester count holds pending, approved, executing and uncertain only', async () => {
+      /** Whether a create at this limit is refused: the requester has `max` or more open requests. */
+      const refusedAt = async (requesterId: string, max: number) => {
+        const result = await store.createRequest(newRequest({ requesterId }), event('requested'), {
+          maxOpenPerRequester: max,
+        });
+        return !result.ok && result.kind === 'too_many_open';
+      };
       const p = await create(store, { requesterId: 'UX' });
       const ap = await create(store, { requesterId: 'UX', approvalsRequired: 1 });
       const ex = await create(store, { requesterId: 'UX' });
       const done = await create(store, { requesterId: 'UX' });
       await create(store, { requesterId: 'UY' });
-      await store.addApproval(ap.id, 'U1', T0, 0);
+      await store.addApproval(ap.id, anApproval('U1', T0));
       await store.transition(ex.id, ['pending'], 'executing', {}, null);
       await store.transition(done.id, ['pending'], 'cancelled', {}, null);
-      expect(await store.countOpenByRequester('UX')).toBe(3);
+      expect(await refusedAt('UX', 4)).toBe(false); // 3 open (pending, approved, executing): a 4th is created
+      expect(await refusedAt('UX', 4)).toBe(true);
       await store.transition(p.id, ['pending'], 'expired', {}, null);
-      expect(await store.countOpenByRequester('UX')).toBe(2);
+      expect(await refusedAt('UX', 3)).toBe(true); // 3 open: approved, executing, the 4th
       await store.transition(ex.id, ['executing'], 'uncertain', {}, null);
-      expect(await store.countOpenByRequester('UX')).toBe(2);
-      expect(await store.countOpenByRequester('UY')).toBe(1);
-      expect(await store.countOpenByRequester('UZ')).toBe(0);
+      expect(await refusedAt('UX', 3)).toBe(true); // uncertain still counts
+      expect(await refusedAt('UY', 1)).toBe(true);
+      expect(await refusedAt('UZ', 1)).toBe(false);
     });
   });
 
@@ -1129,7 +1213,7 @@ function contract(makeHarness: () => Harness) {
       const first = await create(store, { createdAt: T0, approvalsRequired: 1, reason: 'a, "b"\nc' });
       const second = await create(store, { createdAt: T0 + 5 });
       const atUntil = await create(store, { createdAt: T0 + 10 });
-      await store.addApproval(first.id, 'UAPP', T0 + 1, 0);
+      await store.addApproval(first.id, anApproval('UAPP', T0 + 1));
       await store.transition(first.id, ['approved'], 'executing', {}, event('executing', T0 + 2, null));
       const outcome: DeletionOutcome = { ok: true, kind: 'deleted', message: 'gone', httpStatus: 200, attempts: 2 };
       await store.transition(
@@ -1224,9 +1308,16 @@ if (!PG_URL) {
 // Wiring around the stores.
 
 describe('createStore', () => {
+  const settings = (over: Partial<StoreSettings>): StoreSettings => ({
+    databaseUrl: undefined,
+    sqlitePath: 'unused',
+    poolMax: 10,
+    sslRejectUnauthorized: undefined,
+    ...over,
+  });
   test('without a database URL: a migrated SQLite store at sqlitePath', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-store-create-'));
-    const store = await createStore({ databaseUrl: undefined, sqlitePath: path.join(dir, 'nested', 'db.sqlite') });
+    const store = await createStore(settings({ sqlitePath: path.join(dir, 'nested', 'db.sqlite') }));
     try {
       expect(store.kind).toBe('sqlite');
       await create(store);
@@ -1239,7 +1330,7 @@ describe('createStore', () => {
   test('migrate: false opens the database as it is, creating no table (the audit export only reads)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-store-create-'));
     const file = path.join(dir, 'db.sqlite');
-    const store = await createStore({ databaseUrl: undefined, sqlitePath: file }, { migrate: false });
+    const store = await createStore(settings({ sqlitePath: file }), { migrate: false });
     try {
       await store.ping();
       const db = new Database(file, { readonly: true });
@@ -1253,9 +1344,7 @@ describe('createStore', () => {
   });
 
   test('with a database URL: a PostgreSQL store (the error of an unreachable server is passed on)', async () => {
-    await expect(
-      createStore({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none', sqlitePath: 'unused' }),
-    ).rejects.toThrow();
+    await expect(createStore(settings({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none' }))).rejects.toThrow();
   });
 });
 

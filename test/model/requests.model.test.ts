@@ -14,7 +14,7 @@ import { Client } from 'pg';
 import type { Policy } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createRequests, type Requests } from '../../src/requests';
-import { startOfUtcDay } from '../../src/requests/executor';
+import { startOfUtcDay } from '../../src/requests/daily-limit';
 import type { DeleteResult, Deleter } from '../../src/requests/ports';
 import type { Result } from '../../src/requests/refusals';
 import type { Actor, DeletionRequest } from '../../src/requests/types';
@@ -224,7 +224,6 @@ class Engine {
     this.sweeper = new Sweeper({
       store,
       requests: this.requests,
-      executor: this.requests.executor,
       sync: async () => {},
       now: world.now,
       logger: silentLogger,
@@ -625,7 +624,11 @@ class Ask extends Step {
     super();
   }
   async act(w: World) {
-    const result = await w.engines[this.slot].requests.create(actor(this.who), this.customerId, 'closing the account');
+    const result = await w.engines[this.slot].requests.commands.create(
+      actor(this.who),
+      this.customerId,
+      'closing the account',
+    );
     if (result.ok) w.ids.push(result.value.id);
     w.log.push(`  → ${result.ok ? result.value.id : outcome(result)}`);
   }
@@ -651,12 +654,12 @@ class Decide extends Step {
     const requests = w.engines[this.slot].requests;
     const result =
       this.decision === 'approve'
-        ? await requests.approve(id, actor(this.who))
+        ? await requests.decisions.approve(id, actor(this.who))
         : this.decision === 'deny'
-          ? await requests.deny(id, actor(this.who), 'no')
+          ? await requests.decisions.deny(id, actor(this.who), 'no', 'button')
           : this.decision === 'cancel'
-            ? await requests.cancel(id, actor(this.who))
-            : await requests.abort(id, actor(this.who));
+            ? await requests.decisions.cancel(id, actor(this.who), 'button')
+            : await requests.decisions.abort(id, actor(this.who));
     w.log.push(`  → ${id}: ${outcome(result)}`);
   }
   toString() {
@@ -675,7 +678,7 @@ class Expire extends Step {
   async act(w: World) {
     const id = w.target(this.pick);
     const request = id ? await w.engines[this.slot].store.getRequest(id) : null;
-    if (request) w.log.push(`  → ${id}: ${await w.engines[this.slot].requests.expire(request)}`);
+    if (request) w.log.push(`  → ${id}: ${await w.engines[this.slot].requests.decisions.expire(request)}`);
   }
   toString() {
     return `expire(engine#${this.slot}, latest-${this.pick})`;
@@ -754,8 +757,8 @@ class Stall extends Step {
     const engine = w.engines[this.slot];
     if (engine.crashArmed) return; // it dies at its next DELETE instead
     if (!STRICT) {
-      const due = await engine.store.listDueForExecution(10);
-      const stale = await engine.store.listStaleExecutions(10);
+      const due = await engine.store.listForSweep({ kind: 'due', limit: 10 });
+      const stale = await engine.store.listForSweep({ kind: 'stale', limit: 10 });
       if (due.length + stale.length > 1) return; // see STRICT
     }
     engine.stallArmed = { late: this.late };
@@ -854,7 +857,7 @@ class Together extends Step {
 
 /** What `/bp-delete <text>` answered, in short. */
 async function typed(w: World, slot: number, who: string, text: string): Promise<string> {
-  const result = await w.engines[slot].requests.command(actor(who), text);
+  const result = await w.engines[slot].requests.commands.command(actor(who), text);
   const said = result.kind === 'refused' ? `refused ${result.refusal.kind}` : result.kind;
   w.log.push(`  → ${text}: ${said}`);
   return said;

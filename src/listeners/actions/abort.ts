@@ -2,4 +2,4 @@ import type { ListenerDeps } from '../deps';
 import { requestsClick } from './click';
 
 export const abortAction = (deps: ListenerDeps) =>
-  requestsClick(deps, (requests, id, actor) => requests.abort(id, actor));
+  requestsClick(deps, (requests, id, actor) => requests.decisions.abort(id, actor));

@@ -2,4 +2,4 @@ import type { ListenerDeps } from '../deps';
 import { requestsClick } from './click';
 
 export const approveAction = (deps: ListenerDeps) =>
-  requestsClick(deps, (requests, id, actor) => requests.approve(id, actor));
+  requestsClick(deps, (requests, id, actor) => requests.decisions.approve(id, actor));

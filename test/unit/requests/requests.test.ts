@@ -128,7 +128,7 @@ async function create(
   who = REQUESTER,
   reason = 'customer asked to close the account',
 ) {
-  return value(await w.requests.create(actor(who), customerId, reason));
+  return value(await w.requests.commands.create(actor(who), customerId, reason));
 }
 
 async function stateOf(w: World, id: string): Promise<DeletionRequest> {
@@ -175,7 +175,7 @@ describe('asking for a deletion', () => {
 
   it('through the slash command text, the first word is the id and the rest the reason', async () => {
     const w = await world();
-    const result = await w.requests.command(actor(REQUESTER), `  ${CUSTOMER}   closing   account `);
+    const result = await w.requests.commands.command(actor(REQUESTER), `  ${CUSTOMER}   closing   account `);
     expect(result.kind).toBe('created');
     if (result.kind !== 'created') return;
     expect(result.request).toMatchObject({ customerId: CUSTOMER, reason: 'closing   account' });
@@ -183,12 +183,12 @@ describe('asking for a deletion', () => {
 
   it('in a channel that is not allowed is refused, and the refusal lists the allowed channels', async () => {
     const w = await world({ allowedChannelIds: ['C0ALLOWED1', 'G0ALLOWED2'] });
-    const result = await w.requests.create(actor(REQUESTER, { channelId: OTHER_CHANNEL }), CUSTOMER, 'x');
+    const result = await w.requests.commands.create(actor(REQUESTER, { channelId: OTHER_CHANNEL }), CUSTOMER, 'x');
     expect(refusal(result)).toEqual({ kind: 'channel_not_allowed', allowedChannelIds: ['C0ALLOWED1', 'G0ALLOWED2'] });
     expect(await w.store.listRequests({ limit: 10 })).toEqual([]);
     expect(w.changes).toEqual([]);
     // …and works in a listed channel.
-    value(await w.requests.create(actor(REQUESTER, { channelId: 'G0ALLOWED2' }), CUSTOMER, 'x'));
+    value(await w.requests.commands.create(actor(REQUESTER, { channelId: 'G0ALLOWED2' }), CUSTOMER, 'x'));
   });
 
   it.each([
@@ -197,7 +197,7 @@ describe('asking for a deletion', () => {
     ['with a mention', '<!channel>'],
   ])('with an invalid customer id (%s) is refused', async (_what, id) => {
     const w = await world();
-    expect(refusal(await w.requests.create(actor(REQUESTER), id, 'x'))).toMatchObject({
+    expect(refusal(await w.requests.commands.create(actor(REQUESTER), id, 'x'))).toMatchObject({
       kind: 'invalid_customer_id',
       given: id,
       pattern: '^[0-9a-fA-F]{24}$',
@@ -208,16 +208,18 @@ describe('asking for a deletion', () => {
 
   it('by someone who is not an allowed requester is refused', async () => {
     const w = await world({ requesterUserIds: [REQUESTER] });
-    expect(refusal(await w.requests.create(actor(OUTSIDER), CUSTOMER, 'x'))).toEqual({ kind: 'requester_not_allowed' });
+    expect(refusal(await w.requests.commands.create(actor(OUTSIDER), CUSTOMER, 'x'))).toEqual({
+      kind: 'requester_not_allowed',
+    });
     expect(w.changes).toEqual([]);
-    value(await w.requests.create(actor(REQUESTER), CUSTOMER, 'x'));
+    value(await w.requests.commands.create(actor(REQUESTER), CUSTOMER, 'x'));
   });
 
   it('by a member of an allowed requester group is accepted', async () => {
     const w = await world({ requesterUsergroupIds: [REQUESTER_GROUP] });
     w.directory.groups.set(REQUESTER_GROUP, new Set([GROUP_MEMBER]));
-    value(await w.requests.create(actor(GROUP_MEMBER), CUSTOMER, 'x'));
-    expect(refusal(await w.requests.create(actor(OUTSIDER), CUSTOMER_2, 'x'))).toEqual({
+    value(await w.requests.commands.create(actor(GROUP_MEMBER), CUSTOMER, 'x'));
+    expect(refusal(await w.requests.commands.create(actor(OUTSIDER), CUSTOMER_2, 'x'))).toEqual({
       kind: 'requester_not_allowed',
     });
   });
@@ -225,7 +227,7 @@ describe('asking for a deletion', () => {
   it('when the requester group cannot be read, it is refused (fail closed)', async () => {
     const w = await world({ requesterUsergroupIds: [REQUESTER_GROUP] });
     w.directory.failing.add(REQUESTER_GROUP);
-    expect(refusal(await w.requests.create(actor(GROUP_MEMBER), CUSTOMER, 'x'))).toEqual({
+    expect(refusal(await w.requests.commands.create(actor(GROUP_MEMBER), CUSTOMER, 'x'))).toEqual({
       kind: 'directory_unavailable',
     });
     expect(await w.store.listRequests({ limit: 10 })).toEqual([]);
@@ -237,14 +239,14 @@ describe('asking for a deletion', () => {
     const first = await create(w, '000000000000000000000001');
     await create(w, '000000000000000000000002');
     const changes = w.changes.length;
-    expect(refusal(await w.requests.create(actor(REQUESTER), '000000000000000000000003', 'x'))).toEqual({
+    expect(refusal(await w.requests.commands.create(actor(REQUESTER), '000000000000000000000003', 'x'))).toEqual({
       kind: 'too_many_pending',
       max: 2,
     });
     expect(w.changes).toHaveLength(changes);
-    value(await w.requests.create(actor(OUTSIDER), '000000000000000000000003', 'x'));
-    value(await w.requests.cancel(first.id, actor(REQUESTER)));
-    value(await w.requests.create(actor(REQUESTER), '000000000000000000000004', 'x'));
+    value(await w.requests.commands.create(actor(OUTSIDER), '000000000000000000000003', 'x'));
+    value(await w.requests.decisions.cancel(first.id, actor(REQUESTER), 'button'));
+    value(await w.requests.commands.create(actor(REQUESTER), '000000000000000000000004', 'x'));
   });
 
   it('a second open request for the same customer is refused and points to the first', async () => {
@@ -256,7 +258,7 @@ describe('asking for a deletion', () => {
       [OUTSIDER, CUSTOMER],
       [OUTSIDER, CUSTOMER.toUpperCase()],
     ] as const) {
-      const r = refusal(await w.requests.create(actor(who), id, 'again'));
+      const r = refusal(await w.requests.commands.create(actor(who), id, 'again'));
       expect(r.kind).toBe('already_open');
       if (r.kind === 'already_open') expect(r.existing.id).toBe(first.id);
     }
@@ -267,7 +269,7 @@ describe('asking for a deletion', () => {
   it('once the first request is decided, the customer may be asked for again', async () => {
     const w = await world();
     const first = await create(w);
-    value(await w.requests.deny(first.id, actor(APPROVER), 'not yet'));
+    value(await w.requests.decisions.deny(first.id, actor(APPROVER), 'not yet', 'button'));
     const second = await create(w);
     expect(second.id).not.toBe(first.id);
   });
@@ -277,7 +279,7 @@ describe('approving', () => {
   it('an approver approves: the DELETE is sent once with the customer id and the request ends succeeded', async () => {
     const w = await world();
     const request = await create(w);
-    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
+    const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     expect(approved.state).toBe('approved');
     expect(approved.approvals).toEqual([{ userId: APPROVER, at: START }]);
     await w.executor.idle();
@@ -304,7 +306,7 @@ describe('approving', () => {
       message: 'Customer has active subscription',
     });
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
     const done = await stateOf(w, request.id);
@@ -317,15 +319,15 @@ describe('approving', () => {
     });
     expect((await w.store.listEvents(request.id)).map((e) => e.kind)).toContain('failed');
     // A failed request is decided: no second DELETE from another click.
-    expect(refusal(await w.requests.approve(request.id, actor(APPROVER_2))).kind).toBe('decided');
+    expect(refusal(await w.requests.decisions.approve(request.id, actor(APPROVER_2))).kind).toBe('decided');
     await w.executor.idle();
     expect(w.deleter.calls).toHaveLength(1);
   });
 
   it('the requester cannot approve their own request, even when they are an approver', async () => {
     const w = await world();
-    const request = value(await w.requests.create(actor(APPROVER), CUSTOMER, 'mine'));
-    expect(await expectUnchanged(w, request, () => w.requests.approve(request.id, actor(APPROVER)))).toEqual({
+    const request = value(await w.requests.commands.create(actor(APPROVER), CUSTOMER, 'mine'));
+    expect(await expectUnchanged(w, request, () => w.requests.decisions.approve(request.id, actor(APPROVER)))).toEqual({
       kind: 'self_approval',
     });
   });
@@ -333,7 +335,7 @@ describe('approving', () => {
   it('someone who is not an approver is refused', async () => {
     const w = await world();
     const request = await create(w);
-    expect(await expectUnchanged(w, request, () => w.requests.approve(request.id, actor(OUTSIDER)))).toEqual({
+    expect(await expectUnchanged(w, request, () => w.requests.decisions.approve(request.id, actor(OUTSIDER)))).toEqual({
       kind: 'not_approver',
     });
   });
@@ -342,7 +344,7 @@ describe('approving', () => {
     const w = await world({ approverUserIds: [], approverUsergroupIds: [APPROVER_GROUP] });
     w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
     const request = await create(w);
-    expect(value(await w.requests.approve(request.id, actor(GROUP_MEMBER))).state).toBe('approved');
+    expect(value(await w.requests.decisions.approve(request.id, actor(GROUP_MEMBER))).state).toBe('approved');
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
   });
@@ -352,7 +354,9 @@ describe('approving', () => {
     w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
     w.directory.failing.add(APPROVER_GROUP);
     const request = await create(w);
-    expect(await expectUnchanged(w, request, () => w.requests.approve(request.id, actor(GROUP_MEMBER)))).toEqual({
+    expect(
+      await expectUnchanged(w, request, () => w.requests.decisions.approve(request.id, actor(GROUP_MEMBER))),
+    ).toEqual({
       kind: 'directory_unavailable',
     });
   });
@@ -361,25 +365,25 @@ describe('approving', () => {
     const w = await world({ approverUserIds: [APPROVER], approverUsergroupIds: [APPROVER_GROUP] });
     w.directory.failing.add(APPROVER_GROUP);
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
   });
 
   it('with two approvals required: the first is recorded, the same person again is refused, the second approves', async () => {
     const w = await world({ approvalsRequired: 2 });
     const request = await create(w);
 
-    const first = value(await w.requests.approve(request.id, actor(APPROVER)));
+    const first = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     expect(first.state).toBe('pending');
     expect(first.approvals.map((a) => a.userId)).toEqual([APPROVER]);
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([]);
     expect(w.changes).toEqual([request.id, request.id]);
 
-    const again = await expectUnchanged(w, first, () => w.requests.approve(request.id, actor(APPROVER)));
+    const again = await expectUnchanged(w, first, () => w.requests.decisions.approve(request.id, actor(APPROVER)));
     expect(again).toEqual({ kind: 'already_approved' });
 
     w.clock.now += 1000;
-    const second = value(await w.requests.approve(request.id, actor(APPROVER_2)));
+    const second = value(await w.requests.decisions.approve(request.id, actor(APPROVER_2)));
     expect(second.state).toBe('approved');
     expect(second.approvals.map((a) => a.userId)).toEqual([APPROVER, APPROVER_2]);
     await w.executor.idle();
@@ -391,23 +395,23 @@ describe('approving', () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
     w.clock.now = request.expiresAt;
-    expect((await expectUnchanged(w, request, () => w.requests.approve(request.id, actor(APPROVER)))).kind).toBe(
-      'expired',
-    );
+    expect(
+      (await expectUnchanged(w, request, () => w.requests.decisions.approve(request.id, actor(APPROVER)))).kind,
+    ).toBe('expired');
   });
 
   it('one millisecond before expiry it still can', async () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
     w.clock.now = request.expiresAt - 1;
-    value(await w.requests.approve(request.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
   });
 
   it('a request already decided cannot be approved', async () => {
     const w = await world();
     const request = await create(w);
-    const cancelled = value(await w.requests.cancel(request.id, actor(REQUESTER)));
-    const r = await expectUnchanged(w, cancelled, () => w.requests.approve(request.id, actor(APPROVER)));
+    const cancelled = value(await w.requests.decisions.cancel(request.id, actor(REQUESTER), 'button'));
+    const r = await expectUnchanged(w, cancelled, () => w.requests.decisions.approve(request.id, actor(APPROVER)));
     expect(r.kind).toBe('decided');
     if (r.kind === 'decided') expect(r.request.state).toBe('cancelled');
   });
@@ -415,7 +419,7 @@ describe('approving', () => {
   it.each(['R0000000000', 'RZZZZZZZZZ', 'not-an-id', ''])('an unknown request id (%p) is refused', async (id) => {
     const w = await world();
     await create(w);
-    expect(refusal(await w.requests.approve(id, actor(APPROVER)))).toEqual({ kind: 'unknown_request' });
+    expect(refusal(await w.requests.decisions.approve(id, actor(APPROVER)))).toEqual({ kind: 'unknown_request' });
     expect(w.changes).toHaveLength(1);
   });
 
@@ -424,7 +428,7 @@ describe('approving', () => {
     const request = await create(w);
     expect(
       await expectUnchanged(w, request, () =>
-        w.requests.approve(request.id, actor(APPROVER, { channelId: OTHER_CHANNEL })),
+        w.requests.decisions.approve(request.id, actor(APPROVER, { channelId: OTHER_CHANNEL })),
       ),
     ).toEqual({ kind: 'wrong_place' });
   });
@@ -434,7 +438,7 @@ describe('approving', () => {
     const request = await create(w);
     expect(
       await expectUnchanged(w, request, () =>
-        w.requests.approve(request.id, actor(APPROVER, { teamId: 'T0OTHERTEAM' })),
+        w.requests.decisions.approve(request.id, actor(APPROVER, { teamId: 'T0OTHERTEAM' })),
       ),
     ).toEqual({ kind: 'wrong_place' });
   });
@@ -442,12 +446,12 @@ describe('approving', () => {
   it('once the daily limit of deletions is reached, approvals are refused and nothing is approved', async () => {
     const w = await world({ maxDeletionsPerDay: 1 });
     const first = await create(w, CUSTOMER);
-    value(await w.requests.approve(first.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(first.id, actor(APPROVER)));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
 
     const second = await create(w, CUSTOMER_2);
-    const r = await expectUnchanged(w, second, () => w.requests.approve(second.id, actor(APPROVER)));
+    const r = await expectUnchanged(w, second, () => w.requests.decisions.approve(second.id, actor(APPROVER)));
     expect(r).toEqual({ kind: 'daily_limit', max: 1, resetsAt: Date.UTC(2025, 0, 16) });
     expect((await stateOf(w, second.id)).approvals).toEqual([]);
     expect(w.deleter.calls).toEqual([CUSTOMER]);
@@ -456,12 +460,12 @@ describe('approving', () => {
   it('the daily limit counts per UTC day: after midnight UTC approvals work again', async () => {
     const w = await world({ maxDeletionsPerDay: 1 });
     const first = await create(w, CUSTOMER);
-    value(await w.requests.approve(first.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(first.id, actor(APPROVER)));
     await w.executor.idle();
     const second = await create(w, CUSTOMER_2);
-    expect(refusal(await w.requests.approve(second.id, actor(APPROVER))).kind).toBe('daily_limit');
+    expect(refusal(await w.requests.decisions.approve(second.id, actor(APPROVER))).kind).toBe('daily_limit');
     w.clock.now = Date.UTC(2025, 0, 16, 0, 0, 0);
-    value(await w.requests.approve(second.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(second.id, actor(APPROVER)));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER, CUSTOMER_2]);
   });
@@ -469,16 +473,16 @@ describe('approving', () => {
   it('a limit of zero deletions a day refuses every approval', async () => {
     const w = await world({ maxDeletionsPerDay: 0 });
     const request = await create(w);
-    expect((await expectUnchanged(w, request, () => w.requests.approve(request.id, actor(APPROVER)))).kind).toBe(
-      'daily_limit',
-    );
+    expect(
+      (await expectUnchanged(w, request, () => w.requests.decisions.approve(request.id, actor(APPROVER)))).kind,
+    ).toBe('daily_limit');
   });
 
   it('the daily limit only refuses the approval that would send a DELETE', async () => {
     const w = await world({ maxDeletionsPerDay: 0, approvalsRequired: 2 });
     const request = await create(w);
-    expect(value(await w.requests.approve(request.id, actor(APPROVER))).state).toBe('pending');
-    expect(refusal(await w.requests.approve(request.id, actor(APPROVER_2))).kind).toBe('daily_limit');
+    expect(value(await w.requests.decisions.approve(request.id, actor(APPROVER))).state).toBe('pending');
+    expect(refusal(await w.requests.decisions.approve(request.id, actor(APPROVER_2))).kind).toBe('daily_limit');
     expect((await stateOf(w, request.id)).approvals.map((a) => a.userId)).toEqual([APPROVER]);
   });
 });
@@ -488,7 +492,7 @@ describe('exactly once: many approve clicks at the same moment', () => {
     const approvers = Array.from({ length: 20 }, (_, i) => `U0APPR${String(i).padStart(2, '0')}`);
     const w = await world({ approverUserIds: approvers });
     const request = await create(w);
-    const results = await Promise.all(approvers.map((a) => w.requests.approve(request.id, actor(a))));
+    const results = await Promise.all(approvers.map((a) => w.requests.decisions.approve(request.id, actor(a))));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
@@ -502,7 +506,7 @@ describe('exactly once: many approve clicks at the same moment', () => {
     const approvers = Array.from({ length: 20 }, (_, i) => `U0APPR${String(i).padStart(2, '0')}`);
     const w = await world({ approverUserIds: approvers, approvalsRequired: 2 });
     const request = await create(w);
-    const results = await Promise.all(approvers.map((a) => w.requests.approve(request.id, actor(a))));
+    const results = await Promise.all(approvers.map((a) => w.requests.decisions.approve(request.id, actor(a))));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
     expect(results.filter((r) => r.ok)).toHaveLength(2);
@@ -512,7 +516,7 @@ describe('exactly once: many approve clicks at the same moment', () => {
   it('the same approver double-clicking records one approval', async () => {
     const w = await world({ approvalsRequired: 2 });
     const request = await create(w);
-    const results = await Promise.all([1, 2, 3].map(() => w.requests.approve(request.id, actor(APPROVER))));
+    const results = await Promise.all([1, 2, 3].map(() => w.requests.decisions.approve(request.id, actor(APPROVER))));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     const after = await stateOf(w, request.id);
     expect(after.state).toBe('pending');
@@ -522,7 +526,7 @@ describe('exactly once: many approve clicks at the same moment', () => {
   it('a timer, the sweeper and another instance running the same due request at once send one DELETE', async () => {
     const w = await world({ executionDelayMs: 60_000 });
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     w.clock.now += 60_000;
     await Promise.all(Array.from({ length: 5 }, () => w.executor.run(request.id)));
     await w.executor.idle();
@@ -533,7 +537,7 @@ describe('exactly once: many approve clicks at the same moment', () => {
   it('running the executor again for a finished request sends nothing', async () => {
     const w = await world();
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     await w.executor.idle();
     await Promise.all([w.executor.run(request.id), w.executor.run(request.id)]);
     expect(w.deleter.calls).toHaveLength(1);
@@ -545,7 +549,9 @@ describe('denying', () => {
     const w = await world();
     const request = await create(w);
     w.clock.now += 5000;
-    const denied = value(await w.requests.deny(request.id, actor(APPROVER), 'ticket not signed off'));
+    const denied = value(
+      await w.requests.decisions.deny(request.id, actor(APPROVER), 'ticket not signed off', 'button'),
+    );
     expect(denied).toMatchObject({
       state: 'denied',
       closedBy: APPROVER,
@@ -563,7 +569,7 @@ describe('denying', () => {
   it('without a reason', async () => {
     const w = await world();
     const request = await create(w);
-    expect(value(await w.requests.deny(request.id, actor(APPROVER), null))).toMatchObject({
+    expect(value(await w.requests.decisions.deny(request.id, actor(APPROVER), null, 'button'))).toMatchObject({
       state: 'denied',
       closeReason: null,
     });
@@ -572,38 +578,50 @@ describe('denying', () => {
   it('only an approver may deny: the requester and outsiders are refused', async () => {
     const w = await world();
     const request = await create(w);
-    expect(await expectUnchanged(w, request, () => w.requests.deny(request.id, actor(REQUESTER), 'no'))).toEqual({
+    expect(
+      await expectUnchanged(w, request, () => w.requests.decisions.deny(request.id, actor(REQUESTER), 'no', 'button')),
+    ).toEqual({
       kind: 'not_approver',
     });
-    expect(await expectUnchanged(w, request, () => w.requests.deny(request.id, actor(OUTSIDER), 'no'))).toEqual({
+    expect(
+      await expectUnchanged(w, request, () => w.requests.decisions.deny(request.id, actor(OUTSIDER), 'no', 'button')),
+    ).toEqual({
       kind: 'not_approver',
     });
-    expect(refusal(await w.requests.checkDeny(request.id, actor(OUTSIDER)))).toEqual({ kind: 'not_approver' });
-    value(await w.requests.checkDeny(request.id, actor(APPROVER)));
+    expect(refusal(await w.requests.decisions.checkDeny(request.id, actor(OUTSIDER), 'button'))).toEqual({
+      kind: 'not_approver',
+    });
+    value(await w.requests.decisions.checkDeny(request.id, actor(APPROVER), 'button'));
   });
 
   it('a denied request cannot then be approved, denied again or cancelled', async () => {
     const w = await world();
     const request = await create(w);
-    const denied = value(await w.requests.deny(request.id, actor(APPROVER), 'no'));
-    expect((await expectUnchanged(w, denied, () => w.requests.approve(request.id, actor(APPROVER_2)))).kind).toBe(
-      'decided',
-    );
-    expect((await expectUnchanged(w, denied, () => w.requests.deny(request.id, actor(APPROVER_2), 'x'))).kind).toBe(
-      'decided',
-    );
-    expect((await expectUnchanged(w, denied, () => w.requests.cancel(request.id, actor(REQUESTER)))).kind).toBe(
-      'decided',
-    );
+    const denied = value(await w.requests.decisions.deny(request.id, actor(APPROVER), 'no', 'button'));
+    expect(
+      (await expectUnchanged(w, denied, () => w.requests.decisions.approve(request.id, actor(APPROVER_2)))).kind,
+    ).toBe('decided');
+    expect(
+      (await expectUnchanged(w, denied, () => w.requests.decisions.deny(request.id, actor(APPROVER_2), 'x', 'button')))
+        .kind,
+    ).toBe('decided');
+    expect(
+      (await expectUnchanged(w, denied, () => w.requests.decisions.cancel(request.id, actor(REQUESTER), 'button')))
+        .kind,
+    ).toBe('decided');
   });
 
   it('an expired request cannot be denied', async () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
     w.clock.now += HOUR;
-    expect((await expectUnchanged(w, request, () => w.requests.deny(request.id, actor(APPROVER), 'late'))).kind).toBe(
-      'expired',
-    );
+    expect(
+      (
+        await expectUnchanged(w, request, () =>
+          w.requests.decisions.deny(request.id, actor(APPROVER), 'late', 'button'),
+        )
+      ).kind,
+    ).toBe('expired');
   });
 
   it('a deny from another channel is refused', async () => {
@@ -611,7 +629,7 @@ describe('denying', () => {
     const request = await create(w);
     expect(
       await expectUnchanged(w, request, () =>
-        w.requests.deny(request.id, actor(APPROVER, { channelId: OTHER_CHANNEL }), 'x'),
+        w.requests.decisions.deny(request.id, actor(APPROVER, { channelId: OTHER_CHANNEL }), 'x', 'button'),
       ),
     ).toEqual({ kind: 'wrong_place' });
   });
@@ -621,7 +639,7 @@ describe('cancelling', () => {
   it('the requester cancels: the request ends cancelled and nothing is deleted', async () => {
     const w = await world();
     const request = await create(w);
-    const cancelled = value(await w.requests.cancel(request.id, actor(REQUESTER)));
+    const cancelled = value(await w.requests.decisions.cancel(request.id, actor(REQUESTER), 'button'));
     expect(cancelled).toMatchObject({ state: 'cancelled', closedBy: REQUESTER });
     expect(w.changes).toEqual([request.id, request.id]);
     expect((await w.store.listEvents(request.id)).at(-1)).toMatchObject({ kind: 'cancelled', actorId: REQUESTER });
@@ -632,7 +650,9 @@ describe('cancelling', () => {
     const w = await world();
     const request = await create(w);
     for (const who of [APPROVER, OUTSIDER]) {
-      expect(await expectUnchanged(w, request, () => w.requests.cancel(request.id, actor(who)))).toEqual({
+      expect(
+        await expectUnchanged(w, request, () => w.requests.decisions.cancel(request.id, actor(who), 'button')),
+      ).toEqual({
         kind: 'only_requester_cancels',
       });
     }
@@ -641,10 +661,11 @@ describe('cancelling', () => {
   it('an approved request can no longer be cancelled', async () => {
     const w = await world({ executionDelayMs: 60_000 });
     const request = await create(w);
-    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
-    expect((await expectUnchanged(w, approved, () => w.requests.cancel(request.id, actor(REQUESTER)))).kind).toBe(
-      'decided',
-    );
+    const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
+    expect(
+      (await expectUnchanged(w, approved, () => w.requests.decisions.cancel(request.id, actor(REQUESTER), 'button')))
+        .kind,
+    ).toBe('decided');
   });
 });
 
@@ -654,7 +675,7 @@ describe('aborting during the execution delay', () => {
   it('the approval waits for the delay before any DELETE', async () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
+    const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     expect(approved).toMatchObject({ state: 'approved', executeAt: START + DELAY });
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([]);
@@ -675,10 +696,10 @@ describe('aborting during the execution delay', () => {
   ])('%s may abort: the request ends aborted and the DELETE is never sent', async (_who, userId) => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(APPROVER_2)));
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER_2)));
     w.clock.now += DELAY / 2;
     const changes = w.changes.length;
-    const aborted = value(await w.requests.abort(request.id, actor(userId)));
+    const aborted = value(await w.requests.decisions.abort(request.id, actor(userId)));
     expect(aborted).toMatchObject({ state: 'aborted', closedBy: userId });
     expect(w.changes).toHaveLength(changes + 1);
     w.clock.now = START + DELAY + 1;
@@ -690,8 +711,8 @@ describe('aborting during the execution delay', () => {
   it('an outsider may not abort', async () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
-    expect(await expectUnchanged(w, approved, () => w.requests.abort(request.id, actor(OUTSIDER)))).toEqual({
+    const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
+    expect(await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(OUTSIDER)))).toEqual({
       kind: 'not_allowed_to_abort',
     });
   });
@@ -700,9 +721,11 @@ describe('aborting during the execution delay', () => {
     const w = await world({ executionDelayMs: DELAY, approverUsergroupIds: [APPROVER_GROUP] });
     w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
     const request = await create(w);
-    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
+    const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     w.directory.failing.add(APPROVER_GROUP);
-    expect(await expectUnchanged(w, approved, () => w.requests.abort(request.id, actor(GROUP_MEMBER)))).toEqual({
+    expect(
+      await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(GROUP_MEMBER))),
+    ).toEqual({
       kind: 'directory_unavailable',
     });
   });
@@ -710,29 +733,29 @@ describe('aborting during the execution delay', () => {
   it('once executeAt has passed, it can no longer be aborted', async () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
+    const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     w.clock.now = START + DELAY;
-    expect((await expectUnchanged(w, approved, () => w.requests.abort(request.id, actor(REQUESTER)))).kind).toBe(
-      'not_abortable',
-    );
+    expect(
+      (await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(REQUESTER)))).kind,
+    ).toBe('not_abortable');
   });
 
   it('a pending request cannot be aborted (it is cancelled or denied instead)', async () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    expect((await expectUnchanged(w, request, () => w.requests.abort(request.id, actor(REQUESTER)))).kind).toBe(
-      'not_abortable',
-    );
+    expect(
+      (await expectUnchanged(w, request, () => w.requests.decisions.abort(request.id, actor(REQUESTER)))).kind,
+    ).toBe('not_abortable');
   });
 
   it('without an execution delay, a finished deletion cannot be aborted', async () => {
     const w = await world();
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     await w.executor.idle();
     const done = await stateOf(w, request.id);
     expect(done.state).toBe('succeeded');
-    expect((await expectUnchanged(w, done, () => w.requests.abort(request.id, actor(REQUESTER)))).kind).toBe(
+    expect((await expectUnchanged(w, done, () => w.requests.decisions.abort(request.id, actor(REQUESTER)))).kind).toBe(
       'not_abortable',
     );
   });
@@ -740,10 +763,10 @@ describe('aborting during the execution delay', () => {
   it('an abort from another channel is refused', async () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
-    const approved = value(await w.requests.approve(request.id, actor(APPROVER)));
+    const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     expect(
       await expectUnchanged(w, approved, () =>
-        w.requests.abort(request.id, actor(REQUESTER, { channelId: OTHER_CHANNEL })),
+        w.requests.decisions.abort(request.id, actor(REQUESTER, { channelId: OTHER_CHANNEL })),
       ),
     ).toEqual({ kind: 'wrong_place' });
   });
@@ -755,19 +778,19 @@ describe('expiring', () => {
     const request = await create(w);
 
     w.clock.now = request.expiresAt - 1;
-    expect(await w.requests.expire(request)).toBe(false);
+    expect(await w.requests.decisions.expire(request)).toBe(false);
     expect((await stateOf(w, request.id)).state).toBe('pending');
     expect(w.changes).toEqual([request.id]);
 
     w.clock.now = request.expiresAt;
-    expect(await w.requests.expire(request)).toBe(true);
+    expect(await w.requests.decisions.expire(request)).toBe(true);
     const expired = await stateOf(w, request.id);
     expect(expired).toMatchObject({ state: 'expired', finishedAt: request.expiresAt });
     expect(w.changes).toEqual([request.id, request.id]);
     expect((await w.store.listEvents(request.id)).at(-1)).toMatchObject({ kind: 'expired', actorId: null });
 
     // The sweeper seeing the old copy again changes nothing.
-    expect(await w.requests.expire(request)).toBe(false);
+    expect(await w.requests.decisions.expire(request)).toBe(false);
     expect(w.changes).toHaveLength(2);
   });
 
@@ -775,20 +798,20 @@ describe('expiring', () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
     w.clock.now = request.expiresAt;
-    await w.requests.expire(request);
+    await w.requests.decisions.expire(request);
     const expired = await stateOf(w, request.id);
     w.clock.now = START; // even with a clock that went back
-    expect((await expectUnchanged(w, expired, () => w.requests.approve(request.id, actor(APPROVER)))).kind).toBe(
-      'expired',
-    );
+    expect(
+      (await expectUnchanged(w, expired, () => w.requests.decisions.approve(request.id, actor(APPROVER)))).kind,
+    ).toBe('expired');
   });
 
   it('a request decided before its expiry is not expired', async () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
-    value(await w.requests.cancel(request.id, actor(REQUESTER)));
+    value(await w.requests.decisions.cancel(request.id, actor(REQUESTER), 'button'));
     w.clock.now = request.expiresAt + 1;
-    expect(await w.requests.expire(request)).toBe(false);
+    expect(await w.requests.decisions.expire(request)).toBe(false);
     expect((await stateOf(w, request.id)).state).toBe('cancelled');
   });
 
@@ -796,8 +819,8 @@ describe('expiring', () => {
     const w = await world({ requestTtlMs: HOUR });
     const request = await create(w);
     w.clock.now = request.expiresAt;
-    await w.requests.expire(request);
-    value(await w.requests.create(actor(REQUESTER), CUSTOMER, 'again'));
+    await w.requests.decisions.expire(request);
+    value(await w.requests.commands.create(actor(REQUESTER), CUSTOMER, 'again'));
   });
 });
 
@@ -806,7 +829,7 @@ describe('dry run', () => {
     const w = await world({ dryRun: true });
     const request = await create(w);
     expect(request.dryRun).toBe(true);
-    value(await w.requests.approve(request.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([]);
     const done = await stateOf(w, request.id);
@@ -817,7 +840,7 @@ describe('dry run', () => {
   it('dry runs are not held back by, nor counted in, the daily limit', async () => {
     const w = await world({ dryRun: true, maxDeletionsPerDay: 0 });
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     await w.executor.idle();
     expect((await stateOf(w, request.id)).outcome?.kind).toBe('dry_run');
     expect(w.deleter.calls).toEqual([]);
@@ -829,19 +852,19 @@ describe('onChange is called after each change, never after a refusal', () => {
     const w = await world({ approvalsRequired: 2 });
     const request = await create(w);
     expect(w.changes).toEqual([request.id]);
-    await w.requests.approve(request.id, actor(OUTSIDER)); // refused
-    await w.requests.approve(request.id, actor(REQUESTER)); // refused
-    await w.requests.cancel(request.id, actor(APPROVER)); // refused
+    await w.requests.decisions.approve(request.id, actor(OUTSIDER)); // refused
+    await w.requests.decisions.approve(request.id, actor(REQUESTER)); // refused
+    await w.requests.decisions.cancel(request.id, actor(APPROVER), 'button'); // refused
     expect(w.changes).toEqual([request.id]);
-    await w.requests.approve(request.id, actor(APPROVER)); // recorded
+    await w.requests.decisions.approve(request.id, actor(APPROVER)); // recorded
     expect(w.changes).toEqual([request.id, request.id]);
-    await w.requests.approve(request.id, actor(APPROVER_2)); // approved → executing → succeeded
+    await w.requests.decisions.approve(request.id, actor(APPROVER_2)); // approved → executing → succeeded
     await w.executor.idle();
     expect(w.changes.length).toBeGreaterThanOrEqual(4);
     expect(new Set(w.changes)).toEqual(new Set([request.id]));
     const afterOutcome = w.changes.length;
-    await w.requests.deny(request.id, actor(APPROVER), 'too late'); // refused
-    await w.requests.abort(request.id, actor(REQUESTER)); // refused
+    await w.requests.decisions.deny(request.id, actor(APPROVER), 'too late', 'button'); // refused
+    await w.requests.decisions.abort(request.id, actor(REQUESTER)); // refused
     expect(w.changes).toHaveLength(afterOutcome);
   });
 });
@@ -851,7 +874,7 @@ describe('`/bp-delete status` and `list`', () => {
     const w = await world();
     const request = await create(w);
     for (const target of [request.id, request.id.toLowerCase(), CUSTOMER, CUSTOMER.toUpperCase()]) {
-      const result = await w.requests.command(actor(OUTSIDER), `status ${target}`);
+      const result = await w.requests.commands.command(actor(OUTSIDER), `status ${target}`);
       expect(result.kind).toBe('status');
       if (result.kind !== 'status') continue;
       expect(result.request.id).toBe(request.id);
@@ -861,11 +884,11 @@ describe('`/bp-delete status` and `list`', () => {
 
   it('status without a target, or of something unknown, is refused', async () => {
     const w = await world();
-    expect(await w.requests.command(actor(OUTSIDER), 'status')).toEqual({
+    expect(await w.requests.commands.command(actor(OUTSIDER), 'status')).toEqual({
       kind: 'refused',
       refusal: { kind: 'status_needs_target' },
     });
-    expect(await w.requests.command(actor(OUTSIDER), 'status R7K2M9QXAB')).toEqual({
+    expect(await w.requests.commands.command(actor(OUTSIDER), 'status R7K2M9QXAB')).toEqual({
       kind: 'refused',
       refusal: { kind: 'status_not_found', target: 'R7K2M9QXAB' },
     });
@@ -874,17 +897,17 @@ describe('`/bp-delete status` and `list`', () => {
   it('list shows the open requests of this channel only', async () => {
     const w = await world();
     const here = await create(w, CUSTOMER);
-    value(await w.requests.create(actor(REQUESTER, { channelId: OTHER_CHANNEL }), CUSTOMER_2, 'x'));
+    value(await w.requests.commands.create(actor(REQUESTER, { channelId: OTHER_CHANNEL }), CUSTOMER_2, 'x'));
     const closed = await create(w, '000000000000000000000009');
-    value(await w.requests.cancel(closed.id, actor(REQUESTER)));
-    const result = await w.requests.command(actor(OUTSIDER), 'list');
+    value(await w.requests.decisions.cancel(closed.id, actor(REQUESTER), 'button'));
+    const result = await w.requests.commands.command(actor(OUTSIDER), 'list');
     expect(result.kind).toBe('list');
     if (result.kind === 'list') expect(result.requests.map((r) => r.id)).toEqual([here.id]);
   });
 
   it('help changes nothing', async () => {
     const w = await world();
-    expect(await w.requests.command(actor(OUTSIDER), 'help')).toEqual({ kind: 'help', pause: null });
+    expect(await w.requests.commands.command(actor(OUTSIDER), 'help')).toEqual({ kind: 'help', pause: null });
     expect(w.changes).toEqual([]);
   });
 });
@@ -920,7 +943,7 @@ describe('a stricter policy reaches open requests at once', () => {
   it('DRY_RUN=true on a new instance: an approved request of an older one is run as a dry run, and so marked', async () => {
     const w = await world({ executionDelayMs: HOUR });
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     w.executor.stopTimers();
     const strict = await instance(w, { executionDelayMs: HOUR, dryRun: true });
     w.clock.now += HOUR;
@@ -937,7 +960,7 @@ describe('a stricter policy reaches open requests at once', () => {
   it('at start, DRY_RUN=true marks every pending and approved request dry, so older instances send no DELETE either', async () => {
     const w = await world({ executionDelayMs: HOUR });
     const approved = await create(w);
-    value(await w.requests.approve(approved.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(approved.id, actor(APPROVER)));
     const pending = await create(w, CUSTOMER_2);
     await (await instance(w, { dryRun: true })).applyPolicy();
     expect((await stateOf(w, approved.id)).dryRun).toBe(true);
@@ -953,7 +976,7 @@ describe('a stricter policy reaches open requests at once', () => {
   it('a higher APPROVALS_REQUIRED: an approved request goes back to pending at its DELETE time, saying why', async () => {
     const w = await world({ executionDelayMs: HOUR });
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(APPROVER)));
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     w.executor.stopTimers();
     const strict = await instance(w, { executionDelayMs: HOUR, approvalsRequired: 2 });
     w.clock.now += HOUR;
@@ -964,7 +987,7 @@ describe('a stricter policy reaches open requests at once', () => {
     expect(events.at(-1)).toMatchObject({ kind: 'reopened' });
     expect(events.at(-1)?.detail).toContain('1 of 2 approvals count');
     // A second approver brings it to the raised quorum; then it is deleted.
-    value(await strict.approve(request.id, actor(APPROVER_2)));
+    value(await strict.decisions.approve(request.id, actor(APPROVER_2)));
     w.clock.now += HOUR;
     await strict.executor.run(request.id);
     expect(w.deleter.calls).toEqual([CUSTOMER]);
@@ -974,7 +997,7 @@ describe('a stricter policy reaches open requests at once', () => {
     const w = await world();
     const request = await create(w);
     const strict = await instance(w, { approvalsRequired: 2 });
-    const first = value(await strict.approve(request.id, actor(APPROVER)));
+    const first = value(await strict.decisions.approve(request.id, actor(APPROVER)));
     expect(first).toMatchObject({ state: 'pending', approvalsRequired: 2 });
     await strict.executor.idle();
     expect(w.deleter.calls).toEqual([]);
@@ -984,7 +1007,7 @@ describe('a stricter policy reaches open requests at once', () => {
     const w = await world({ approverUsergroupIds: [APPROVER_GROUP], approverUserIds: [], executionDelayMs: HOUR });
     w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(GROUP_MEMBER)));
+    value(await w.requests.decisions.approve(request.id, actor(GROUP_MEMBER)));
     w.executor.stopTimers();
     w.directory.groups.set(APPROVER_GROUP, new Set());
     w.clock.now += HOUR;
@@ -999,9 +1022,9 @@ describe('a stricter policy reaches open requests at once', () => {
     const w = await world({ approverUsergroupIds: [APPROVER_GROUP], approvalsRequired: 2 });
     w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(GROUP_MEMBER)));
+    value(await w.requests.decisions.approve(request.id, actor(GROUP_MEMBER)));
     w.directory.groups.set(APPROVER_GROUP, new Set());
-    const second = value(await w.requests.approve(request.id, actor(APPROVER)));
+    const second = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     expect(second).toMatchObject({ state: 'pending', approvals: [{ userId: APPROVER }] });
     await w.executor.idle();
     expect(w.deleter.calls).toEqual([]);
@@ -1011,9 +1034,9 @@ describe('a stricter policy reaches open requests at once', () => {
     const w = await world({ approverUsergroupIds: [APPROVER_GROUP], approvalsRequired: 2 });
     w.directory.groups.set(APPROVER_GROUP, new Set([GROUP_MEMBER]));
     const request = await create(w);
-    value(await w.requests.approve(request.id, actor(GROUP_MEMBER)));
+    value(await w.requests.decisions.approve(request.id, actor(GROUP_MEMBER)));
     w.directory.failing.add(APPROVER_GROUP);
-    expect(refusal(await w.requests.approve(request.id, actor(APPROVER))).kind).toBe('directory_unavailable');
+    expect(refusal(await w.requests.decisions.approve(request.id, actor(APPROVER))).kind).toBe('directory_unavailable');
     expect((await stateOf(w, request.id)).approvals.map((a) => a.userId)).toEqual([GROUP_MEMBER]);
   });
 
@@ -1023,10 +1046,12 @@ describe('a stricter policy reaches open requests at once', () => {
     const request = await create(w);
     w.directory.failing.add(APPROVER_GROUP);
     // The approval itself is refused while the group can't be read (fail closed) …
-    expect(refusal(await w.requests.approve(request.id, actor(GROUP_MEMBER))).kind).toBe('directory_unavailable');
+    expect(refusal(await w.requests.decisions.approve(request.id, actor(GROUP_MEMBER))).kind).toBe(
+      'directory_unavailable',
+    );
     w.directory.failing.delete(APPROVER_GROUP);
     w.executor.stopAccepting(); // … so approve now and claim later, with the group unreadable again
-    value(await w.requests.approve(request.id, actor(GROUP_MEMBER)));
+    value(await w.requests.decisions.approve(request.id, actor(GROUP_MEMBER)));
     w.directory.failing.add(APPROVER_GROUP);
     const other = await instance(w, { approverUsergroupIds: [APPROVER_GROUP], approverUserIds: [] });
     await other.executor.run(request.id);
@@ -1041,21 +1066,24 @@ describe('pause and resume', () => {
     const announced: unknown[] = [];
     const ops = await instance(w, {}, (change) => announced.push(change));
     const request = await create(w);
-    const refused = await ops.command(actor(OUTSIDER), 'pause no reason');
+    const refused = await ops.commands.command(actor(OUTSIDER), 'pause no reason');
     expect(refused).toEqual({ kind: 'refused', refusal: { kind: 'not_approver' } });
     expect(await w.store.getPause()).toBeNull();
 
-    const paused = await ops.command(actor(APPROVER, { channelId: OTHER_CHANNEL }), 'pause incident 42');
+    const paused = await ops.commands.command(actor(APPROVER, { channelId: OTHER_CHANNEL }), 'pause incident 42');
     expect(paused).toMatchObject({ kind: 'paused', changed: true, pause: { by: APPROVER, reason: 'incident 42' } });
     expect(announced).toEqual([{ paused: true, by: APPROVER, reason: 'incident 42', channelId: OTHER_CHANNEL }]);
-    expect(await ops.command(actor(OUTSIDER), 'help')).toMatchObject({ kind: 'help', pause: { by: APPROVER } });
+    expect(await ops.commands.command(actor(OUTSIDER), 'help')).toMatchObject({
+      kind: 'help',
+      pause: { by: APPROVER },
+    });
 
-    value(await w.requests.approve(request.id, actor(APPROVER_2))); // on the other instance
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER_2))); // on the other instance
     await w.executor.run(request.id);
     expect(w.deleter.calls).toEqual([]);
     expect(await stateOf(w, request.id)).toMatchObject({ state: 'approved', pause: { by: APPROVER } });
 
-    expect(await ops.command(actor(APPROVER), 'resume')).toEqual({ kind: 'resumed', changed: true });
+    expect(await ops.commands.command(actor(APPROVER), 'resume')).toEqual({ kind: 'resumed', changed: true });
     await ops.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
     const kinds = (await w.store.listEvents(request.id)).map((e) => e.kind);
@@ -1068,13 +1096,16 @@ describe('approvers reach every request by its id', () => {
     const w = await world();
     const request = await create(w);
     const elsewhere = { channelId: OTHER_CHANNEL };
-    expect(await w.requests.command(actor(OUTSIDER, elsewhere), `deny ${request.id} nope`)).toEqual({
+    expect(await w.requests.commands.command(actor(OUTSIDER, elsewhere), `deny ${request.id} nope`)).toEqual({
       kind: 'refused',
       refusal: { kind: 'not_approver' },
     });
-    const denied = await w.requests.command(actor(APPROVER, elsewhere), `deny ${request.id.toLowerCase()} not legit`);
+    const denied = await w.requests.commands.command(
+      actor(APPROVER, elsewhere),
+      `deny ${request.id.toLowerCase()} not legit`,
+    );
     expect(denied).toMatchObject({
-      kind: 'closed',
+      kind: 'decided',
       request: { state: 'denied', closedBy: APPROVER, closeReason: 'not legit', closedFrom: OTHER_CHANNEL },
     });
   });
@@ -1084,19 +1115,19 @@ describe('approvers reach every request by its id', () => {
     const first = await create(w);
     const second = await create(w, CUSTOMER_2);
     const elsewhere = { channelId: OTHER_CHANNEL };
-    expect(await w.requests.command(actor(OUTSIDER, elsewhere), `cancel ${first.id}`)).toEqual({
+    expect(await w.requests.commands.command(actor(OUTSIDER, elsewhere), `cancel ${first.id}`)).toEqual({
       kind: 'refused',
       refusal: { kind: 'only_requester_or_approver_cancels' },
     });
-    expect(await w.requests.command(actor(REQUESTER, elsewhere), `cancel ${first.id}`)).toMatchObject({
-      kind: 'closed',
+    expect(await w.requests.commands.command(actor(REQUESTER, elsewhere), `cancel ${first.id}`)).toMatchObject({
+      kind: 'decided',
       request: { state: 'cancelled', closedBy: REQUESTER },
     });
-    expect(await w.requests.command(actor(APPROVER), `cancel ${second.id}`)).toMatchObject({
-      kind: 'closed',
+    expect(await w.requests.commands.command(actor(APPROVER), `cancel ${second.id}`)).toMatchObject({
+      kind: 'decided',
       request: { state: 'cancelled', closedBy: APPROVER, closedFrom: null },
     });
-    expect(await w.requests.command(actor(APPROVER), 'deny')).toEqual({
+    expect(await w.requests.commands.command(actor(APPROVER), 'deny')).toEqual({
       kind: 'refused',
       refusal: { kind: 'needs_request_id', subcommand: 'deny' },
     });
@@ -1105,7 +1136,7 @@ describe('approvers reach every request by its id', () => {
   it('a duplicate of a request in another channel names only its id, not its channel, requester or reason', async () => {
     const w = await world();
     const hidden = await create(w, CUSTOMER, OUTSIDER, 'secret reason');
-    const result = await w.requests.create(actor(REQUESTER, { channelId: OTHER_CHANNEL }), CUSTOMER, 'x');
+    const result = await w.requests.commands.create(actor(REQUESTER, { channelId: OTHER_CHANNEL }), CUSTOMER, 'x');
     expect(refusal(result)).toEqual({ kind: 'already_open_elsewhere', requestId: hidden.id, customerId: CUSTOMER });
   });
 });
