@@ -157,7 +157,7 @@ export class Executor {
       {
         executeAt: null,
         approvalsRequired: required,
-        dropApprovals: formerApproversDrop(formerApprovers, at) ?? undefined,
+        dropApprovals: formerApproversDrop(formerApprovers, at),
       },
       reopenedEvent(counted, required, formerApprovers, at),
     );

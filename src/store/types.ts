@@ -1,6 +1,8 @@
-// The Store interface, implemented once for SQLite and PostgreSQL by sql-store.ts. Every state change is conditional on the
-// current state and happens in one transaction with its audit event, so concurrent clicks or instances
-// can never both win a transition.
+// The Store interface, implemented once for SQLite and PostgreSQL by sql-store.ts. The store stores: the rules
+// (src/requests/) judge, and hand it what to write, events included. Every state change is conditional on the
+// current state and happens in one transaction with its event, so concurrent clicks or instances can never
+// both win a transition; counts that limit a write (the daily limit, open requests, the quorum) are taken
+// under the same lock as the write.
 import type {
   CustomerPreview,
   DeletionOutcome,
@@ -10,6 +12,7 @@ import type {
   RequestEvent,
   RequestState,
 } from '../requests/types';
+import type { DatabaseKind } from './dialect';
 
 export interface NewRequest {
   id: string;
@@ -43,7 +46,7 @@ export interface TransitionPatch {
   /** Never lowers the stored quorum (a stricter instance may have raised it meanwhile). */
   approvalsRequired?: number;
   /** Approvals removed in the same step (the rules judged they no longer count). */
-  dropApprovals?: ApprovalDrop;
+  dropApprovals?: ApprovalDrop | null;
 }
 
 /**
@@ -174,7 +177,7 @@ export interface MessageShown {
 }
 
 export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
+  readonly kind: DatabaseKind;
   /** Create or upgrade the schema; safe when several instances start at once. */
   migrate(): Promise<void>;
   ping(): Promise<void>;

@@ -1,6 +1,6 @@
 // Versioned schema, shared by both stores. Each entry runs once, in order; dialect differences are
 // limited to the few spots marked below, so the two stores stay the same schema.
-export type DatabaseKind = 'sqlite' | 'postgres';
+import type { DatabaseKind } from '../dialect';
 
 export interface Migration {
   version: number;

@@ -2,7 +2,7 @@
 // writing an event, and the schema's migration.
 import type { DeletionRequest, Pause } from '../../requests/types';
 import { OPEN_STATES, WAITING_STATES } from '../../requests/types';
-import type { Db, Dialect } from '../dialect';
+import type { DatabaseKind, Db, Dialect } from '../dialect';
 import { MIGRATIONS, migrationsTable } from '../migrations';
 import { type RequestRow, toApproval, toRequest } from '../rows';
 import type { NewEvent } from '../types';
@@ -45,7 +45,7 @@ export const hydrate = (row: RequestWithApprovals): DeletionRequest => ({
 });
 
 export class SqlBase {
-  readonly kind: 'sqlite' | 'postgres';
+  readonly kind: DatabaseKind;
   /** A request with its approvals, read by one statement so both come from the same snapshot. */
   protected readonly selectRequest: string;
   private readonly byId: string;
