@@ -92,7 +92,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // In Socket Mode the bot connects out: apps.connections.open on the fake Slack hands it the fake WebSocket.
   if (config.slack.appToken) await slack.enableSocketMode();
   // A fake clock is the SQLite store's clock too, so lease and due times follow it (PostgreSQL keeps its own).
-  const store = await createStore(options.now ? { ...config.store, now: options.now } : config.store);
+  const store = await createStore(config.store, options.now ? { now: options.now } : {});
   const bot = createApp({
     config,
     store,

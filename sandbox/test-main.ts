@@ -9,7 +9,7 @@
 //   BP_DELETE_TEST_SYNC_CLAIM_MS    how long a message sync may hold a request (default 60 s).
 //   BP_DELETE_TEST_CLOCK_SHIFT_MS   read by sandbox/clock-shift.ts (loaded with `node --require`), not here:
 //                                   moves the process's Date by that much, as on a machine whose clock is off.
-import type { Checkpoint } from '../src/checkpoints';
+import { type Checkpoint, type CheckpointHook, setCheckpointHook } from '../src/checkpoints';
 import { type MainOptions, main } from '../src/main';
 
 // A record, so the compiler tells us when a checkpoint is added or renamed.
@@ -22,7 +22,7 @@ const CHECKPOINTS: Record<Checkpoint, true> = {
 
 const isCheckpoint = (name: string): name is Checkpoint => Object.hasOwn(CHECKPOINTS, name);
 
-/** main()'s options from the environment: the timings that are set (positive integers) and the crash point. */
+/** main()'s options from the environment: the timings that are set (positive integers). */
 export function testOptions(env: NodeJS.ProcessEnv): MainOptions {
   const read = (name: string) => {
     const n = Number(env[name]);
@@ -35,23 +35,28 @@ export function testOptions(env: NodeJS.ProcessEnv): MainOptions {
   if (leaseMs !== undefined) options.leaseMs = leaseMs;
   if (sweepIntervalMs !== undefined) options.sweepIntervalMs = sweepIntervalMs;
   if (syncClaimMs !== undefined) options.syncClaimMs = syncClaimMs;
-
-  const crashAt = env.BP_DELETE_TEST_CRASH_AT;
-  if (crashAt) {
-    // A misspelt point would never be reached; say so instead of running a test that can't crash.
-    if (!isCheckpoint(crashAt)) throw new Error(`BP_DELETE_TEST_CRASH_AT=${crashAt} is not a checkpoint`);
-    options.checkpoint = (point) => {
-      if (point !== crashAt) return;
-      process.stderr.write(`bp-delete: BP_DELETE_TEST_CRASH_AT=${point} reached; killing this process\n`);
-      process.kill(process.pid, 'SIGKILL');
-    };
-  }
   return options;
+}
+
+/** The crash at BP_DELETE_TEST_CRASH_AT, as a checkpoint hook; null when none is asked for. */
+export function crashHook(env: NodeJS.ProcessEnv): CheckpointHook | null {
+  const crashAt = env.BP_DELETE_TEST_CRASH_AT;
+  if (!crashAt) return null;
+  // A misspelt point would never be reached; say so instead of running a test that can't crash.
+  if (!isCheckpoint(crashAt)) throw new Error(`BP_DELETE_TEST_CRASH_AT=${crashAt} is not a checkpoint`);
+  return (point) => {
+    if (point !== crashAt) return;
+    process.stderr.write(`bp-delete: BP_DELETE_TEST_CRASH_AT=${point} reached; killing this process\n`);
+    process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 if (require.main === module) {
   Promise.resolve()
-    .then(() => main(testOptions(process.env)))
+    .then(() => {
+      setCheckpointHook(crashHook(process.env));
+      return main(testOptions(process.env));
+    })
     .catch((error: unknown) => {
       process.stderr.write(`bp-delete failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);

@@ -1,7 +1,6 @@
 // createApp(deps): the Bolt app with its receiver (receiver.ts), the services behind it (services.ts) and
 // its listeners (listeners/index.ts).
 import { App, WebClient } from './bolt';
-import type { CheckpointHook } from './checkpoints';
 import type { Config } from './config';
 import { registerListeners } from './listeners';
 import type { ListenerDeps } from './listeners/deps';
@@ -29,8 +28,6 @@ export interface AppDeps {
   slackTimeoutMs?: number;
   /** Retries of a failed Slack Web API call before the sync gives up and leaves it to the sweeper (default 3). */
   slackRetries?: number;
-  /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
-  checkpoint?: CheckpointHook;
 }
 
 export interface BotApp {

@@ -2,7 +2,7 @@
 // is the entry (`node dist/main.js`); the process tests call main() through an entry of their own.
 import fs from 'node:fs';
 import { type BotApp, createApp } from './app';
-import type { CheckpointHook } from './checkpoints';
+import { hasCheckpointHook } from './checkpoints';
 import { type Config, loadConfig } from './config';
 import { createLogger, errorFields, type Logger } from './logger';
 import { verifyBotToken } from './slack/verify-token';
@@ -19,8 +19,6 @@ export interface MainOptions {
   sweepIntervalMs?: number;
   /** How long a message sync may hold a request, instead of 60 s. */
   syncClaimMs?: number;
-  /** Called at each checkpoint (see checkpoints.ts). */
-  checkpoint?: CheckpointHook;
 }
 
 /**
@@ -54,14 +52,13 @@ export async function main(options: MainOptions = {}): Promise<void> {
     logger.error('unhandled rejection (a bug: background work must handle its own failure)', errorFields(reason));
   });
 
-  const { checkpoint, ...timings } = options;
-  if (Object.keys(timings).length > 0 || checkpoint) {
+  if (Object.keys(options).length > 0 || hasCheckpointHook()) {
     logger.warn('test-only settings are in effect; production never sets them', {
-      ...timings,
-      checkpointHook: checkpoint !== undefined,
+      ...options,
+      checkpointHook: hasCheckpointHook(),
     });
   }
-  const bot = createApp({ config, store, logger, ...timings, checkpoint });
+  const bot = createApp({ config, store, logger, ...options });
   const { port } = await bot.start();
   logger.info('bp-delete is running', {
     mode: config.slack.appToken ? 'socket' : 'http',

@@ -69,15 +69,13 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
         );
     },
     logger,
-    checkpoint: deps.checkpoint,
   });
   withdraw = async (requestId, slackError) => {
-    await requests.withdraw(requestId, cannotPostReason(slackError));
+    await requests.decisions.withdraw(requestId, cannotPostReason(slackError));
   };
   const sweeper = new Sweeper({
     store,
     requests,
-    executor: requests.executor,
     sync: (id) => sync.request(id),
     now,
     logger,

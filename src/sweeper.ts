@@ -4,13 +4,11 @@
 // Every step is a conditional update, so several instances sweeping at once is safe.
 import { errorFields, type Logger } from './logger';
 import type { Requests } from './requests';
-import type { Executor } from './requests/executor';
 import type { Store } from './store/types';
 
 export interface SweeperDeps {
   store: Store;
   requests: Requests;
-  executor: Executor;
   sync: (requestId: string) => Promise<void>;
   now: () => number;
   logger: Logger;
@@ -52,19 +50,23 @@ export class Sweeper {
   }
 
   private async pass(): Promise<void> {
-    const { store, requests, executor, sync, now } = this.deps;
+    const { store, requests, sync, now } = this.deps;
+    const { decisions, executor } = requests;
     // Each step on its own: one that fails (the store away for a moment) doesn't skip the others.
     await this.step(async () => {
-      for (const request of await store.listExpirable(now(), BATCH)) await requests.expire(request);
+      const expirable = await store.listForSweep({ kind: 'expirable', now: now(), limit: BATCH });
+      for (const request of expirable) await decisions.expire(request);
     });
     // DELETEs are started, not awaited: one slow BotPenguin call (retries and all) must not hold up expiry,
     // recovery or messages here. The executor tracks them (idle(), shutdown); a claimed one is not listed again.
     // Due and stale are the database's to say (its clock), not this instance's.
     await this.step(async () => {
-      for (const request of await store.listDueForExecution(BATCH)) this.started(executor.run(request.id));
+      const due = await store.listForSweep({ kind: 'due', limit: BATCH });
+      for (const request of due) this.started(executor.run(request.id));
     });
     await this.step(async () => {
-      for (const request of await store.listStaleExecutions(BATCH)) this.started(executor.recover(request));
+      const stale = await store.listForSweep({ kind: 'stale', limit: BATCH });
+      for (const request of stale) this.started(executor.recover(request));
     });
     this.started(executor.settleUncertain());
     // Due-time order (a request whose sync keeps failing is pushed back), so nothing waits behind it.

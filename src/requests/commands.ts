@@ -1,12 +1,13 @@
 // `/bp-delete …` as the rules see it: help, list, status, and asking for a deletion (who may ask,
 // where, for which id, how many at once). Knows nothing of Slack: plain ids in, plain results out.
-import type { CheckpointHook } from '../checkpoints';
+import { checkpoint } from '../checkpoints';
 import type { Policy } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { isRequestId, isValidCustomerId, parseCommand } from './command-text';
 import type { Controls } from './controls';
 import type { Decisions } from './decisions';
+import { newRequestId } from './ids';
 import type { Permissions } from './permissions';
 import type { ChangeNotifier } from './ports';
 import type { Previewer } from './preview';
@@ -19,12 +20,12 @@ export type CommandResult =
   | { kind: 'paused'; changed: boolean; pause: Pause | null }
   | { kind: 'resumed'; changed: boolean }
   /** Denied or cancelled by `/bp-delete deny|cancel <id>`, maybe from another channel. */
-  | { kind: 'closed'; request: DeletionRequest }
+  | { kind: 'decided'; request: DeletionRequest }
   | { kind: 'created'; request: DeletionRequest }
   | { kind: 'list'; requests: DeletionRequest[] }
   | { kind: 'status'; request: DeletionRequest; events: RequestEvent[] }
-  /** An uncertain request settled by `/bp-delete close <id> deleted|kept`. */
-  | { kind: 'settled'; request: DeletionRequest }
+  /** An uncertain request closed by `/bp-delete close <id> deleted|kept`. */
+  | { kind: 'closed'; request: DeletionRequest }
   | { kind: 'refused'; refusal: Refusal };
 
 export interface CommandsDeps {
@@ -32,12 +33,9 @@ export interface CommandsDeps {
   permissions: Permissions;
   policy: Policy;
   now: () => number;
-  newId: () => string;
   previewer: Previewer | null;
   onChange: ChangeNotifier;
   logger: Logger;
-  /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
-  checkpoint?: CheckpointHook;
   decisions: Decisions;
   controls: Controls;
 }
@@ -64,9 +62,9 @@ export class Commands {
           return { kind: 'refused', refusal: { kind: 'needs_request_id', subcommand: parsed.kind } };
         const r =
           parsed.kind === 'deny'
-            ? await this.deps.decisions.denyById(parsed.requestId, actor, parsed.reason)
-            : await this.deps.decisions.cancelById(parsed.requestId, actor);
-        return r.ok ? { kind: 'closed', request: r.value } : { kind: 'refused', refusal: r.refusal };
+            ? await this.deps.decisions.deny(parsed.requestId, actor, parsed.reason, 'command')
+            : await this.deps.decisions.cancel(parsed.requestId, actor, 'command');
+        return r.ok ? { kind: 'decided', request: r.value } : { kind: 'refused', refusal: r.refusal };
       }
       case 'list':
         return this.list(actor);
@@ -75,7 +73,7 @@ export class Commands {
       case 'close': {
         if (!parsed.requestId || !parsed.verdict) return { kind: 'refused', refusal: { kind: 'close_usage' } };
         const result = await this.deps.decisions.closeUncertain(parsed.requestId, actor, parsed.verdict, parsed.note);
-        return result.ok ? { kind: 'settled', request: result.value } : { kind: 'refused', refusal: result.refusal };
+        return result.ok ? { kind: 'closed', request: result.value } : { kind: 'refused', refusal: result.refusal };
       }
       case 'request': {
         const result = await this.create(actor, parsed.customerId, parsed.reason);
@@ -122,7 +120,7 @@ export class Commands {
     const at = now();
     const created = await store.createRequest(
       {
-        id: this.deps.newId(),
+        id: newRequestId(),
         teamId: actor.teamId ?? '',
         channelId,
         customerId,
@@ -147,7 +145,7 @@ export class Commands {
           : { kind: 'already_open_elsewhere', requestId: existing.id, customerId: existing.customerId },
       );
     }
-    this.deps.checkpoint?.('after-request-stored');
+    checkpoint('after-request-stored');
     const request = created.request;
     this.deps.logger.info('request created', {
       requestId: request.id,

@@ -2,6 +2,7 @@
 // lives in the store (claimExecution checks it in the same step as the claim), so it holds across restarts.
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
+import { expiredWhilePausedEvent } from './event-details';
 import type { Executor } from './executor';
 import type { Permissions } from './permissions';
 import type { ChangeNotifier, PauseNotifier } from './ports';
@@ -40,7 +41,17 @@ export class Controls {
     const notApprover = approverRefusal(await permissions.approverMembership(actor.userId));
     if (notApprover) return refuse(notApprover);
     const channelId = actor.channelId ?? null;
-    const result = await store.setPause({ paused, by: actor.userId, reason, channelId, at: now() });
+    const at = now();
+    const result = await store.setPause({
+      paused,
+      by: actor.userId,
+      reason,
+      channelId,
+      at,
+      event: { kind: paused ? 'paused' : 'resumed', actorId: actor.userId, detail: reason, at },
+      // A DELETE held past its request's expiry is not sent on resume: it is asked for again if still wanted.
+      expire: paused ? null : { before: at, event: expiredWhilePausedEvent(at) },
+    });
     if (!result.changed) return { ok: true, value: { changed: false, pause: result.pause } };
     logger.warn(paused ? 'DELETEs paused' : 'DELETEs resumed', {
       userId: actor.userId,
@@ -57,7 +68,7 @@ export class Controls {
   /** After a resume: start the DELETEs that came due while paused (the sweeper would, a little later). */
   private async runDue(): Promise<void> {
     const { store, executor, logger } = this.deps;
-    for (const request of await store.listDueForExecution(50)) {
+    for (const request of await store.listForSweep({ kind: 'due', limit: 50 })) {
       executor
         .run(request.id)
         .catch((error: unknown) => logger.warn('DELETE after resume failed', { error: String(error) }));

@@ -1,12 +1,14 @@
 // What can become of a request once asked: approve, deny, cancel, abort, close an uncertain one (by people,
 // with who-may and in-which-state checks), withdraw and expire (by the bot). Knows nothing of Slack.
-import type { CheckpointHook } from '../checkpoints';
+import { checkpoint } from '../checkpoints';
 import type { Policy } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { isRequestId } from './command-text';
-import { type Executor, startOfUtcDay } from './executor';
-import type { Permissions } from './permissions';
+import type { DailyLimit } from './daily-limit';
+import { approvalEvent, formerApproversDrop } from './event-details';
+import type { Executor } from './executor';
+import { approvalsRequired, type Permissions } from './permissions';
 import type { ChangeNotifier } from './ports';
 import { approverRefusal, type Refusal, type Result, refuse, stateRefusal } from './refusals';
 import type { Actor, DeletionRequest } from './types';
@@ -18,11 +20,16 @@ export interface DecisionsDeps {
   policy: Policy;
   now: () => number;
   executor: Executor;
+  dailyLimit: DailyLimit;
   onChange: ChangeNotifier;
   logger: Logger;
-  /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
-  checkpoint?: CheckpointHook;
 }
+
+/**
+ * How a decision arrived: a button on the request's message (so from its channel), or a command that names
+ * the request by id (`/bp-delete deny|cancel <id>`), from any channel of the team; its message says from where.
+ */
+export type Via = 'button' | 'command';
 
 export class Decisions {
   constructor(private readonly deps: DecisionsDeps) {}
@@ -58,28 +65,24 @@ export class Decisions {
     const notApprover = await this.mayApprove(actor.userId);
     if (notApprover) return refuse(notApprover);
     if (request.approvals.some((a) => a.userId === actor.userId)) return refuse({ kind: 'already_approved' });
-    // Earlier approvals count only if their givers are still approvers. The store is told whom NOT to
-    // count, so an approval racing this one still counts.
-    const earlier = await Promise.all(
-      request.approvals.map(async (a) => [a.userId, await this.deps.permissions.approverMembership(a.userId)] as const),
-    );
-    // A group Slack can't read now: refuse (fail closed) rather than drop approvals that may still count.
-    if (earlier.some(([, m]) => m === 'unknown')) return refuse({ kind: 'directory_unavailable' });
-    const notCounted = earlier.filter(([, m]) => m === 'not_member').map(([u]) => u);
-    const required = Math.max(request.approvalsRequired, policy.approvalsRequired);
+    // The store is told whom NOT to count, so an approval racing this one still counts.
+    const earlier = await this.deps.permissions.approvalsThatCount(request);
+    if (earlier === null) return refuse({ kind: 'directory_unavailable' });
+    const required = approvalsRequired(request, policy);
     // Refuse the last approval up front when the day's limit is already spent, so the approver is told
     // why; Store.claimExecution is what guarantees the limit when approvals race.
-    const last = request.approvals.length - notCounted.length + 1 >= required;
-    if (last && !request.dryRun && !policy.dryRun) {
-      const dayStart = startOfUtcDay(now());
-      if ((await store.countDeletionsSince(dayStart)) >= policy.maxDeletionsPerDay) {
-        return refuse({ kind: 'daily_limit', max: policy.maxDeletionsPerDay, resetsAt: dayStart + 86_400_000 });
-      }
+    if (earlier.counted.length + 1 >= required) {
+      const spent = await this.deps.dailyLimit.refusal(now(), request.dryRun || policy.dryRun);
+      if (spent) return refuse(spent);
     }
-
-    const result = await store.addApproval(request.id, actor.userId, now(), policy.executionDelayMs, {
-      approvalsRequired: policy.approvalsRequired,
-      notCounted,
+    const at = now();
+    const result = await store.addApproval(request.id, {
+      userId: actor.userId,
+      at,
+      approvalsRequired: required,
+      executionDelayMs: policy.executionDelayMs,
+      drop: formerApproversDrop(earlier.formerApprovers, at),
+      event: approvalEvent(actor.userId, at),
     });
     switch (result.kind) {
       case 'duplicate':
@@ -90,7 +93,7 @@ export class Decisions {
       case 'approved':
         break;
     }
-    if (result.kind === 'approved') this.deps.checkpoint?.('after-approval');
+    if (result.kind === 'approved') checkpoint('after-approval');
     this.deps.logger.info('approval recorded', {
       requestId: request.id,
       approverId: actor.userId,
@@ -103,8 +106,8 @@ export class Decisions {
   }
 
   /** Whether this person may deny the request now (checked before a reason is asked for). */
-  async checkDeny(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
-    const found = await this.locate(requestId, actor);
+  async checkDeny(requestId: string, actor: Actor, via: Via): Promise<Result<DeletionRequest>> {
+    const found = await this.locate(requestId, actor, via === 'command');
     if (!found.ok) return found;
     const request = found.value;
     if (!isDecidable(request, this.deps.now())) return refuse(stateRefusal(request, this.deps.now));
@@ -113,29 +116,19 @@ export class Decisions {
     return found;
   }
 
-  async deny(requestId: string, actor: Actor, reason: string | null): Promise<Result<DeletionRequest>> {
-    const allowed = await this.checkDeny(requestId, actor);
+  async deny(requestId: string, actor: Actor, reason: string | null, via: Via): Promise<Result<DeletionRequest>> {
+    const allowed = await this.checkDeny(requestId, actor, via);
     if (!allowed.ok) return allowed;
-    return this.close(allowed.value, ['pending'], 'denied', actor.userId, reason);
+    return this.close(allowed.value, ['pending'], 'denied', actor.userId, reason, elsewhere(allowed.value, actor));
   }
 
-  /** `/bp-delete deny <id> [reason]`: an approver, from any channel; the request's message says from where. */
-  async denyById(requestId: string, actor: Actor, reason: string | null): Promise<Result<DeletionRequest>> {
-    const found = await this.locate(requestId, actor, true);
-    if (!found.ok) return found;
-    const request = found.value;
-    if (!isDecidable(request, this.deps.now())) return refuse(stateRefusal(request, this.deps.now));
-    const notApprover = await this.mayApprove(actor.userId);
-    if (notApprover) return refuse(notApprover);
-    return this.close(request, ['pending'], 'denied', actor.userId, reason, elsewhere(request, actor));
-  }
-
-  /** `/bp-delete cancel <id>`: the requester or an approver, from any channel. */
-  async cancelById(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
-    const found = await this.locate(requestId, actor, true);
+  /** By the requester; by command, an approver may cancel too. */
+  async cancel(requestId: string, actor: Actor, via: Via): Promise<Result<DeletionRequest>> {
+    const found = await this.locate(requestId, actor, via === 'command');
     if (!found.ok) return found;
     const request = found.value;
     if (request.requesterId !== actor.userId) {
+      if (via === 'button') return refuse({ kind: 'only_requester_cancels' });
       const notApprover = await this.mayApprove(actor.userId);
       if (notApprover) {
         return refuse(
@@ -145,15 +138,6 @@ export class Decisions {
     }
     if (!isDecidable(request, this.deps.now())) return refuse(stateRefusal(request, this.deps.now));
     return this.close(request, ['pending'], 'cancelled', actor.userId, null, elsewhere(request, actor));
-  }
-
-  async cancel(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
-    const found = await this.locate(requestId, actor);
-    if (!found.ok) return found;
-    const request = found.value;
-    if (request.requesterId !== actor.userId) return refuse({ kind: 'only_requester_cancels' });
-    if (!isDecidable(request, this.deps.now())) return refuse(stateRefusal(request, this.deps.now));
-    return this.close(request, ['pending'], 'cancelled', actor.userId, null);
   }
 
   async abort(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {

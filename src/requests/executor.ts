@@ -1,16 +1,18 @@
 // Sends the DELETE for an approved request, exactly once: the approved → executing claim is a
 // conditional update, so only one click, timer, sweeper or instance ever wins it. Lease and due times are
-// the database's; the claim's token (deleteStarts) fences a holder off once another took over. An answer
+// the database's; the claim's fencing token (the count of starts) fences a holder off once another took over. An answer
 // that never came is recorded as uncertain, then settled by looking the customer up again.
-import type { CheckpointHook } from '../checkpoints';
+import { checkpoint } from '../checkpoints';
 import type { Policy } from '../config';
 import { errorFields, type Logger } from '../logger';
-import type { Store } from '../store/types';
-import type { Membership } from './permissions';
-import type { ChangeNotifier, DeleteResult, Deleter } from './ports';
+import type { FencingToken, Store } from '../store/types';
+import type { DailyLimit } from './daily-limit';
+import { formerApproversDrop, reopenedEvent } from './event-details';
+import { eventFor, stateFor, toOutcome } from './outcomes';
+import { approvalsRequired, type Permissions } from './permissions';
+import type { ChangeNotifier, Deleter } from './ports';
 import { customerChanged, type Previewer } from './preview';
-import { Scheduler } from './scheduler';
-import type { DeletionOutcome, DeletionRequest, RequestState } from './types';
+import type { DeletionOutcome, DeletionRequest } from './types';
 
 /** DELETEs started for one request, across crashes, after which a take-over records uncertain instead. */
 export const MAX_DELETE_STARTS = 3;
@@ -29,33 +31,30 @@ export interface ExecutorDeps {
    * within about one lease, and never while we are alive and renewing. Measured on the database's clock.
    */
   leaseMs: number;
-  maxDeletionsPerDay: number;
+  dailyLimit: DailyLimit;
   /** This instance's settings: a stricter DRY_RUN or APPROVALS_REQUIRED applies to older requests too. */
   policy: Pick<Policy, 'dryRun' | 'approvalsRequired'>;
-  /** Whether someone is (still) an approver (Permissions, group lookups cached 60 s). */
-  approverMembership: (userId: string) => Promise<Membership>;
+  /** Which approvals still count when the DELETE is claimed (group lookups cached 60 s). */
+  permissions: Pick<Permissions, 'approvalsThatCount'>;
   onChange: ChangeNotifier;
   logger: Logger;
-  /** Called at each checkpoint (see checkpoints.ts); the process tests kill the bot there. */
-  checkpoint?: CheckpointHook;
 }
+
+/** Each start of a DELETE (a claim, a take-over) is a new token; the store refuses writes of an older one. */
+const fencingToken = (request: DeletionRequest): FencingToken => request.deleteStarts;
 
 /** Attempts at recording a DELETE's outcome before giving up (recovery then re-sends it). */
 const PERSIST_ATTEMPTS = 20;
-
-export const startOfUtcDay = (ms: number) => ms - (ms % 86_400_000);
 
 export class Executor {
   private readonly inflight = new Set<Promise<void>>();
   /** Requests whose DELETE this process is sending: never "recovered" by our own sweeper. */
   private readonly sending = new Set<string>();
   private accepting = true;
-  /** The delay timers of requests approved in this process. */
-  private readonly scheduler: Scheduler;
+  /** The delay timers of requests approved in this process; the sweeper is the backstop if it dies first. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly deps: ExecutorDeps) {
-    this.scheduler = new Scheduler({ run: (requestId) => this.run(requestId), now: deps.now, logger: deps.logger });
-  }
+  constructor(private readonly deps: ExecutorDeps) {}
 
   /** Shutdown: start no new DELETE. Approved requests stay due in the store for any instance; those under way finish. */
   stopAccepting(): void {
@@ -64,17 +63,34 @@ export class Executor {
 
   /** Run a just-approved request now, or at its executeAt. */
   schedule(request: DeletionRequest): void {
-    this.scheduler.schedule(request);
+    const delay = (request.executeAt ?? 0) - this.deps.now();
+    const run = () => {
+      this.timers.delete(request.id);
+      this.run(request.id).catch((error: unknown) => {
+        this.deps.logger.error('execution failed unexpectedly', { requestId: request.id, error: String(error) });
+      });
+    };
+    if (delay <= 0) {
+      run();
+      return;
+    }
+    this.unschedule(request.id);
+    const timer = setTimeout(run, delay);
+    timer.unref();
+    this.timers.set(request.id, timer);
   }
 
   /** Forget an aborted request's timer. */
   unschedule(requestId: string): void {
-    this.scheduler.unschedule(requestId);
+    const timer = this.timers.get(requestId);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(requestId);
   }
 
   /** Shutdown (and tests): drop every delay timer; the store still says what is due. */
   stopTimers(): void {
-    this.scheduler.stop();
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
   }
 
   /** Run an approved request whose time has come. Resolves when it is decided (or not ours). */
@@ -98,42 +114,31 @@ export class Executor {
     const due = await store.getRequest(requestId);
     if (!due || due.state !== 'approved' || (due.executeAt ?? 0) > now()) return;
     // An approval counts only if its giver is still an approver when the DELETE is claimed.
-    const notCounted = await this.formerApprovers(due.approvals.map((a) => a.userId));
-    if (notCounted === null) {
+    const approvals = await this.deps.permissions.approvalsThatCount(due);
+    if (approvals === null) {
       logger.warn('could not check the approvers of a due DELETE; will try again', { requestId });
       return; // it stays approved and due: the sweeper tries again
+    }
+    // While DELETEs are paused nothing is judged: the claim below says so, in one step with the pause.
+    const required = approvalsRequired(due, policy);
+    if (!due.pause && approvals.counted.length < required) {
+      await this.reopen(due, approvals.counted.length, required, approvals.formerApprovers);
+      return;
     }
     const claim = await store.claimExecution(requestId, {
       now: now(),
       leaseMs: this.deps.leaseMs,
-      dayStart: startOfUtcDay(now()),
-      maxPerDay: this.deps.maxDeletionsPerDay,
+      ...this.deps.dailyLimit.claimWindow(now()),
       dryRun: policy.dryRun,
-      approvalsRequired: policy.approvalsRequired,
-      notCounted,
+      drop: formerApproversDrop(approvals.formerApprovers, now()),
     });
     if (claim.kind === 'paused') {
       logger.debug('DELETE waits: DELETEs are paused', { requestId, pausedBy: claim.request.pause?.by });
       return;
     }
-    if (claim.kind === 'reopened') {
-      logger.warn('approved request back to pending: too few valid approvals', {
-        requestId,
-        approvals: claim.request.approvals.length,
-        approvalsRequired: claim.request.approvalsRequired,
-        notCounted,
-      });
-      this.deps.onChange(requestId);
-      return;
-    }
     // The store decides whether it is approved and due, so this is the only check.
     if (claim.kind === 'daily_limit') {
-      await this.finish(claim.request, null, {
-        ok: false,
-        kind: 'daily_limit',
-        said: 'bot',
-        message: `The daily limit of ${this.deps.maxDeletionsPerDay} deletions was reached before this one could run.`,
-      });
+      await this.finish(claim.request, null, this.deps.dailyLimit.reached());
       return;
     }
     const claimed = claim.kind === 'claimed' ? claim.request : null;
@@ -142,11 +147,28 @@ export class Executor {
     await this.send(claimed);
   }
 
-  /** Of these approvers, those who no longer are; null when the directory can't say (try again later). */
-  private async formerApprovers(userIds: string[]): Promise<string[] | null> {
-    const answers = await Promise.all(userIds.map(async (u) => [u, await this.deps.approverMembership(u)] as const));
-    if (answers.some(([, m]) => m === 'unknown')) return null;
-    return answers.filter(([, m]) => m === 'not_member').map(([u]) => u);
+  /** Back to pending: fewer approvals count than it needs (approvers were removed since they approved). */
+  private async reopen(request: DeletionRequest, counted: number, required: number, formerApprovers: string[]) {
+    const at = this.deps.now();
+    const reopened = await this.deps.store.transition(
+      request.id,
+      ['approved'],
+      'pending',
+      {
+        executeAt: null,
+        approvalsRequired: required,
+        dropApprovals: formerApproversDrop(formerApprovers, at),
+      },
+      reopenedEvent(counted, required, formerApprovers, at),
+    );
+    if (!reopened) return; // claimed, aborted or reopened by another click, timer or instance
+    this.deps.logger.warn('approved request back to pending: too few valid approvals', {
+      requestId: request.id,
+      approvals: reopened.approvals.length,
+      approvalsRequired: reopened.approvalsRequired,
+      notCounted: formerApprovers,
+    });
+    this.deps.onChange(request.id);
   }
 
   /** Take over an executing request whose DELETE never got its answer recorded (its owner died). */
@@ -162,14 +184,14 @@ export class Executor {
       // The sweeper's list may be a while old: look again. Whether the lease ran out is the store's to say,
       // on the database's clock (ours may be off), in the same step as the take-over.
       const current = await store.getRequest(request.id);
-      if (!current || current.state !== 'executing' || current.deleteStarts !== request.deleteStarts) return;
+      if (!current || current.state !== 'executing' || fencingToken(current) !== fencingToken(request)) return;
       // A re-send is a DELETE too: it waits while DELETEs are paused (the lease stays run out for later).
       if (await store.getPause()) return;
       // Conditional on the lease having run out and on nobody having taken over since we looked.
       const claimed = await store.takeOverExecution(request.id, {
         now: now(),
         leaseMs: this.deps.leaseMs,
-        seenDeleteStarts: current.deleteStarts,
+        seenToken: fencingToken(current),
       });
       if (!claimed) return;
       if (claimed.deleteStarts > MAX_DELETE_STARTS) {
@@ -179,7 +201,7 @@ export class Executor {
           customerId: request.customerId,
           starts: claimed.deleteStarts - 1,
         });
-        await this.finish(claimed, claimed.deleteStarts, {
+        await this.finish(claimed, fencingToken(claimed), {
           ok: false,
           kind: 'uncertain',
           said: 'bot',
@@ -200,7 +222,7 @@ export class Executor {
   /** Send the DELETE of a request we just claimed, holding its lease until the outcome is recorded. */
   private async send(request: DeletionRequest): Promise<void> {
     this.sending.add(request.id);
-    const heartbeat = this.holdLease(request.id, request.deleteStarts);
+    const heartbeat = this.holdLease(request.id, fencingToken(request));
     try {
       await this.sendClaimed(request);
     } finally {
@@ -210,7 +232,7 @@ export class Executor {
   }
 
   /** Renew the lease of the execution we hold with this token, until stopped or no longer ours. */
-  private holdLease(requestId: string, token: number): { stop(): void } {
+  private holdLease(requestId: string, token: FencingToken): { stop(): void } {
     const { store, leaseMs, logger } = this.deps;
     let renewing = false;
     const timer = setInterval(
@@ -238,7 +260,7 @@ export class Executor {
 
   private async sendClaimed(request: DeletionRequest): Promise<void> {
     const { deps } = this;
-    const token = request.deleteStarts;
+    const token = fencingToken(request);
     // Either is enough: a request asked under DRY_RUN, or an instance that now runs with it.
     if (request.dryRun || deps.policy.dryRun) {
       await this.finish(request, token, {
@@ -280,7 +302,7 @@ export class Executor {
       attempt: request.deleteStarts,
     });
     const result = await deps.deleter.deleteCustomer(request.customerId);
-    this.deps.checkpoint?.('after-delete-answered');
+    checkpoint('after-delete-answered');
     await this.finish(request, token, toOutcome(result, request.deleteStarts > 1));
   }
 
@@ -305,7 +327,7 @@ export class Executor {
    * Record the outcome: of the execution we hold with `token` (refused, and logged, when another instance
    * took it over meanwhile), or of a claim that never started (null: approved → failed).
    */
-  private async finish(request: DeletionRequest, token: number | null, outcome: DeletionOutcome) {
+  private async finish(request: DeletionRequest, token: FencingToken | null, outcome: DeletionOutcome) {
     const { store, logger } = this.deps;
     const at = this.deps.now();
     const to = stateFor(outcome);
@@ -316,7 +338,7 @@ export class Executor {
     const done = await this.persist(request.id, () =>
       token === null
         ? store.transition(request.id, ['approved'], to, patch, event)
-        : store.finishExecution(request.id, token, to, patch, event),
+        : store.transition(request.id, ['executing'], to, patch, event, token),
     );
     if (!done && token !== null) {
       logger.warn('outcome not recorded: this execution was taken over by another holder', {
@@ -334,7 +356,7 @@ export class Executor {
       outcome: outcome.kind,
       httpStatus: outcome.httpStatus,
     });
-    this.deps.checkpoint?.('after-delete-recorded');
+    checkpoint('after-delete-recorded');
     this.deps.onChange(request.id);
     if (done?.state === 'uncertain') await this.settleNow(done);
   }
@@ -342,7 +364,8 @@ export class Executor {
   /** Settle checks due for uncertain requests (the sweeper calls this); a few at a time. */
   async settleUncertain(limit = 5): Promise<void> {
     if (!this.accepting) return;
-    for (const request of await this.deps.store.listUncertain(MAX_SETTLE_CHECKS, limit)) await this.settleNow(request);
+    const uncertain = await this.deps.store.listForSweep({ kind: 'uncertain', maxChecks: MAX_SETTLE_CHECKS, limit });
+    for (const request of uncertain) await this.settleNow(request);
   }
 
   /**
@@ -378,60 +401,4 @@ export class Executor {
     );
     if (done) this.deps.onChange(request.id);
   }
-}
-
-/** The state an outcome leaves the request in. */
-function stateFor(outcome: DeletionOutcome): RequestState {
-  if (outcome.ok) return 'succeeded';
-  return outcome.kind === 'uncertain' ? 'uncertain' : 'failed';
-}
-
-const eventFor = (state: RequestState) =>
-  state === 'succeeded' ? 'deleted' : state === 'uncertain' ? 'uncertain' : 'failed';
-
-/**
- * A BotPenguin answer as the request's outcome; a "not found" on a re-send means our first DELETE worked, and
- * a call that gave up while an attempt may have reached BotPenguin is uncertain, never "not deleted".
- */
-function toOutcome(result: DeleteResult, resend: boolean): DeletionOutcome {
-  const said = result.fromBotPenguin ? ('botpenguin' as const) : ('bot' as const);
-  if (result.ok)
-    return {
-      ok: true,
-      kind: 'deleted',
-      message: result.message,
-      said,
-      httpStatus: result.status,
-      attempts: result.attempts,
-    };
-  if (result.answerUnknown) {
-    return {
-      ok: false,
-      kind: 'uncertain',
-      message: result.message,
-      said,
-      httpStatus: result.status,
-      attempts: result.attempts,
-    };
-  }
-  // A "not found" after a re-send (a crash lost the first answer), or after an earlier attempt of this
-  // call went unanswered, means our own DELETE got there first.
-  if (result.kind === 'not_found' && (resend || result.earlierAttemptUncertain)) {
-    return {
-      ok: true,
-      kind: 'already_gone',
-      message: result.message,
-      said,
-      httpStatus: result.status,
-      attempts: result.attempts,
-    };
-  }
-  return {
-    ok: false,
-    kind: result.kind,
-    message: result.message,
-    said,
-    httpStatus: result.status,
-    attempts: result.attempts,
-  };
 }

@@ -1,8 +1,19 @@
 // Who may do what: the one place that decides whether a person may ask for, or approve, a deletion.
 import type { Policy } from '../config';
 import type { Directory } from './ports';
+import type { DeletionRequest } from './types';
 
 export type Membership = 'member' | 'not_member' | 'unknown';
+
+/** A request's approvals as they count now: `counted` still are approvers, `formerApprovers` no longer are. */
+export interface CountedApprovals {
+  counted: string[];
+  formerApprovers: string[];
+}
+
+/** The approvals a request needs: its own quorum, or this instance's if stricter. */
+export const approvalsRequired = (request: DeletionRequest, policy: Pick<Policy, 'approvalsRequired'>): number =>
+  Math.max(request.approvalsRequired, policy.approvalsRequired);
 
 export class Permissions {
   constructor(
@@ -24,6 +35,22 @@ export class Permissions {
 
   async approverMembership(userId: string): Promise<Membership> {
     return this.membership(userId, this.policy.approverUserIds, this.policy.approverUsergroupIds);
+  }
+
+  /**
+   * Does each earlier approval still count? Only if its giver is still an approver. Null when a group Slack
+   * can't read now: the caller then waits (fail closed) rather than drop approvals that may still count.
+   * Asked when a new approval arrives (approve) and again when the DELETE is claimed (the executor).
+   */
+  async approvalsThatCount(request: DeletionRequest): Promise<CountedApprovals | null> {
+    const answers = await Promise.all(
+      request.approvals.map(async (a) => [a.userId, await this.approverMembership(a.userId)] as const),
+    );
+    if (answers.some(([, m]) => m === 'unknown')) return null;
+    return {
+      counted: answers.filter(([, m]) => m === 'member').map(([u]) => u),
+      formerApprovers: answers.filter(([, m]) => m === 'not_member').map(([u]) => u),
+    };
   }
 
   private async membership(userId: string, userIds: string[], groupIds: string[]): Promise<Membership> {

@@ -114,6 +114,8 @@ export interface DeletionRequest {
   finishedAt: number | null;
   /** Where a deny or cancel typed as a command came from, when not the request's own channel. */
   closedFrom?: string | null;
+  /** Why Slack refused this request's message for good (its sync ended); null while it syncs. */
+  syncError?: string | null;
   /** DELETEs paused for every request (read with the request, so its message can say so); null when not. */
   pause?: Pause | null;
 }

@@ -178,7 +178,7 @@ export class MessageSync {
       held = await store.claimSync(requestId, now + options.claimMs, now);
       if (!held) return;
       const outcome = await this.bringUpToDate(requestId, scope);
-      if (outcome !== 'finished') await store.finishSync(requestId, outcome === 'in-step');
+      if (outcome !== 'finished') await store.endSync(requestId, { kind: outcome });
       held = false;
     } catch (error) {
       await this.failed(requestId, error).catch((again: unknown) =>
@@ -188,7 +188,7 @@ export class MessageSync {
         }),
       );
     } finally {
-      if (held) await store.releaseSync(requestId).catch(() => undefined);
+      if (held) await store.endSync(requestId, { kind: 'behind' }).catch(() => undefined);
     }
   }
 
@@ -204,7 +204,7 @@ export class MessageSync {
     }
     const { failure } = error;
     if (failure.kind === 'permanent') {
-      if (await store.endSync(requestId, failure.error)) {
+      if ((await store.endSync(requestId, { kind: 'ended', error: failure.error })).ended) {
         this.logger.warn('Slack refuses this request’s message for good; its sync has ended', {
           requestId,
           error: failure.error,
@@ -216,9 +216,12 @@ export class MessageSync {
     const cap = options.retryCapMs ?? 600_000;
     const now = options.now();
     let retryInMs = 0;
-    const failures = await store.deferSync(requestId, (n) => {
-      retryInMs = Math.max(syncRetryDelayMs(n, base, cap), Math.min(failure.retryAfterMs, cap));
-      return now + retryInMs;
+    const { failures } = await store.endSync(requestId, {
+      kind: 'retry',
+      retryAt: (n) => {
+        retryInMs = Math.max(syncRetryDelayMs(n, base, cap), Math.min(failure.retryAfterMs, cap));
+        return now + retryInMs;
+      },
     });
     this.logger.warn('could not bring the Slack message up to date; will retry', {
       requestId,
@@ -244,8 +247,10 @@ export class MessageSync {
         return 'in-step';
       if (request.messageTs === NO_MESSAGE_TS) {
         // Never posted and never will be: nothing in Slack to bring up to date.
-        await store.markMessageVersion(requestId, request.version);
-        for (const event of events) await store.markEventPosted(event.id, options.now());
+        await store.recordMessage(requestId, {
+          version: request.version,
+          postedEvents: { ids: events.map((e) => e.id), at: options.now() },
+        });
         return 'in-step';
       }
       let ts = request.messageTs;
@@ -273,13 +278,13 @@ export class MessageSync {
           // Withdrawn first: should the store fail in between, the next sync meets the same refusal and
           // withdraws again (a no-op once done) before it records that there is no message.
           await options.onCannotPost(requestId, code);
-          await store.setMessageTs(requestId, NO_MESSAGE_TS);
+          await store.recordMessage(requestId, { ts: NO_MESSAGE_TS });
           continue;
         }
         ts = typeof posted.ts === 'string' ? posted.ts : null;
         if (ts === null) throw new SlackCallFailed({ kind: 'transient', error: 'no_ts', retryAfterMs: 0 });
         // One write records the post; for scope `message` it also ends this sync (nothing else is done in it).
-        await store.messagePosted(requestId, ts, request.version, scope === 'message');
+        await store.recordMessage(requestId, { ts, version: request.version, inStep: scope === 'message' });
         this.logger.info('approval message posted', { requestId, channelId: request.channelId, ts });
         if (scope === 'message') {
           // The rest of this request (thread replies, updates) goes round again behind other new messages.
@@ -297,7 +302,7 @@ export class MessageSync {
             blocks: rendered.blocks,
           }),
         );
-        await store.markMessageVersion(requestId, request.version);
+        await store.recordMessage(requestId, { version: request.version });
         this.logger.debug('approval message updated', { requestId, version: request.version, state: request.state });
       }
       for (const event of events) {
@@ -311,7 +316,7 @@ export class MessageSync {
             unfurl_media: false,
           }),
         );
-        await store.markEventPosted(event.id, options.now());
+        await store.recordMessage(requestId, { postedEvents: { ids: [event.id], at: options.now() } });
       }
     }
     return 'behind';

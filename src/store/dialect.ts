@@ -11,8 +11,11 @@ export interface Db {
   exec(script: string): Promise<void>;
 }
 
+/** Which database a store or migration is for. */
+export type DatabaseKind = 'sqlite' | 'postgres';
+
 export interface Dialect extends Db {
-  readonly kind: 'sqlite' | 'postgres';
+  readonly kind: DatabaseKind;
   /**
    * Runs `work` in one transaction that commits when it resolves and rolls back when it throws. Nothing
    * else of this process runs inside it. `lockKey` (a number) or `lockName` (any text, e.g. a user id)

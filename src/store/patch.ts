@@ -19,5 +19,11 @@ export function patchAssignments(
   if (patch.leaseUntil !== undefined) set('lease_until', patch.leaseUntil);
   if (patch.finishedAt !== undefined) set('finished_at', patch.finishedAt);
   if (patch.closedFrom !== undefined) set('closed_from', patch.closedFrom);
+  if (patch.approvalsRequired !== undefined) {
+    // Never lowered: a stricter instance may have raised it since the rules read it.
+    values.push(patch.approvalsRequired, patch.approvalsRequired);
+    const [a, b] = [placeholder(firstIndex + values.length - 2), placeholder(firstIndex + values.length - 1)];
+    sql.push(`approvals_required = CASE WHEN approvals_required < ${a} THEN ${b} ELSE approvals_required END`);
+  }
   return { sql, values };
 }

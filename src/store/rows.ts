@@ -25,6 +25,7 @@ export interface RequestRow {
   message_version: number;
   finished_at: number | null;
   closed_from?: string | null;
+  sync_error?: string | null;
 }
 
 export interface EventRow {
@@ -63,6 +64,7 @@ export function toRequest(row: RequestRow, approvals: Approval[]): DeletionReque
     messageVersion: row.message_version,
     finishedAt: row.finished_at,
     closedFrom: row.closed_from ?? null,
+    syncError: row.sync_error ?? null,
   };
 }
 

@@ -1,5 +1,7 @@
-// A stored deletion request as the renderers see it, for tests of pure functions.
+// A stored deletion request as the renderers see it, for tests of pure functions; and what tests hand the store.
+import { approvalEvent } from '../../src/requests/event-details';
 import type { DeletionRequest } from '../../src/requests/types';
+import type { NewApproval } from '../../src/store/types';
 
 /** A pending request created at `at`, expiring a day later; override any field. */
 export function aRequest(at: number, overrides: Partial<DeletionRequest> = {}): DeletionRequest {
@@ -27,6 +29,29 @@ export function aRequest(at: number, overrides: Partial<DeletionRequest> = {}): 
     version: 1,
     messageVersion: 0,
     finishedAt: null,
+    ...overrides,
+  };
+}
+
+/** No per-requester limit, for tests that create requests straight in the store. */
+export const NO_OPEN_LIMIT = { maxOpenPerRequester: 1_000_000 } as const;
+
+/**
+ * An approval as the rules hand it to Store.addApproval: the request's own quorum (0 never raises it), no
+ * approvals dropped, and the rules' own event.
+ */
+export function anApproval(
+  userId: string,
+  at: number,
+  overrides: Partial<Omit<NewApproval, 'userId' | 'at'>> = {},
+): NewApproval {
+  return {
+    userId,
+    at,
+    approvalsRequired: 0,
+    executionDelayMs: 0,
+    drop: null,
+    event: approvalEvent(userId, at),
     ...overrides,
   };
 }

@@ -13,6 +13,7 @@ import type { Db, Dialect } from '../../src/store/dialect';
 import { PostgresDialect } from '../../src/store/dialects/postgres';
 import { SqliteDialect } from '../../src/store/dialects/sqlite';
 import { SqlStore } from '../../src/store/sql-store';
+import { anApproval } from '../helpers/fixtures';
 
 const PG_URL = process.env.TEST_DATABASE_URL;
 /** Partial indexes: reading one whole reads only open or unsynced work. */
@@ -74,11 +75,11 @@ async function hotStatements(store: SqlStore, log: Statement[]): Promise<Stateme
         dryRun: false,
       },
       { kind: 'requested', actorId: 'UOLD', detail: null, at: T0 },
+      { maxOpenPerRequester: 1_000_000 },
     );
     await store.transition(id, ['pending'], 'expired', { finishedAt: T0 }, null);
-    await store.setMessageTs(id, `1.${i}`);
-    await store.markMessageVersion(id, 2);
-    for (const e of await store.listEvents(id)) await store.markEventPosted(e.id, T0);
+    const events = await store.listEvents(id);
+    await store.recordMessage(id, { ts: `1.${i}`, version: 2, postedEvents: { ids: events.map((e) => e.id), at: T0 } });
   }
   log.length = 0;
   const now = T0 + 10_000;
@@ -97,6 +98,7 @@ async function hotStatements(store: SqlStore, log: Statement[]): Promise<Stateme
         dryRun: false,
       },
       { kind: 'requested', actorId: 'UREQ', detail: null, at: now },
+      { maxOpenPerRequester: 1_000_000 },
     );
   await make('RNEW000001', 'new-1');
   await make('RNEW000002', 'new-2');
@@ -104,32 +106,39 @@ async function hotStatements(store: SqlStore, log: Statement[]): Promise<Stateme
   await store.getRequest('RNEW000001');
   await store.listRequests({ customerId: 'NEW-1', channelId: 'C1', limit: 1 }); // status <customer id>
   await store.listRequests({ channelId: 'C1', states: OPEN_STATES, limit: 20 }); // list
-  await store.countOpenByRequester('UREQ');
   await store.listEvents('RNEW000001');
   // Clicks: approval, claim, lease, outcome.
   await store.countDeletionsSince(now - 86_400_000);
-  await store.addApproval('RNEW000001', 'UAPP', now, 0);
+  await store.addApproval('RNEW000001', anApproval('UAPP', now));
   await store.getPause();
-  await store.claimExecution('RNEW000001', { now, leaseMs: 1_000, dayStart: now - 1, maxPerDay: 50 });
+  await store.claimExecution('RNEW000001', {
+    now,
+    leaseMs: 1_000,
+    dayStart: now - 1,
+    maxPerDay: 50,
+    dryRun: false,
+    drop: null,
+  });
   await store.renewLease('RNEW000001', 1, 2_000);
-  await store.takeOverExecution('RNEW000001', { now, leaseMs: 1, seenDeleteStarts: 99 });
-  await store.finishExecution('RNEW000001', 1, 'succeeded', { finishedAt: now }, null);
+  await store.takeOverExecution('RNEW000001', { now, leaseMs: 1, seenToken: 99 });
+  await store.transition('RNEW000001', ['executing'], 'succeeded', { finishedAt: now }, null, 1);
   await store.transition('RNEW000002', ['pending'], 'cancelled', { finishedAt: now }, null);
   // The sweep.
-  await store.listExpirable(now, 50);
-  await store.listDueForExecution(50);
-  await store.listStaleExecutions(50);
-  await store.listUncertain(6, 5);
+  await store.listForSweep({ kind: 'expirable', now, limit: 50 });
+  await store.listForSweep({ kind: 'due', limit: 50 });
+  await store.listForSweep({ kind: 'stale', limit: 50 });
+  await store.listForSweep({ kind: 'uncertain', maxChecks: 6, limit: 5 });
   await store.claimSettleCheck('RNEW000001', 6, 1_000);
   await store.listOutOfSync(50, now);
   // The sync.
   await store.claimSync('RNEW000001', now + 1_000, now);
-  await store.setMessageTs('RNEW000001', '2.1');
-  await store.markMessageVersion('RNEW000001', 3);
-  await store.deferSync('RNEW000001', () => now + 5_000);
-  await store.syncSucceeded('RNEW000001');
-  await store.endSync('RNEW000002', 'is_archived');
-  await store.releaseSync('RNEW000001');
+  await store.recordMessage('RNEW000001', { ts: '2.1' });
+  await store.recordMessage('RNEW000001', { version: 3 });
+  await store.recordMessage('RNEW000001', { postedEvents: { ids: [1], at: now } });
+  await store.endSync('RNEW000001', { kind: 'retry', retryAt: () => now + 5_000 });
+  await store.endSync('RNEW000001', { kind: 'in-step' });
+  await store.endSync('RNEW000002', { kind: 'ended', error: 'is_archived' });
+  await store.endSync('RNEW000001', { kind: 'behind' });
   const seen = new Set<string>();
   return log.filter((s) => {
     if (!/^\s*(SELECT|UPDATE|DELETE|WITH)/i.test(s.sql) || /pg_advisory|^SELECT 1$/.test(s.sql) || seen.has(s.sql))

@@ -130,6 +130,8 @@ describe.each(backends)('$name: several instances on one store', (backend) => {
         leaseMs: 1_000,
         dayStart: 0,
         maxPerDay: 1000,
+        dryRun: false,
+        drop: null,
       });
       expect(claim.kind).toBe('claimed');
     }

@@ -41,11 +41,15 @@ async function behindRequest(n: number, channelId: string, ts: string): Promise<
       dryRun: false,
     },
     { kind: 'requested', actorId: `UOLD${n}`, detail: null, at: T - 3_600_000 },
+    { maxOpenPerRequester: 1_000_000 },
   );
   if (!created.ok) throw new Error('not created');
-  await store.setMessageTs(id, ts);
-  await store.markMessageVersion(id, created.request.version);
-  for (const e of await store.listEvents(id)) await store.markEventPosted(e.id, T);
+  const events = await store.listEvents(id);
+  await store.recordMessage(id, {
+    ts,
+    version: created.request.version,
+    postedEvents: { ids: events.map((e) => e.id), at: T },
+  });
   const expired = await store.transition(
     id,
     ['pending'],
@@ -108,8 +112,8 @@ describe('fair, finite retries of Slack work', () => {
     expect(updatesOf(targets)).toBe(60);
     expect(await sb.store.listOutOfSync(100)).toEqual([]);
     // Recorded on the request, with the reason, and logged once each.
-    expect(await sb.store.syncError('RFAIR00000')).toBe('message_not_found');
-    expect(await sb.store.syncError('RFAIR00001')).toBe('is_archived');
+    expect((await sb.store.getRequest('RFAIR00000'))?.syncError).toBe('message_not_found');
+    expect((await sb.store.getRequest('RFAIR00001'))?.syncError).toBe('is_archived');
     expect(sb.logs.filter((l) => l.includes('its sync has ended'))).toHaveLength(60);
     // A change to an ended request (its sync asked for directly) doesn't retry it either.
     await sb.bot.sync.request('RFAIR00000');
@@ -154,7 +158,7 @@ describe('fair, finite retries of Slack work', () => {
     await settle(sb);
     expect(updatesOf(target) - shown).toBe(4);
     expect(await sb.store.listOutOfSync(10)).toEqual([]);
-    expect(await sb.store.syncError(request.id)).toBeNull();
+    expect((await sb.store.getRequest(request.id))?.syncError).toBeNull();
     expect(messageText(message)).toContain('Expired');
     expect(sb.logs.filter((l) => l.includes('will retry') && l.includes(request.id))).toHaveLength(3);
   });

@@ -51,7 +51,11 @@ export class Ask extends Step {
     super();
   }
   async act(w: World) {
-    const result = await w.engines[this.slot].requests.create(actor(this.who), this.customerId, 'closing the account');
+    const result = await w.engines[this.slot].requests.commands.create(
+      actor(this.who),
+      this.customerId,
+      'closing the account',
+    );
     if (result.ok) w.ids.push(result.value.id);
     w.log.push(`  → ${result.ok ? result.value.id : outcome(result)}`);
   }
@@ -77,12 +81,12 @@ export class Decide extends Step {
     const requests = w.engines[this.slot].requests;
     const result =
       this.decision === 'approve'
-        ? await requests.approve(id, actor(this.who))
+        ? await requests.decisions.approve(id, actor(this.who))
         : this.decision === 'deny'
-          ? await requests.deny(id, actor(this.who), 'no')
+          ? await requests.decisions.deny(id, actor(this.who), 'no', 'button')
           : this.decision === 'cancel'
-            ? await requests.cancel(id, actor(this.who))
-            : await requests.abort(id, actor(this.who));
+            ? await requests.decisions.cancel(id, actor(this.who), 'button')
+            : await requests.decisions.abort(id, actor(this.who));
     w.log.push(`  → ${id}: ${outcome(result)}`);
   }
   toString() {
@@ -101,7 +105,7 @@ class Expire extends Step {
   async act(w: World) {
     const id = w.target(this.pick);
     const request = id ? await w.engines[this.slot].store.getRequest(id) : null;
-    if (request) w.log.push(`  → ${id}: ${await w.engines[this.slot].requests.expire(request)}`);
+    if (request) w.log.push(`  → ${id}: ${await w.engines[this.slot].requests.decisions.expire(request)}`);
   }
   toString() {
     return `expire(engine#${this.slot}, latest-${this.pick})`;
@@ -183,8 +187,8 @@ export class Stall extends Step {
     const engine = w.engines[this.slot];
     if (engine.crashArmed) return; // it dies at its next DELETE instead
     if (!this.withOthersDue) {
-      const due = await engine.store.listDueForExecution(10);
-      const stale = await engine.store.listStaleExecutions(10);
+      const due = await engine.store.listForSweep({ kind: 'due', limit: 10 });
+      const stale = await engine.store.listForSweep({ kind: 'stale', limit: 10 });
       if (due.length + stale.length > 1) return;
     }
     engine.stallArmed = { late: this.late };

@@ -3,7 +3,7 @@
 import type { Policy } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createRequests, type Requests } from '../../src/requests';
-import { startOfUtcDay } from '../../src/requests/executor';
+import { startOfUtcDay } from '../../src/requests/daily-limit';
 import type { DeleteResult, Deleter } from '../../src/requests/ports';
 import type { DeletionRequest } from '../../src/requests/types';
 import { FINAL_STATES, OPEN_STATES } from '../../src/requests/types';
@@ -101,7 +101,6 @@ export class Engine {
     this.sweeper = new Sweeper({
       store,
       requests: this.requests,
-      executor: this.requests.executor,
       sync: async () => {},
       now: world.now,
       logger: silentLogger,
@@ -463,7 +462,7 @@ export class World {
 
 /** What `/bp-delete <text>` answered, in short. */
 export async function typed(w: World, slot: number, who: string, text: string): Promise<string> {
-  const result = await w.engines[slot].requests.command(actor(who), text);
+  const result = await w.engines[slot].requests.commands.command(actor(who), text);
   const said = result.kind === 'refused' ? `refused ${result.refusal.kind}` : result.kind;
   w.log.push(`  → ${text}: ${said}`);
   return said;

@@ -137,11 +137,11 @@ describe('the daily cap holds when many approvals arrive at the same moment', ()
     try {
       const ids: string[] = [];
       for (let i = 0; i < 10; i++) {
-        const created = await requests.create({ userId: REQUESTER, ...where }, freshCustomerId(), 'bulk');
+        const created = await requests.commands.create({ userId: REQUESTER, ...where }, freshCustomerId(), 'bulk');
         if (!created.ok) throw new Error(created.refusal.kind);
         ids.push(created.value.id);
       }
-      await Promise.all(ids.map((id) => requests.approve(id, { userId: APPROVER, ...where })));
+      await Promise.all(ids.map((id) => requests.decisions.approve(id, { userId: APPROVER, ...where })));
       await executor.idle();
       expect(sent).toHaveLength(1);
       const stored = await Promise.all(ids.map((id) => store.getRequest(id)));

@@ -132,14 +132,14 @@ describe('an invalid customer id never reaches the store or BotPenguin (rules le
       fc.asyncProperty(commandText, async (text) => {
         const w = await requestsWorld({ customerIdPattern: pattern });
         try {
-          const result = await w.requests.command(actor(REQUESTER), text);
+          const result = await w.requests.commands.command(actor(REQUESTER), text);
           const stored = await w.store.listRequests({ limit: 10 });
           for (const request of stored) expect(isValidCustomerId(request.customerId, pattern)).toBe(true);
           if (result.kind === 'created') {
             expect(stored.map((r) => r.customerId)).toEqual([result.request.customerId]);
             const parsed = parseCommand(text);
             expect(parsed.kind === 'request' && parsed.customerId).toBe(result.request.customerId);
-            await w.requests.approve(result.request.id, actor(APPROVER));
+            await w.requests.decisions.approve(result.request.id, actor(APPROVER));
             await w.executor.idle();
             expect(w.deleter.calls).toEqual([result.request.customerId]);
           } else {
@@ -197,16 +197,16 @@ describe('escaping: no mrkdwn from user text survives into what the bot renders'
           const w = await requestsWorld({ customerIdPattern: /^[^\s]+$/ });
           try {
             w.deleter.answer = { ok: false, kind: 'rejected', status: 400, attempts: 1, message: botpenguinMessage };
-            const created = await w.requests.command(actor(REQUESTER), `${customerId} ${reason}`);
+            const created = await w.requests.commands.command(actor(REQUESTER), `${customerId} ${reason}`);
             if (created.kind !== 'created') throw new Error(`not created: ${JSON.stringify(created)}`);
             const id = created.request.id;
-            if (deny) await w.requests.deny(id, actor(APPROVER), denyReason);
-            else await w.requests.approve(id, actor(APPROVER));
+            if (deny) await w.requests.decisions.deny(id, actor(APPROVER), denyReason, 'button');
+            else await w.requests.decisions.approve(id, actor(APPROVER));
             await w.executor.idle();
             const request = await w.store.getRequest(id);
             if (!request) throw new Error('request vanished');
             const events = await w.store.listEvents(id);
-            const again = await w.requests.command(actor(APPROVER2), `${customerId} again`);
+            const again = await w.requests.commands.command(actor(APPROVER2), `${customerId} again`);
             const rendered: [string, unknown][] = [
               ['created answer', renderCreated(created.request)],
               ['pending message', renderRequestMessage(created.request, Date.UTC(2025, 5, 1, 12))],

@@ -118,11 +118,15 @@ async function seedOpen(store: Store): Promise<string[]> {
         dryRun: false,
       },
       { kind: 'requested', actorId: `UREQ${i}`, detail: null, at: NOW - 60_000 },
+      { maxOpenPerRequester: 1_000_000 },
     );
     if (i % 4 !== 0) {
-      await store.setMessageTs(id, `1800000000.${String(i).padStart(6, '0')}`);
-      await store.markMessageVersion(id, 1);
-      for (const e of await store.listEvents(id)) await store.markEventPosted(e.id, NOW);
+      const events = await store.listEvents(id);
+      await store.recordMessage(id, {
+        ts: `1800000000.${String(i).padStart(6, '0')}`,
+        version: 1,
+        postedEvents: { ids: events.map((e) => e.id), at: NOW },
+      });
     }
     ids.push(id);
   }
@@ -133,17 +137,16 @@ type Queries = Record<string, () => Promise<unknown>>;
 
 function hotQueries(store: Store, openIds: string[]): Queries {
   return {
-    'sweep: listExpirable': () => store.listExpirable(NOW, 50),
-    'sweep: listDueForExecution': () => store.listDueForExecution(50),
-    'sweep: listStaleExecutions': () => store.listStaleExecutions(50),
-    'sweep: listUncertain': () => store.listUncertain(6, 5),
+    'sweep: listExpirable': () => store.listForSweep({ kind: 'expirable', now: NOW, limit: 50 }),
+    'sweep: listDueForExecution': () => store.listForSweep({ kind: 'due', limit: 50 }),
+    'sweep: listStaleExecutions': () => store.listForSweep({ kind: 'stale', limit: 50 }),
+    'sweep: listUncertain': () => store.listForSweep({ kind: 'uncertain', maxChecks: 6, limit: 5 }),
     'sweep: listOutOfSync': () => store.listOutOfSync(50, NOW),
     'click: getRequest': () => store.getRequest(openIds[1] ?? ''),
     'click: countDeletionsSince (daily limit)': () => store.countDeletionsSince(NOW - (NOW % DAY)),
     'command: status <customer id> (old customer)': () =>
       store.listRequests({ customerId: 'hist-customer-77', channelId: CHANNEL, limit: 1 }),
     'command: list (open in channel)': () => store.listRequests({ channelId: CHANNEL, states: OPEN_STATES, limit: 20 }),
-    'command: countOpenByRequester': () => store.countOpenByRequester('UREQ7'),
     'command: status events (listEvents)': () => store.listEvents(openIds[1] ?? ''),
   };
 }

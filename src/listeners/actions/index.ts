@@ -8,15 +8,15 @@ export const register = (app: App, deps: ListenerDeps): void => {
   const button = (actionId: string) => ({ type: 'block_actions', action_id: actionId }) as const;
   app.action<BlockAction<ButtonAction>>(
     button(ACTION_APPROVE),
-    requestsClick(deps, (requests, id, actor) => requests.approve(id, actor)),
+    requestsClick(deps, (requests, id, actor) => requests.decisions.approve(id, actor)),
   );
   app.action<BlockAction<ButtonAction>>(button(ACTION_DENY), denyAction(deps));
   app.action<BlockAction<ButtonAction>>(
     button(ACTION_CANCEL),
-    requestsClick(deps, (requests, id, actor) => requests.cancel(id, actor)),
+    requestsClick(deps, (requests, id, actor) => requests.decisions.cancel(id, actor, 'button')),
   );
   app.action<BlockAction<ButtonAction>>(
     button(ACTION_ABORT),
-    requestsClick(deps, (requests, id, actor) => requests.abort(id, actor)),
+    requestsClick(deps, (requests, id, actor) => requests.decisions.abort(id, actor)),
   );
 };

@@ -33,7 +33,7 @@ export function bpDeleteCommand(deps: ListenerDeps) {
     let created: string | null = null;
     try {
       // Decoded once here: the reason is stored as the person typed it, and escaped once on output.
-      const result = await deps.requests.command(actor, decodeSlackText(command.text ?? ''));
+      const result = await deps.requests.commands.command(actor, decodeSlackText(command.text ?? ''));
       if (result.kind === 'created') created = result.request.id;
       text = await describe(deps, result);
     } catch (error) {
@@ -60,7 +60,7 @@ export function bpDeleteCommand(deps: ListenerDeps) {
 async function tellIfNotPosted(deps: ListenerDeps, requestId: string, respond: RespondFn): Promise<void> {
   try {
     await deps.posted(requestId);
-    const request = await deps.requests.find(requestId);
+    const request = await deps.requests.decisions.find(requestId);
     if (request?.messageTs !== NO_MESSAGE_TS || !request.closeReason) return;
     await respond({ response_type: 'ephemeral', text: `:warning: ${request.closeReason}` });
   } catch (error) {
@@ -82,7 +82,7 @@ async function describe(deps: ListenerDeps, result: CommandResult): Promise<stri
       return renderPauseAnswer(true, result.changed, result.pause);
     case 'resumed':
       return renderPauseAnswer(false, result.changed, null);
-    case 'closed':
+    case 'decided':
       return renderClosedByCommand(result.request);
     case 'created':
       return renderCreated(result.request);
@@ -98,7 +98,7 @@ async function describe(deps: ListenerDeps, result: CommandResult): Promise<stri
         result.events,
         await deps.permalinks.get(result.request.channelId, result.request.messageTs),
       );
-    case 'settled':
+    case 'closed':
       return renderClosed(result.request);
     case 'refused': {
       const r = result.refusal;

@@ -23,7 +23,7 @@ export function denyReasonView(deps: ListenerDeps) {
     const reason = view.state.values[BLOCK_DENY_REASON]?.[INPUT_DENY_REASON]?.value?.trim() || null;
     const actor = { userId, teamId: body.team?.id ?? body.user.team_id, channelId: metadata.channelId };
     try {
-      const result = await deps.requests.deny(metadata.requestId, actor, reason);
+      const result = await deps.requests.decisions.deny(metadata.requestId, actor, reason, 'button');
       if (!result.ok) {
         await tellUser({
           client,

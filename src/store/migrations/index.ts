@@ -1,17 +1,17 @@
 // Versioned schema, shared by both stores. Each entry runs once, in order; dialect differences are
 // limited to the few spots marked below, so the two stores stay the same schema.
-export type Dialect = 'sqlite' | 'postgres';
+import type { DatabaseKind } from '../dialect';
 
 export interface Migration {
   version: number;
   name: string;
-  sql: (dialect: Dialect) => string;
+  sql: (dialect: DatabaseKind) => string;
 }
 
-const bigint = (d: Dialect) => (d === 'postgres' ? 'BIGINT' : 'INTEGER');
+const bigint = (d: DatabaseKind) => (d === 'postgres' ? 'BIGINT' : 'INTEGER');
 
 /** The table that records which migrations ran; created before them. */
-export const migrationsTable = (d: Dialect): string =>
+export const migrationsTable = (d: DatabaseKind): string =>
   `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${bigint(d)} NOT NULL)`;
 
 export const MIGRATIONS: readonly Migration[] = [

@@ -10,6 +10,7 @@ import { PostgresStore } from '../../../src/store/dialects/postgres';
 import { SqliteStore } from '../../../src/store/dialects/sqlite';
 import type { Store } from '../../../src/store/types';
 import { csvObjects } from '../../helpers/csv';
+import { anApproval } from '../../helpers/fixtures';
 import { buildAudit, postgresSchema } from '../../helpers/processes';
 
 jest.setTimeout(60_000);
@@ -66,6 +67,7 @@ async function make(store: Store, id: string, createdAt: string, over: { reason?
       dryRun: false,
     },
     { kind: 'requested', actorId: 'UREQ', detail: over.reason ?? 'closing the account', at: t },
+    { maxOpenPerRequester: 1_000_000 },
   );
   if (!result.ok) throw new Error(`${id} was not created`);
   return t;
@@ -87,8 +89,8 @@ async function seed(store: Store): Promise<void> {
   await store.migrate();
   await make(store, 'RBEFORE', '2026-10-31T23:59:59.999Z');
   const done = await make(store, 'RDONE', '2026-11-01T00:00:00.000Z', { reason: TRICKY_REASON, approvals: 2 });
-  await store.addApproval('RDONE', 'UAPP1', done + MINUTE, 0);
-  await store.addApproval('RDONE', 'UAPP2', done + 2 * MINUTE, 0);
+  await store.addApproval('RDONE', anApproval('UAPP1', done + MINUTE));
+  await store.addApproval('RDONE', anApproval('UAPP2', done + 2 * MINUTE));
   // The store sets executeAt by the database's clock (today); the history being seeded had it then.
   await store.transition('RDONE', ['approved'], 'approved', { executeAt: done + 2 * MINUTE }, null);
   await execute(store, 'RDONE', done + 3 * MINUTE, DELETED);
@@ -101,7 +103,7 @@ async function seed(store: Store): Promise<void> {
     { kind: 'denied', actorId: 'UDEN', detail: DENY_REASON, at: denied + MINUTE },
   );
   const failed = await make(store, 'RFAILED', '2026-11-20T12:00:00.000Z', { reason: SEMICOLON_REASON });
-  await store.addApproval('RFAILED', 'UAPP1', failed + MINUTE, 0);
+  await store.addApproval('RFAILED', anApproval('UAPP1', failed + MINUTE));
   await execute(store, 'RFAILED', failed + 2 * MINUTE, FAILED);
   await make(store, 'RSECRET', '2026-11-21T08:00:00.000Z', { reason: PASTED_TOKEN_REASON });
   await make(store, 'RAFTER', '2026-12-01T00:00:00.000Z');

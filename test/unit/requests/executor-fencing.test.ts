@@ -9,6 +9,7 @@ import { MAX_DELETE_STARTS } from '../../../src/requests/executor';
 import type { CustomerLister, DeleteResult, ListResult } from '../../../src/requests/ports';
 import { Previewer } from '../../../src/requests/preview';
 import { SqliteStore } from '../../../src/store/dialects/sqlite';
+import { anApproval } from '../../helpers/fixtures';
 import { testPolicy } from '../../helpers/policy';
 
 const CHANNEL = 'C0OPS';
@@ -77,10 +78,10 @@ it('a holder that stalled past its lease is fenced off: its late outcome is refu
   const live = new HeldDeleter();
   const a = instance(stalled);
   const b = instance(live);
-  const created = await a.create({ userId: REQUESTER, ...where }, CUSTOMER, 'closing');
+  const created = await a.commands.create({ userId: REQUESTER, ...where }, CUSTOMER, 'closing');
   if (!created.ok) throw new Error(created.refusal.kind);
   const id = created.value.id;
-  expect((await a.approve(id, { userId: APPROVER, ...where })).ok).toBe(true);
+  expect((await a.decisions.approve(id, { userId: APPROVER, ...where })).ok).toBe(true);
   await until(() => stalled.calls.length === 1); // a's DELETE is out, and a stops renewing (it stalls)
 
   clock.now += LEASE_MS + 1; // the lease runs out on the store's clock
@@ -104,20 +105,25 @@ it('a holder that stalled past its lease is fenced off: its late outcome is refu
 it(`a take-over after ${MAX_DELETE_STARTS} starts sends nothing more: the request is recorded as uncertain`, async () => {
   const deleter = new HeldDeleter();
   const b = instance(deleter);
-  const created = await b.create({ userId: REQUESTER, ...where }, CUSTOMER, 'closing');
+  const created = await b.commands.create({ userId: REQUESTER, ...where }, CUSTOMER, 'closing');
   if (!created.ok) throw new Error(created.refusal.kind);
   const id = created.value.id;
   // Three instances claimed it and died waiting for BotPenguin, one after the other.
-  await store.addApproval(id, APPROVER, clock.now, 0);
-  await store.claimExecution(id, { now: clock.now, leaseMs: LEASE_MS, dayStart: 0, maxPerDay: 50 });
+  await store.addApproval(id, anApproval(APPROVER, clock.now));
+  await store.claimExecution(id, {
+    now: clock.now,
+    leaseMs: LEASE_MS,
+    dayStart: 0,
+    maxPerDay: 50,
+    dryRun: false,
+    drop: null,
+  });
   for (let seen = 1; seen < MAX_DELETE_STARTS; seen++) {
     clock.now += LEASE_MS + 1;
-    expect(
-      await store.takeOverExecution(id, { now: clock.now, leaseMs: LEASE_MS, seenDeleteStarts: seen }),
-    ).not.toBeNull();
+    expect(await store.takeOverExecution(id, { now: clock.now, leaseMs: LEASE_MS, seenToken: seen })).not.toBeNull();
   }
   clock.now += LEASE_MS + 1;
-  const stale = await store.listStaleExecutions(10);
+  const stale = await store.listForSweep({ kind: 'stale', limit: 10 });
   expect(stale.map((r) => [r.id, r.deleteStarts])).toEqual([[id, MAX_DELETE_STARTS]]);
 
   await b.executor.recover(stale[0] ?? created.value);
@@ -129,7 +135,7 @@ it(`a take-over after ${MAX_DELETE_STARTS} starts sends nothing more: the reques
   });
   expect((await store.listEvents(id)).at(-1)).toMatchObject({ kind: 'uncertain', actorId: null });
   // Still holding the customer.
-  const again = await b.create({ userId: REQUESTER, ...where }, CUSTOMER, 'again');
+  const again = await b.commands.create({ userId: REQUESTER, ...where }, CUSTOMER, 'again');
   expect(!again.ok && again.refusal.kind).toBe('already_open');
 });
 
@@ -148,7 +154,7 @@ it('a holder that stalled before sending (in the look before the DELETE) and was
   const previewer = new Previewer(lister, { maxPages: 1, budgetMs: 600_000, cacheMs: 0, now: () => clock.now });
   const a = instance(stalled, previewer);
   const b = instance(live);
-  const created = await a.create({ userId: REQUESTER, ...where }, CUSTOMER, 'closing');
+  const created = await a.commands.create({ userId: REQUESTER, ...where }, CUSTOMER, 'closing');
   if (!created.ok) throw new Error(created.refusal.kind);
   const id = created.value.id;
   const shown = { id: CUSTOMER, name: 'Acme', email: 'ops@acme.test', status: 'active' };
@@ -158,7 +164,7 @@ it('a holder that stalled before sending (in the look before the DELETE) and was
     await new Promise((r) => setTimeout(r, 5));
   }
   expect((await store.getRequest(id))?.preview?.status).toBe('found');
-  expect((await a.approve(id, { userId: APPROVER, ...where })).ok).toBe(true);
+  expect((await a.decisions.approve(id, { userId: APPROVER, ...where })).ok).toBe(true);
   await until(() => lister.calls.length === 2); // a's fresh look before its DELETE: a stalls here
 
   clock.now += LEASE_MS + 1;

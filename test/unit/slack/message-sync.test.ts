@@ -9,18 +9,23 @@ import { tempSqlitePath } from '../../../sandbox/harness';
 import { createLogger } from '../../../src/logger';
 import { classifySlackError, MessageSync, syncRetryDelayMs } from '../../../src/slack/message-sync';
 import { SqliteStore } from '../../../src/store/dialects/sqlite';
-import type { Store } from '../../../src/store/types';
+import type { MessageShown, Store } from '../../../src/store/types';
 
-/** The store, with a switch: while `failing` names a method (or '*'), that method rejects as a lost connection would. */
+/**
+ * The store, with a switch: while `failing` names a method (or '*'), or picks a call, that call rejects as a lost
+ * connection would.
+ */
 function switchable(store: Store) {
-  const state = { failing: null as string | null, calls: [] as string[] };
+  type Pick = (method: string, args: unknown[]) => boolean;
+  const state = { failing: null as string | Pick | null, calls: [] as string[] };
   const proxy = new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         state.calls.push(String(prop));
-        if (state.failing === '*' || state.failing === prop) {
+        const failing = state.failing;
+        if (failing === '*' || failing === prop || (typeof failing === 'function' && failing(String(prop), args))) {
           return Promise.reject(new Error('terminating connection due to administrator command'));
         }
         return (value as (...a: unknown[]) => unknown).apply(target, args);
@@ -69,6 +74,7 @@ async function seed(store: Store): Promise<string> {
       dryRun: false,
     },
     { kind: 'requested', actorId: 'U1', detail: null, at: Date.now() },
+    { maxOpenPerRequester: 1_000_000 },
   );
   if (!created.ok) throw new Error('not created');
   return created.request.id;
@@ -101,14 +107,15 @@ test('the store failing mid-sync (after the post): resolves, the claim is releas
   const { store, state } = switchable(real);
   const id = await seed(real);
   const sync = newSync(store);
-  state.failing = 'markEventPosted'; // the message is posted and recorded; the reply's record fails
+  // The message is posted and recorded; the reply's record fails.
+  state.failing = (method, args) => method === 'recordMessage' && (args[1] as MessageShown).postedEvents !== undefined;
   await expect(sync.request(id)).resolves.toBeUndefined();
   expect(unhandled).toEqual([]);
   expect(slack.channelMessages('C1')).toHaveLength(1);
-  expect(state.calls).toContain('releaseSync');
+  expect(state.calls).toContain('endSync');
   // A store fault is not held against the request: no backoff, no end.
   expect((await real.listOutOfSync(10, Date.now())).map((r) => r.id)).toEqual([id]);
-  expect(await real.syncError(id)).toBeNull();
+  expect((await real.getRequest(id))?.syncError).toBeNull();
 
   state.failing = null;
   await sync.request(id);

@@ -3,7 +3,8 @@
 import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { type Dialect, MIGRATIONS } from '../../../src/store/migrations';
+import type { DatabaseKind } from '../../../src/store/dialect';
+import { MIGRATIONS } from '../../../src/store/migrations';
 
 const BACKFILL = MIGRATIONS.find((m) => m.version === 7);
 const BEFORE = MIGRATIONS.filter((m) => m.version < 7);
@@ -31,7 +32,7 @@ interface Db {
   outcomes(): Promise<Map<string, string | null>>;
 }
 
-async function expectBackfilled(db: Db, dialect: Dialect) {
+async function expectBackfilled(db: Db, dialect: DatabaseKind) {
   for (const m of BEFORE) await db.exec(m.sql(dialect));
   for (const [id, outcome] of STORED) await db.insert(id, JSON.stringify(outcome));
   await db.insert('r0', null);
