@@ -118,6 +118,12 @@ export interface DeletionRequest {
   syncError?: string | null;
   /** DELETEs paused for every request (read with the request, so its message can say so); null when not. */
   pause?: Pause | null;
+  /** The state the requester was last sent a direct message about; null before any. */
+  requesterTold?: RequestState | null;
+  /** When the approvers are reminded next, while it waits for a decision; null: no reminder is due. */
+  nextRemindAt?: number | null;
+  /** Reminders posted so far. */
+  remindersSent?: number;
 }
 
 /** `/bp-delete pause`: every DELETE waits until an approver resumes. One for the whole store. */
@@ -144,7 +150,9 @@ export type EventKind =
   /** A stricter setting reached this open request (detail says which). */
   | 'policy'
   | 'paused'
-  | 'resumed';
+  | 'resumed'
+  /** The approvers were reminded of a request nobody had decided (detail: the user and group ids mentioned). */
+  | 'reminded';
 
 export interface RequestEvent {
   id: number;

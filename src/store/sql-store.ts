@@ -66,6 +66,10 @@ export class SqlStore extends SqlExecution implements Store {
       params.push(shown.version, shown.version);
     }
     if (shown.inStep) sets.push(`sync_until = NULL, ${FORGET_FAILURES}`);
+    if (shown.requesterTold !== undefined) {
+      sets.push('requester_told = ?');
+      params.push(shown.requesterTold);
+    }
     // One statement where a new request's first sync used to make four (ts, version, succeeded, release).
     if (sets.length > 0) await this.dialect.run(`UPDATE requests SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
     const posted = shown.postedEvents;
@@ -132,6 +136,14 @@ export class SqlStore extends SqlExecution implements Store {
              AND (r.settle_after IS NULL OR r.settle_after <= ${dbNow})
            ORDER BY r.finished_at LIMIT ?`,
           [query.maxChecks, query.limit],
+        );
+      case 'remindable':
+        // Served by requests_remind; none while DELETEs are paused (the pause is the controls row joined in).
+        return this.many(
+          `${this.selectRequest} WHERE r.state = 'pending' AND r.next_remind_at IS NOT NULL AND r.next_remind_at <= ?
+             AND r.expires_at > ? AND (c.paused IS NULL OR c.paused = 0)
+           ORDER BY r.next_remind_at LIMIT ?`,
+          [query.now, query.now, query.limit],
         );
     }
   }

@@ -147,4 +147,19 @@ export const MIGRATIONS: readonly Migration[] = [
            WHERE outcome IS NOT NULL AND json_type(outcome, '$.said') IS NULL`;
     },
   },
+  {
+    version: 11,
+    name: 'the requester told of an ending; reminders to approvers',
+    // requester_told: the state the requester was last sent a direct message about (written by the message
+    // sync that holds the request's claim). Requests that ended before this migration count as told, so
+    // nobody gets a message about an old request. next_remind_at / reminders_sent: the next reminder of a
+    // pending request is claimed by a conditional update on the pair, so one interval gives one reminder.
+    sql: (d) => `
+      ALTER TABLE requests ADD COLUMN requester_told TEXT;
+      ALTER TABLE requests ADD COLUMN next_remind_at ${bigint(d)};
+      ALTER TABLE requests ADD COLUMN reminders_sent INTEGER NOT NULL DEFAULT 0;
+      UPDATE requests SET requester_told = state WHERE state NOT IN ('pending', 'approved', 'executing');
+      CREATE INDEX requests_remind ON requests (next_remind_at) WHERE state = 'pending' AND next_remind_at IS NOT NULL;
+    `,
+  },
 ];
