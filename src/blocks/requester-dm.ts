@@ -10,7 +10,7 @@ export function renderRequesterDm(request: DeletionRequest, permalink: string | 
   const d = describeRequest(request, now);
   const dry = request.dryRun ? 'DRY RUN: ' : '';
   const where = permalink
-    ? `<${permalink}|The approval message and its thread> are in <#${request.channelId}>.`
+    ? `Its approval message and thread: <${permalink}|open in Slack>.`
     : `Its approval message is (or was to be) in <#${request.channelId}>.`;
   // The link goes first: the status may be cut to fit, the way to the whole story must not.
   return fitMrkdwn(

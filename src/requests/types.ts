@@ -62,6 +62,20 @@ export interface DeletionOutcome {
   attempts?: number;
 }
 
+/**
+ * States the requester may be told of by direct message (requester-news.ts says whether they are): once
+ * a request reaches one, the sync owes a decision on that message, recorded as requester_told.
+ */
+export const NEWS_STATES: readonly RequestState[] = [
+  'succeeded',
+  'failed',
+  'uncertain',
+  'denied',
+  'cancelled',
+  'aborted',
+  'expired',
+];
+
 /** Pending and not yet expired at `now`: it can still be approved, denied or cancelled. */
 /** States whose DELETE is still ahead: a pause holds them, and stricter settings reach them. */
 export const WAITING_STATES: readonly RequestState[] = ['pending', 'approved'];

@@ -6,7 +6,7 @@ import { renderRequesterDm } from '../blocks/requester-dm';
 import { renderThreadReply } from '../blocks/thread-replies';
 import { WorkQueue } from '../limiter';
 import { errorFields, type Logger } from '../logger';
-import { requesterNews } from '../requests/requester-news';
+import { requesterNews, requesterNewsPending } from '../requests/requester-news';
 import { type DeletionRequest, NO_MESSAGE_TS } from '../requests/types';
 import type { Store } from '../store/types';
 
@@ -266,7 +266,12 @@ export class MessageSync {
       // A first post of scope `message` doesn't use the thread's replies: they aren't read for it.
       const firstPostOnly = scope === 'message' && request.messageTs === null;
       const events = firstPostOnly ? [] : (await store.listEvents(requestId)).filter((e) => e.postedAt === null);
-      if (request.messageTs !== null && request.messageVersion >= request.version && events.length === 0)
+      if (
+        request.messageTs !== null &&
+        request.messageVersion >= request.version &&
+        events.length === 0 &&
+        !requesterNewsPending(request)
+      )
         return 'in-step';
       if (request.messageTs === NO_MESSAGE_TS) {
         // Never posted and never will be: only the requester is left to tell.
@@ -316,9 +321,8 @@ export class MessageSync {
           return 'finished';
         }
       }
-      // Before the message shows the new state: until the requester is told, the sync is behind.
-      await this.tellRequester(request, ts);
       if (request.messageTs !== null && request.messageVersion < request.version) await this.update(request, ts);
+      await this.tellRequester(request, ts);
       for (const event of events) {
         const threadTs = ts;
         await slackCall(() =>
@@ -350,14 +354,20 @@ export class MessageSync {
   }
 
   /**
-   * The requester's direct message about the request's state, if one is owed (requesterNews). Posted, then
-   * recorded, under this sync's claim: no other instance sends it meanwhile, and a crash in between sends it
-   * once more, as a thread reply would be. chat.postMessage to a user id lands in the app's Messages tab.
+   * The requester's direct message about the request's state, if one is owed (requesterNews), settled once:
+   * posted, then recorded (requesterTold), under this sync's claim, so no other instance sends it meanwhile;
+   * a crash in between sends it once more, as it would a thread reply. Not owed (off, or their own cancel):
+   * recorded all the same, so the request is in step. chat.postMessage to a user id lands in the app's
+   * Messages tab.
    */
   private async tellRequester(request: DeletionRequest, ts: string | null): Promise<void> {
+    if (!requesterNewsPending(request)) return;
     const dm = this.options.requesterDm;
     const news = dm ? requesterNews(request) : null;
-    if (!dm || news === null) return;
+    if (!dm || news === null) {
+      await this.store.recordMessage(request.id, { requesterTold: request.state });
+      return;
+    }
     const permalink = ts !== null && ts !== NO_MESSAGE_TS ? await dm.permalink(request.channelId, ts) : null;
     try {
       await this.client.chat.postMessage({

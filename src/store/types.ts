@@ -183,7 +183,7 @@ export interface MessageShown {
   postedEvents?: { ids: readonly number[]; at: number };
   /** Also end the sync as in step (endSync 'in-step'). */
   inStep?: boolean;
-  /** The requester was sent a direct message about this state (or Slack refused it for good). */
+  /** The requester's direct message about this state is settled: sent, refused by Slack, or not owed. */
   requesterTold?: RequestState;
 }
 
@@ -268,8 +268,9 @@ export interface Store {
   endSync(id: string, end: SyncEnd): Promise<{ failures: number; ended: boolean }>;
   recordMessage(id: string, shown: MessageShown): Promise<void>;
   /**
-   * Requests whose Slack message or thread is behind the store and whose sync is due at `now` (default: any
-   * time), soonest due first; never those whose sync was ended. Reads only such requests.
+   * Requests whose Slack message or thread is behind the store, or whose requester's direct message is still
+   * to be settled (a state of NEWS_STATES other than requesterTold), and whose sync is due at `now` (default:
+   * any time), soonest due first; never those whose sync was ended. Reads only such requests.
    */
   listOutOfSync(limit: number, now?: number): Promise<DeletionRequest[]>;
 

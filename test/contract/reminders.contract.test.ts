@@ -62,5 +62,29 @@ storeContract((_h, current) => {
       await store.recordMessage(r.id, { requesterTold: 'denied', version: 2 });
       expect(await store.getRequest(r.id)).toMatchObject({ requesterTold: 'denied', messageVersion: 2 });
     });
+
+    test('a request whose message and thread are shown is still out of sync until its requester is settled', async () => {
+      const r = await create(store);
+      const inStep = async () => {
+        const now = await store.getRequest(r.id);
+        await store.recordMessage(r.id, {
+          ts: 'ts-1',
+          version: now?.version ?? 0,
+          postedEvents: { ids: (await store.listEvents(r.id)).map((e) => e.id), at: T0 },
+        });
+      };
+      await inStep();
+      expect(await store.listOutOfSync(10)).toEqual([]); // pending: nothing to tell
+      await store.transition(r.id, ['pending'], 'uncertain', {}, null);
+      await inStep();
+      expect(ids(await store.listOutOfSync(10))).toEqual([r.id]);
+      await store.recordMessage(r.id, { requesterTold: 'uncertain' });
+      expect(await store.listOutOfSync(10)).toEqual([]);
+      await store.transition(r.id, ['uncertain'], 'succeeded', {}, null);
+      await inStep();
+      expect(ids(await store.listOutOfSync(10))).toEqual([r.id]); // a new state: a new message owed
+      await store.recordMessage(r.id, { requesterTold: 'succeeded' });
+      expect(await store.listOutOfSync(10)).toEqual([]);
+    });
   });
 });

@@ -6,7 +6,7 @@ import { renderRequestMessage } from '../../../src/blocks/request-message';
 import { renderRequesterDm } from '../../../src/blocks/requester-dm';
 import { renderThreadReply } from '../../../src/blocks/thread-replies';
 import { nextReminderAt, reminderAddressees } from '../../../src/requests/reminders';
-import { requesterNews } from '../../../src/requests/requester-news';
+import { requesterNews, requesterNewsPending } from '../../../src/requests/requester-news';
 import type { DeletionRequest, RequestState } from '../../../src/requests/types';
 import { aRequest } from '../../helpers/fixtures';
 import { testPolicy } from '../../helpers/policy';
@@ -27,7 +27,7 @@ describe("the requester's direct message", () => {
   it('says the state as the message does, who denied and why, with the link first', () => {
     const request = ended('denied', { closedBy: 'U0APPROVER1', closeReason: 'no signed ticket' });
     const text = renderRequesterDm(request, LINK, NOW);
-    expect(text).toContain(`<${LINK}|The approval message and its thread>`);
+    expect(text).toContain(`<${LINK}|open in Slack>`);
     expect(text).toContain(statusSentences(describeRequest(request, NOW)));
     expect(text).toContain('Denied by <@U0APPROVER1>');
     expect(text).toContain('no signed ticket');
@@ -59,6 +59,13 @@ describe("the requester's direct message", () => {
     expect(requesterNews(ended('aborted', { closedBy: 'U0ASKER' }))).toBeNull();
     expect(requesterNews(ended('aborted', { closedBy: 'U0APPROVER1' }))).toBe('aborted');
     for (const state of ['pending', 'approved', 'executing'] as const) expect(requesterNews(ended(state))).toBeNull();
+  });
+
+  it('is settled even when none is owed (their own cancel), so the sync can tell when it is in step', () => {
+    const own = ended('cancelled', { closedBy: 'U0ASKER' });
+    expect(requesterNewsPending(own)).toBe(true);
+    expect(requesterNewsPending({ ...own, requesterTold: 'cancelled' })).toBe(false);
+    expect(requesterNewsPending(ended('pending'))).toBe(false);
   });
 });
 
