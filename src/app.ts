@@ -9,7 +9,6 @@ import { createReceiver, toBoltLogger } from './receiver';
 import type { Requests } from './requests';
 import { createServices, type Services, warnIfQuorumUnreachable } from './services';
 import type { MessageSync } from './slack/message-sync';
-import { Permalinks } from './slack/permalinks';
 import type { Store } from './store/types';
 import type { Sweeper } from './sweeper';
 
@@ -71,7 +70,7 @@ export function createApp(deps: AppDeps): BotApp {
     requests: services.requests,
     posted: (requestId) => services.sync.request(requestId, 'post'),
     policy: config.policy,
-    permalinks: new Permalinks(client, 1_000),
+    permalinks: services.permalinks,
     logger,
   };
   registerListeners(app, listenerDeps, config.slack.teamId);

@@ -17,6 +17,8 @@ export interface Policy {
   maxPendingPerRequester: number;
   maxDeletionsPerDay: number;
   dryRun: boolean;
+  /** The first reminder to the approvers of an undecided request (then twice that, …); 0: none. */
+  remindAfterMs: number;
 }
 
 export interface Config {
@@ -33,6 +35,8 @@ export interface Config {
   port: number;
   /** Where GET /metrics is served; undefined: metrics are off and nothing listens for them. */
   metricsPort: number | undefined;
+  /** Send the requester a direct message when their request ends (or becomes uncertain). */
+  notifyRequester: boolean;
   /** Where every trail event is POSTed, signed (Standard Webhooks); null: nothing is pushed. */
   auditWebhook: AuditWebhookSettings | null;
   logLevel: LogLevel;
@@ -208,6 +212,8 @@ const shape = {
   EXECUTION_DELAY: optional(duration(true)),
   MAX_PENDING_PER_REQUESTER: optional(integer(1, 1000)),
   MAX_DELETIONS_PER_DAY: optional(integer(0, 100_000)),
+  REMIND_AFTER: optional(duration(true)),
+  NOTIFY_REQUESTER: optional(bool),
   ...storeShape,
   DRY_RUN: optional(bool),
   PORT: optional(integer(0, 65_535)),
@@ -363,10 +369,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
         maxPendingPerRequester: e.MAX_PENDING_PER_REQUESTER ?? 5,
         maxDeletionsPerDay: e.MAX_DELETIONS_PER_DAY ?? 50,
         dryRun: e.DRY_RUN ?? false,
+        remindAfterMs: e.REMIND_AFTER ?? 3_600_000,
       },
       store: storeSettings(e),
       port: e.PORT ?? 3000,
       metricsPort: e.METRICS_PORT,
+      notifyRequester: e.NOTIFY_REQUESTER ?? true,
       auditWebhook:
         e.AUDIT_WEBHOOK_URL !== undefined && e.AUDIT_WEBHOOK_SECRET !== undefined
           ? { url: e.AUDIT_WEBHOOK_URL, secret: e.AUDIT_WEBHOOK_SECRET }

@@ -12,6 +12,7 @@ import { quorumReach } from './requests/permissions';
 import type { Directory } from './requests/ports';
 import { Previewer } from './requests/preview';
 import { MessageSync } from './slack/message-sync';
+import { Permalinks } from './slack/permalinks';
 import { SlackUsergroupDirectory } from './slack/usergroups';
 import { Sweeper } from './sweeper';
 
@@ -23,6 +24,7 @@ export interface Services {
   requests: Requests;
   sync: MessageSync;
   sweeper: Sweeper;
+  permalinks: Permalinks;
 }
 
 export function createServices(deps: AppDeps, client: WebClient): Services {
@@ -39,10 +41,12 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
   const previewer = new Previewer(botpenguin, { maxPages: 5, budgetMs: 8_000, cacheMs: 60_000, now });
   // Late-bound: the rules need onChange, and the sync tells the rules when a message can't be posted.
   let withdraw: (requestId: string, slackError: string) => Promise<void> = async () => undefined;
+  const permalinks = new Permalinks(client, 1_000);
   const sync = new MessageSync(client, store, logger, {
     claimMs: deps.syncClaimMs ?? 60_000,
     now,
     onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
+    requesterDm: config.notifyRequester ? { permalink: (channelId, ts) => permalinks.get(channelId, ts) } : null,
   });
   const onChange = (requestId: string, change?: 'created') => {
     void sync.request(requestId, change === 'created' ? 'post' : 'update');
@@ -81,7 +85,7 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
     logger,
     intervalMs: deps.sweepIntervalMs ?? 5_000,
   });
-  return { botpenguin, requests, sync, sweeper };
+  return { botpenguin, requests, sync, sweeper, permalinks };
 }
 
 /** A quorum the approvers can't reach for a request one of them makes is worth a warning at start. */

@@ -1,6 +1,6 @@
 // The periodic backstop that keeps promises the moment can't: expiry within a minute, delayed
 // DELETEs after a restart, recovery of a DELETE whose owner died, settle checks of uncertain outcomes,
-// and Slack messages that fell behind.
+// reminders to approvers of undecided requests, and Slack messages that fell behind.
 // Every step is a conditional update, so several instances sweeping at once is safe.
 import { errorFields, type Logger } from './logger';
 import type { Requests } from './requests';
@@ -69,6 +69,7 @@ export class Sweeper {
       for (const request of stale) this.started(executor.recover(request));
     });
     this.started(executor.settleUncertain());
+    await this.step(() => requests.reminders.remindDue());
     // Due-time order (a request whose sync keeps failing is pushed back), so nothing waits behind it.
     await this.step(async () => {
       await Promise.all((await store.listOutOfSync(BATCH, now())).map((request) => sync(request.id)));

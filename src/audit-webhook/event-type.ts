@@ -20,6 +20,7 @@ export const AUDIT_EVENT_TYPES = [
   'dry_run',
   'reopened',
   'policy',
+  'reminded',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
@@ -60,6 +61,7 @@ export function classifyEvent(
     case 'policy':
     case 'paused':
     case 'resumed':
+    case 'reminded':
       return plain(event.kind);
     default: {
       const unknown: never = event.kind;

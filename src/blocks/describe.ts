@@ -44,6 +44,8 @@ export interface Description {
   pause: Pause | null;
   /** When it ended, once it has. */
   finishedAt: number | null;
+  /** When the approvers are reminded next (REMIND_AFTER), while it waits for them and nothing holds it. */
+  nextReminderAt: number | null;
 }
 
 interface StateWords {
@@ -207,7 +209,7 @@ function closedHeadline(request: DeletionRequest, words: StateWords): string {
 function describeState(
   request: DeletionRequest,
   now: number,
-): Omit<Description, 'pause' | 'finishedAt' | 'approvalsMissing'> {
+): Omit<Description, 'pause' | 'finishedAt' | 'approvalsMissing' | 'nextReminderAt'> {
   const words = STATES[request.state];
   const base = { tone: words.tone, headline: words.headline, nothingDeleted: false, detail: null, words: null };
   const none = { ...base, why: null, next: null };
@@ -271,6 +273,7 @@ export function describeRequest(request: DeletionRequest, now: number): Descript
     pause: request.pause && isWaiting(request) ? request.pause : null,
     finishedAt: ended ? request.finishedAt : null,
     approvalsMissing: isDecidable(request, now) ? Math.max(0, request.approvalsRequired - request.approvals.length) : 0,
+    nextReminderAt: isDecidable(request, now) && !request.pause ? (request.nextRemindAt ?? null) : null,
   };
 }
 
@@ -286,6 +289,10 @@ export function saidLine(words: Words | null, max: number): string {
 export function pauseSentence(pause: Pause): string {
   return `Paused by ${mention(pause.by)}${pause.reason ? `: ${safeMrkdwn(pause.reason, 300)}` : ''} — DELETEs wait until an approver types \`/bp-delete resume\`.`;
 }
+
+/** When the approvers are reminded next, as a sentence. */
+export const reminderSentence = (at: number) =>
+  `The approvers are reminded ${slackDate(at)} if nobody decides by then.`;
 
 /** Sentences joined by spaces, leaving out the empty ones. */
 export const sentences = (...parts: (string | null)[]) => parts.filter((p) => p).join(' ');

@@ -1,6 +1,6 @@
 // The approval message's top-level `text`: the whole message in plain words, from the request's description.
 import type { DeletionRequest } from '../requests/types';
-import { type Description, pauseSentence, saidLine, sentences } from './describe';
+import { type Description, pauseSentence, reminderSentence, saidLine, sentences } from './describe';
 import { fitMrkdwn, mention, quoted, safeMrkdwn, slackDate, TEXT_LIMIT } from './text';
 
 /**
@@ -31,6 +31,7 @@ export function statusSentences(d: Description): string {
     saidLine(d.words, 600),
     d.why ? `${d.why.label}: ${quoted(d.why.text, 600)}.` : null,
     d.next,
+    d.nextReminderAt !== null ? reminderSentence(d.nextReminderAt) : null,
     d.finishedAt ? `Finished ${slackDate(d.finishedAt)}.` : null,
   );
 }

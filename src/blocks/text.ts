@@ -158,6 +158,9 @@ export function utcTime(ms: number): string {
 
 export const mention = (userId: string) => `<@${userId}>`;
 
+/** A user group mention, which notifies its members. */
+export const groupMention = (groupId: string) => `<!subteam^${groupId}>`;
+
 /** A short value (a customer id) as inline code: escaped, cut, and no backtick to end it early. */
 export const code = (text: string) => `\`${safeMrkdwn(text, 200).replace(/`/g, "'")}\``;
 

@@ -1,7 +1,7 @@
 // One reply in the message's thread per event: the audit trail. Outcomes are worded by the description.
 import type { DeletionOutcome, DeletionRequest, EventKind, RequestEvent } from '../requests/types';
 import { closingVerb, describeOutcome, saidLine, sentences, stateTone } from './describe';
-import { code, fitMrkdwn, mention, safeMrkdwn, safeQuote, TEXT_LIMIT } from './text';
+import { code, fitMrkdwn, groupMention, mention, safeMrkdwn, safeQuote, slackDate, TEXT_LIMIT } from './text';
 
 export function renderThreadReply(event: RequestEvent, request: DeletionRequest): string {
   const dry = request.dryRun ? '[DRY RUN] ' : '';
@@ -19,6 +19,15 @@ const fromWhere = (request: DeletionRequest) => (request.closedFrom ? ` from <#$
 /** Bot-written detail with `@U123` user ids: escaped, then the ids become mentions. */
 const withMentions = (text: string, max: number) =>
   safeMrkdwn(text, max).replace(/@(U[A-Z0-9]{2,30})\b/g, (_m, id: string) => mention(id));
+
+/** A reminder's addressees (the event's space-separated ids): users and user groups, as mentions that notify. */
+function addressees(event: RequestEvent): string {
+  const ids = (event.detail ?? '').split(' ');
+  const mentions = ids.flatMap((id) =>
+    /^[UW][A-Z0-9]{2,}$/.test(id) ? [mention(id)] : /^S[A-Z0-9]{2,}$/.test(id) ? [groupMention(id)] : [],
+  );
+  return mentions.length > 0 ? `${mentions.join(' ')}: ` : '';
+}
 
 /** An outcome as its description says it, then whom it concerns. */
 function outcomeReply(request: DeletionRequest, outcome: DeletionOutcome | null, otherwise: string): string {
@@ -60,4 +69,6 @@ const REPLIES: Record<EventKind, Reply> = {
   paused: (e) =>
     `:double_vertical_bar: ${who(e)} paused every DELETE; this request's DELETE waits until an approver resumes.${detail(e)}`,
   resumed: (e) => `:arrow_forward: ${who(e)} resumed DELETEs; this request goes on.`,
+  reminded: (e, r) =>
+    `:bell: ${addressees(e)}this request has waited for a decision since ${slackDate(r.createdAt)}. Approve or deny it on the message above before it expires ${slackDate(r.expiresAt)}.`,
 };

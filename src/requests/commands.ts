@@ -12,6 +12,7 @@ import type { Permissions } from './permissions';
 import type { ChangeNotifier } from './ports';
 import type { Previewer } from './preview';
 import { type Refusal, type Result, refuse } from './refusals';
+import { nextReminderAt } from './reminders';
 import type { Actor, DeletionRequest, Pause, RequestEvent } from './types';
 import { OPEN_STATES } from './types';
 
@@ -130,6 +131,7 @@ export class Commands {
         createdAt: at,
         expiresAt: at + policy.requestTtlMs,
         dryRun: policy.dryRun,
+        nextRemindAt: nextReminderAt(at, 0, policy.remindAfterMs, at + policy.requestTtlMs),
       },
       { kind: 'requested', actorId: actor.userId, detail: reason || null, at },
       // Counted by the store in the insert's own transaction: racing commands can't pass the limit.

@@ -12,6 +12,7 @@ import { Executor } from './executor';
 import { Permissions } from './permissions';
 import type { ChangeNotifier, Deleter, Directory, PauseNotifier } from './ports';
 import type { Previewer } from './preview';
+import { Reminders } from './reminders';
 
 export interface RequestsDeps {
   store: Store;
@@ -36,6 +37,8 @@ export interface Requests {
   readonly decisions: Decisions;
   /** Sends the DELETEs, holds the delay timers; app.ts drives its lifecycle, the sweeper its backstop. */
   readonly executor: Executor;
+  /** Reminds the approvers of requests nobody has decided; the sweeper drives it. */
+  readonly reminders: Reminders;
   /**
    * At start: a stricter DRY_RUN or APPROVALS_REQUIRED of this instance reaches every pending and approved
    * request in the store (marked there, so instances with older settings see it too).
@@ -84,6 +87,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     commands,
     decisions,
     executor,
+    reminders: new Reminders({ store, policy, now, onChange, logger }),
     async applyPolicy() {
       const { dryRun, approvalsRequired } = policy;
       const at = now();

@@ -62,6 +62,20 @@ export interface DeletionOutcome {
   attempts?: number;
 }
 
+/**
+ * States the requester may be told of by direct message (requester-news.ts says whether they are): once
+ * a request reaches one, the sync owes a decision on that message, recorded as requester_told.
+ */
+export const NEWS_STATES: readonly RequestState[] = [
+  'succeeded',
+  'failed',
+  'uncertain',
+  'denied',
+  'cancelled',
+  'aborted',
+  'expired',
+];
+
 /** Pending and not yet expired at `now`: it can still be approved, denied or cancelled. */
 /** States whose DELETE is still ahead: a pause holds them, and stricter settings reach them. */
 export const WAITING_STATES: readonly RequestState[] = ['pending', 'approved'];
@@ -118,6 +132,12 @@ export interface DeletionRequest {
   syncError?: string | null;
   /** DELETEs paused for every request (read with the request, so its message can say so); null when not. */
   pause?: Pause | null;
+  /** The state the requester was last sent a direct message about; null before any. */
+  requesterTold?: RequestState | null;
+  /** When the approvers are reminded next, while it waits for a decision; null: no reminder is due. */
+  nextRemindAt?: number | null;
+  /** Reminders posted so far. */
+  remindersSent?: number;
 }
 
 /** `/bp-delete pause`: every DELETE waits until an approver resumes. One for the whole store. */
@@ -144,7 +164,9 @@ export type EventKind =
   /** A stricter setting reached this open request (detail says which). */
   | 'policy'
   | 'paused'
-  | 'resumed';
+  | 'resumed'
+  /** The approvers were reminded of a request nobody had decided (detail: the user and group ids mentioned). */
+  | 'reminded';
 
 export interface RequestEvent {
   id: number;

@@ -2,10 +2,12 @@
 // Any failure leaves the store marked out of sync, and the sweeper tries again later.
 import type { webApi } from '@slack/bolt';
 import { renderRequestMessage } from '../blocks/request-message';
+import { renderRequesterDm } from '../blocks/requester-dm';
 import { renderThreadReply } from '../blocks/thread-replies';
 import { WorkQueue } from '../limiter';
 import { errorFields, type Logger } from '../logger';
-import { NO_MESSAGE_TS } from '../requests/types';
+import { requesterNews, requesterNewsPending } from '../requests/requester-news';
+import { type DeletionRequest, NO_MESSAGE_TS } from '../requests/types';
 import type { Store } from '../store/types';
 
 /** Slack errors that mean the bot can't post in that channel at all; trying again won't help. */
@@ -45,6 +47,25 @@ const PERMANENT = new Set([
   'too_many_attachments',
   'invalid_attachments',
   'messages_tab_disabled',
+]);
+
+/**
+ * Failures of the requester's direct message worth another try: Slack busy or failing, and the token's
+ * errors, which the operator fixes. Any other answer (no such user, the Messages tab off, …) is Slack
+ * refusing that message: logged, and the request goes on.
+ */
+const DM_TRANSIENT = new Set([
+  'ratelimited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'invalid_auth',
+  'not_authed',
+  'token_revoked',
+  'token_expired',
+  'account_inactive',
+  'missing_scope',
 ]);
 
 /** A Slack Web API call that failed, as the sync decides what to do next. */
@@ -112,6 +133,8 @@ export interface MessageSyncOptions {
   retryCapMs?: number;
   /** Slack refused to post a request's message for good (e.g. not_in_channel): end the request. */
   onCannotPost?: (requestId: string, slackError: string) => Promise<void>;
+  /** Tell requesters what became of their request by direct message (NOTIFY_REQUESTER), linking its message. */
+  requesterDm?: { permalink: (channelId: string, ts: string) => Promise<string | null> } | null;
 }
 
 /**
@@ -243,10 +266,16 @@ export class MessageSync {
       // A first post of scope `message` doesn't use the thread's replies: they aren't read for it.
       const firstPostOnly = scope === 'message' && request.messageTs === null;
       const events = firstPostOnly ? [] : (await store.listEvents(requestId)).filter((e) => e.postedAt === null);
-      if (request.messageTs !== null && request.messageVersion >= request.version && events.length === 0)
+      if (
+        request.messageTs !== null &&
+        request.messageVersion >= request.version &&
+        events.length === 0 &&
+        !requesterNewsPending(request)
+      )
         return 'in-step';
       if (request.messageTs === NO_MESSAGE_TS) {
-        // Never posted and never will be: nothing in Slack to bring up to date.
+        // Never posted and never will be: only the requester is left to tell.
+        await this.tellRequester(request, null);
         await store.recordMessage(requestId, {
           version: request.version,
           postedEvents: { ids: events.map((e) => e.id), at: options.now() },
@@ -291,20 +320,9 @@ export class MessageSync {
           this.queue.add(requestId, 'rest');
           return 'finished';
         }
-      } else if (request.messageVersion < request.version) {
-        const messageTs = ts;
-        const rendered = renderRequestMessage(request, options.now());
-        await slackCall(() =>
-          client.chat.update({
-            channel: request.channelId,
-            ts: messageTs,
-            text: rendered.text,
-            blocks: rendered.blocks,
-          }),
-        );
-        await store.recordMessage(requestId, { version: request.version });
-        this.logger.debug('approval message updated', { requestId, version: request.version, state: request.state });
       }
+      if (request.messageTs !== null && request.messageVersion < request.version) await this.update(request, ts);
+      await this.tellRequester(request, ts);
       for (const event of events) {
         const threadTs = ts;
         await slackCall(() =>
@@ -320,5 +338,53 @@ export class MessageSync {
       }
     }
     return 'behind';
+  }
+
+  private async update(request: DeletionRequest, ts: string): Promise<void> {
+    const rendered = renderRequestMessage(request, this.options.now());
+    await slackCall(() =>
+      this.client.chat.update({ channel: request.channelId, ts, text: rendered.text, blocks: rendered.blocks }),
+    );
+    await this.store.recordMessage(request.id, { version: request.version });
+    this.logger.debug('approval message updated', {
+      requestId: request.id,
+      version: request.version,
+      state: request.state,
+    });
+  }
+
+  /**
+   * The requester's direct message about the request's state, if one is owed (requesterNews), settled once:
+   * posted, then recorded (requesterTold), under this sync's claim, so no other instance sends it meanwhile;
+   * a crash in between sends it once more, as it would a thread reply. Not owed (off, or their own cancel):
+   * recorded all the same, so the request is in step. chat.postMessage to a user id lands in the app's
+   * Messages tab.
+   */
+  private async tellRequester(request: DeletionRequest, ts: string | null): Promise<void> {
+    if (!requesterNewsPending(request)) return;
+    const dm = this.options.requesterDm;
+    const news = dm ? requesterNews(request) : null;
+    if (!dm || news === null) {
+      await this.store.recordMessage(request.id, { requesterTold: request.state });
+      return;
+    }
+    const permalink = ts !== null && ts !== NO_MESSAGE_TS ? await dm.permalink(request.channelId, ts) : null;
+    try {
+      await this.client.chat.postMessage({
+        channel: request.requesterId,
+        text: renderRequesterDm(request, permalink, this.options.now()),
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      this.logger.info('requester told', { requestId: request.id, state: news });
+    } catch (error) {
+      const code = slackErrorCode(error);
+      if (!code || DM_TRANSIENT.has(code)) throw new SlackCallFailed(classifySlackError(error));
+      this.logger.warn('Slack refused the direct message to the requester; the request goes on', {
+        requestId: request.id,
+        error: code,
+      });
+    }
+    await this.store.recordMessage(request.id, { requesterTold: news });
   }
 }

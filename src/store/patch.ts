@@ -19,6 +19,10 @@ export function patchAssignments(
   if (patch.leaseUntil !== undefined) set('lease_until', patch.leaseUntil);
   if (patch.finishedAt !== undefined) set('finished_at', patch.finishedAt);
   if (patch.closedFrom !== undefined) set('closed_from', patch.closedFrom);
+  if (patch.reminder !== undefined) {
+    set('reminders_sent', patch.reminder.sent);
+    set('next_remind_at', patch.reminder.nextAt);
+  }
   if (patch.approvalsRequired !== undefined) {
     // Never lowered: a stricter instance may have raised it since the rules read it.
     values.push(patch.approvalsRequired, patch.approvalsRequired);

@@ -26,6 +26,9 @@ export interface RequestRow {
   finished_at: number | null;
   closed_from?: string | null;
   sync_error?: string | null;
+  requester_told?: string | null;
+  next_remind_at?: number | null;
+  reminders_sent?: number;
 }
 
 export interface EventRow {
@@ -65,6 +68,9 @@ export function toRequest(row: RequestRow, approvals: Approval[]): DeletionReque
     finishedAt: row.finished_at,
     closedFrom: row.closed_from ?? null,
     syncError: row.sync_error ?? null,
+    requesterTold: (row.requester_told ?? null) as RequestState | null,
+    nextRemindAt: row.next_remind_at ?? null,
+    remindersSent: row.reminders_sent ?? 0,
   };
 }
 

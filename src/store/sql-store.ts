@@ -4,7 +4,7 @@
 import type { DeletionRequest } from '../requests/types';
 import { inList } from './dialect';
 import { type EventRow, toEvent } from './rows';
-import { hydrate, type RequestWithApprovals } from './sql/base';
+import { hydrate, NEWS, type RequestWithApprovals } from './sql/base';
 import { SqlExecution } from './sql/execution';
 import type { AuditedRequest, AuditPageQuery, MessageShown, Store, SweepQuery, SyncEnd } from './types';
 
@@ -66,6 +66,10 @@ export class SqlStore extends SqlExecution implements Store {
       params.push(shown.version, shown.version);
     }
     if (shown.inStep) sets.push(`sync_until = NULL, ${FORGET_FAILURES}`);
+    if (shown.requesterTold !== undefined) {
+      sets.push('requester_told = ?');
+      params.push(shown.requesterTold);
+    }
     // One statement where a new request's first sync used to make four (ts, version, succeeded, release).
     if (sets.length > 0) await this.dialect.run(`UPDATE requests SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
     const posted = shown.postedEvents;
@@ -78,13 +82,14 @@ export class SqlStore extends SqlExecution implements Store {
   }
 
   async listOutOfSync(limit: number, now = Number.MAX_SAFE_INTEGER): Promise<DeletionRequest[]> {
-    // Two index-served reads, never a scan of the history: requests_needs_sync holds exactly the rows whose
-    // message is behind (its predicate is that condition), events_unposted exactly the unposted replies.
+    // Three index-served reads, never a scan of the history: requests_needs_sync holds exactly the rows whose
+    // message is behind (its predicate is that condition), events_unposted exactly the unposted replies,
+    // requests_requester_untold exactly those whose requester's direct message is still to be settled.
     // Due-time order, so a request that keeps failing (pushed back by a 'retry') never holds up another.
     const due = 'r.sync_error IS NULL AND r.sync_retry_at <= ?';
     const order = `ORDER BY r.sync_retry_at, r.created_at, ${this.dialect.bytewise('r.id')} LIMIT ?`;
     type Due = RequestWithApprovals & { sync_retry_at: number };
-    const [behind, unposted] = await Promise.all([
+    const [behind, unposted, untold] = await Promise.all([
       this.dialect.all<Due>(
         `${this.selectRequest} WHERE ${due} AND (r.message_ts IS NULL OR r.message_version < r.version) ${order}`,
         [now, limit],
@@ -94,9 +99,14 @@ export class SqlStore extends SqlExecution implements Store {
            AND r.id IN (SELECT e.request_id FROM events e WHERE e.posted_at IS NULL) ${order}`,
         [now, limit],
       ),
+      this.dialect.all<Due>(
+        `${this.selectRequest} WHERE ${due} AND r.state ${NEWS}
+           AND (r.requester_told IS NULL OR r.requester_told <> r.state) ${order}`,
+        [now, limit],
+      ),
     ]);
     const byId = new Map<string, Due>();
-    for (const row of [...behind, ...unposted]) byId.set(row.id, row);
+    for (const row of [...behind, ...unposted, ...untold]) byId.set(row.id, row);
     return [...byId.values()]
       .sort(
         (a, b) =>
@@ -132,6 +142,14 @@ export class SqlStore extends SqlExecution implements Store {
              AND (r.settle_after IS NULL OR r.settle_after <= ${dbNow})
            ORDER BY r.finished_at LIMIT ?`,
           [query.maxChecks, query.limit],
+        );
+      case 'remindable':
+        // Served by requests_remind; none while DELETEs are paused (the pause is the controls row joined in).
+        return this.many(
+          `${this.selectRequest} WHERE r.state = 'pending' AND r.next_remind_at IS NOT NULL AND r.next_remind_at <= ?
+             AND r.expires_at > ? AND (c.paused IS NULL OR c.paused = 0)
+           ORDER BY r.next_remind_at LIMIT ?`,
+          [query.now, query.now, query.limit],
         );
     }
   }

@@ -25,6 +25,8 @@ export interface NewRequest {
   createdAt: number;
   expiresAt: number;
   dryRun: boolean;
+  /** When the approvers are first reminded (REMIND_AFTER); null or absent: never. */
+  nextRemindAt?: number | null;
 }
 
 export interface NewEvent {
@@ -47,6 +49,11 @@ export interface TransitionPatch {
   approvalsRequired?: number;
   /** Approvals removed in the same step (the rules judged they no longer count). */
   dropApprovals?: ApprovalDrop | null;
+  /**
+   * A reminder to the approvers: only while `sent - 1` were sent (another instance that posted this one
+   * first makes the write do nothing); records `sent` and when the next one is due (null: none).
+   */
+  reminder?: { sent: number; nextAt: number | null };
 }
 
 /**
@@ -148,7 +155,9 @@ export type SweepQuery =
   /** Executing requests whose lease ran out: their DELETE's answer was never recorded. */
   | { kind: 'stale'; limit: number }
   /** Uncertain requests due for another settle check (fewer than `maxChecks` so far), oldest first. */
-  | { kind: 'uncertain'; maxChecks: number; limit: number };
+  | { kind: 'uncertain'; maxChecks: number; limit: number }
+  /** Pending, unexpired requests whose next reminder is due at `now`, while DELETEs are not paused. */
+  | { kind: 'remindable'; now: number; limit: number };
 
 /** How a claimed sync of a request's message ended. */
 export type SyncEnd =
@@ -174,6 +183,8 @@ export interface MessageShown {
   postedEvents?: { ids: readonly number[]; at: number };
   /** Also end the sync as in step (endSync 'in-step'). */
   inStep?: boolean;
+  /** The requester's direct message about this state is settled: sent, refused by Slack, or not owed. */
+  requesterTold?: RequestState;
 }
 
 export interface Store {
@@ -257,8 +268,9 @@ export interface Store {
   endSync(id: string, end: SyncEnd): Promise<{ failures: number; ended: boolean }>;
   recordMessage(id: string, shown: MessageShown): Promise<void>;
   /**
-   * Requests whose Slack message or thread is behind the store and whose sync is due at `now` (default: any
-   * time), soonest due first; never those whose sync was ended. Reads only such requests.
+   * Requests whose Slack message or thread is behind the store, or whose requester's direct message is still
+   * to be settled (a state of NEWS_STATES other than requesterTold), and whose sync is due at `now` (default:
+   * any time), soonest due first; never those whose sync was ended. Reads only such requests.
    */
   listOutOfSync(limit: number, now?: number): Promise<DeletionRequest[]>;
 

@@ -37,6 +37,7 @@ storeContract((h, current) => {
   describe('createRequest / getRequest', () => {
     test('round trips every field', async () => {
       const input = newRequest({ reason: 'O\'Brien said "delete"; ünïcödé ✓', approvalsRequired: 3, dryRun: true });
+      input.nextRemindAt = input.createdAt + 60_000;
       const result = await store.createRequest(
         input,
         event('requested', input.createdAt, 'UREQ', 'detail'),
@@ -70,6 +71,9 @@ storeContract((h, current) => {
         closedFrom: null,
         syncError: null,
         pause: null,
+        requesterTold: null,
+        nextRemindAt: input.nextRemindAt,
+        remindersSent: 0,
       };
       expect(result.ok && result.request).toEqual(expected);
       expect(await store.getRequest(input.id)).toEqual(expected);

@@ -234,6 +234,8 @@ storeContract((h, current) => {
         if (!r.messageTs) await store.recordMessage(id, { ts: `ts-${id}` });
         await store.recordMessage(id, { version: r.version });
         for (const e of await store.listEvents(id)) await posted(id, e.id, T0);
+        // An ended request is in step once its requester's direct message is settled too.
+        await store.recordMessage(id, { requesterTold: r.state });
       };
       const synced = await create(store, { createdAt: T0 + 1 });
       const noMessage = await create(store, { createdAt: T0 + 2 });

@@ -18,6 +18,7 @@ export function testPolicy(overrides: Partial<Policy> = {}): Policy {
     maxPendingPerRequester: 5,
     maxDeletionsPerDay: 50,
     dryRun: false,
+    remindAfterMs: 0,
     ...overrides,
   };
 }

@@ -277,7 +277,13 @@ describe('a channel the bot cannot post in', () => {
       // Nothing keeps trying: a sweep posts nothing, and the customer can be asked for again.
       await sb.bot.sweeper.sweep();
       await settle(sb);
-      expect(sb.slack.callsTo('chat.postMessage')).toHaveLength(1);
+      const posts = sb.slack.callsTo('chat.postMessage');
+      expect(posts.filter((c) => c.args.channel === SANDBOX_CHANNEL)).toHaveLength(1);
+      // Besides: one direct message that keeps the answer where the requester finds it later (NOTIFY_REQUESTER).
+      expect(posts.filter((c) => c.args.channel === REQUESTER).map((c) => String(c.args.text))).toEqual([
+        expect.stringMatching(/could not be posted in this channel.*not_in_channel/s),
+      ]);
+      expect(posts).toHaveLength(2);
       await requestDeletion(sb);
     } finally {
       await sb.stop({ fakes: true });

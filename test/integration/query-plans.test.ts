@@ -22,6 +22,8 @@ const PARTIAL = [
   'events_unposted',
   'requests_one_open_per_customer',
   'requests_open_by_channel',
+  'requests_remind',
+  'requests_requester_untold',
 ];
 /** Indexes whose entries for one value are history: one ops channel holds every request ever made there. */
 const HISTORY = ['requests_channel'];
@@ -128,6 +130,7 @@ async function hotStatements(store: SqlStore, log: Statement[]): Promise<Stateme
   await store.listForSweep({ kind: 'due', limit: 50 });
   await store.listForSweep({ kind: 'stale', limit: 50 });
   await store.listForSweep({ kind: 'uncertain', maxChecks: 6, limit: 5 });
+  await store.listForSweep({ kind: 'remindable', now, limit: 50 });
   await store.claimSettleCheck('RNEW000001', 6, 1_000);
   await store.listOutOfSync(50, now);
   // The sync.
@@ -135,6 +138,7 @@ async function hotStatements(store: SqlStore, log: Statement[]): Promise<Stateme
   await store.recordMessage('RNEW000001', { ts: '2.1' });
   await store.recordMessage('RNEW000001', { version: 3 });
   await store.recordMessage('RNEW000001', { postedEvents: { ids: [1], at: now } });
+  await store.recordMessage('RNEW000001', { requesterTold: 'succeeded' });
   await store.endSync('RNEW000001', { kind: 'retry', retryAt: () => now + 5_000 });
   await store.endSync('RNEW000001', { kind: 'in-step' });
   await store.endSync('RNEW000002', { kind: 'ended', error: 'is_archived' });

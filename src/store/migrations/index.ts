@@ -9,6 +9,8 @@ export interface Migration {
 }
 
 const bigint = (d: DatabaseKind) => (d === 'postgres' ? 'BIGINT' : 'INTEGER');
+/** requests/types.ts's NEWS_STATES as migration 11 wrote them (a migration never changes). */
+const NEWS = "('succeeded', 'failed', 'uncertain', 'denied', 'cancelled', 'aborted', 'expired')";
 
 /** The table that records which migrations ran; created before them. */
 export const migrationsTable = (d: DatabaseKind): string =>
@@ -146,5 +148,24 @@ export const MIGRATIONS: readonly Migration[] = [
              CASE WHEN json_extract(outcome, '$.kind') IN ${ours} THEN 'bot' ELSE 'botpenguin' END)
            WHERE outcome IS NOT NULL AND json_type(outcome, '$.said') IS NULL`;
     },
+  },
+  {
+    version: 11,
+    name: 'the requester told of an ending; reminders to approvers',
+    // requester_told: the last state whose direct message to the requester was settled (sent, refused, or not
+    // owed), written by the message sync that holds the request's claim; requests_requester_untold holds
+    // exactly the rows still owed that decision (its predicate is that condition, NEWS_STATES written out).
+    // Requests that ended before this migration count as told, so nobody gets a message about an old one. next_remind_at / reminders_sent: the next reminder of a
+    // pending request is claimed by a conditional update on the pair, so one interval gives one reminder.
+    sql: (d) => `
+      ALTER TABLE requests ADD COLUMN requester_told TEXT;
+      ALTER TABLE requests ADD COLUMN next_remind_at ${bigint(d)};
+      ALTER TABLE requests ADD COLUMN reminders_sent INTEGER NOT NULL DEFAULT 0;
+      UPDATE requests SET requester_told = state WHERE state NOT IN ('pending', 'approved', 'executing');
+      CREATE INDEX requests_remind ON requests (next_remind_at) WHERE state = 'pending' AND next_remind_at IS NOT NULL;
+      CREATE INDEX requests_requester_untold ON requests (sync_retry_at, created_at)
+        WHERE sync_error IS NULL AND state IN ${NEWS}
+          AND (requester_told IS NULL OR requester_told <> state);
+    `,
   },
 ];

@@ -1,7 +1,7 @@
 // What every part of SqlStore shares: the dialect, reading a request with its approvals and the pause,
 // writing an event, and the schema's migration.
 import type { DeletionRequest, Pause } from '../../requests/types';
-import { OPEN_STATES, WAITING_STATES } from '../../requests/types';
+import { NEWS_STATES, OPEN_STATES, WAITING_STATES } from '../../requests/types';
 import type { DatabaseKind, Db, Dialect } from '../dialect';
 import { MIGRATIONS, migrationsTable } from '../migrations';
 import { type RequestRow, toApproval, toRequest } from '../rows';
@@ -14,6 +14,8 @@ export const DAILY_LIMIT_LOCK_KEY = 0x62702d65;
 // Written out, not bound: only then can the planners see that the partial index of open requests
 // (requests_one_open_per_customer) covers the query. The states are our own constants.
 export const OPEN = `IN (${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`;
+/** States the requester may be told of; written out so that requests_requester_untold serves the query. */
+export const NEWS = `IN (${NEWS_STATES.map((state) => `'${state}'`).join(', ')})`;
 /** Pending and approved: a pause or a stricter setting changes what becomes of them. */
 export const WAITING = `IN (${WAITING_STATES.map((state) => `'${state}'`).join(', ')})`;
 /** One row of controls (migration 4). */

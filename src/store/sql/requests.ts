@@ -48,8 +48,8 @@ export class SqlRequests extends SqlBase {
             }
             await db.run(
               `INSERT INTO requests (id, team_id, channel_id, customer_id, reason, requester_id, state, approvals_required,
-                 created_at, expires_at, dry_run)
-               VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+                 created_at, expires_at, dry_run, next_remind_at)
+               VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
               [
                 input.id,
                 input.teamId,
@@ -61,6 +61,7 @@ export class SqlRequests extends SqlBase {
                 input.createdAt,
                 input.expiresAt,
                 input.dryRun ? 1 : 0,
+                input.nextRemindAt ?? null,
               ],
             );
             await this.insertEvent(db, input.id, event);
@@ -187,9 +188,18 @@ export class SqlRequests extends SqlBase {
       const { sql, values } = patchAssignments(patch, () => '?', 0);
       const sets = ['state = ?', 'version = version + 1', ...sql].join(', ');
       const fenced = token === undefined ? '' : " AND state = 'executing' AND delete_starts = ?";
+      // One reminder per interval: only the write that finds the count it was judged on posts it.
+      const reminder = patch.reminder ? ' AND reminders_sent = ?' : '';
       const changed = await db.run(
-        `UPDATE requests SET ${sets} WHERE id = ? AND state ${inList(from.length)}${fenced}`,
-        [to, ...values, id, ...from, ...(token === undefined ? [] : [token])],
+        `UPDATE requests SET ${sets} WHERE id = ? AND state ${inList(from.length)}${fenced}${reminder}`,
+        [
+          to,
+          ...values,
+          id,
+          ...from,
+          ...(token === undefined ? [] : [token]),
+          ...(patch.reminder ? [patch.reminder.sent - 1] : []),
+        ],
       );
       if (changed === 0) return null;
       if (patch.dropApprovals) await this.dropApprovals(db, id, patch.dropApprovals);

@@ -47,6 +47,7 @@ const BY_THE_BOT: Record<EventKind, EventClass['type']> = {
   policy: 'policy',
   paused: 'paused',
   resumed: 'resumed',
+  reminded: 'reminded',
 };
 
 describe('every kind of trail event has its outside name', () => {

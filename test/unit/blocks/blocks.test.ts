@@ -476,6 +476,7 @@ describe('thread replies are the audit trail', () => {
       policy: true,
       paused: true,
       resumed: true,
+      reminded: true,
     };
     for (const kind of Object.keys(kinds) as EventKind[]) {
       expect(renderThreadReply(event(kind), STATES.succeeded as DeletionRequest).trim().length).toBeGreaterThan(10);
@@ -567,6 +568,7 @@ describe('help, created, list and status answers', () => {
     maxPendingPerRequester: 5,
     maxDeletionsPerDay: 50,
     dryRun: true,
+    remindAfterMs: 0,
   };
 
   it('help explains usage, who approves, how many, the expiry, the delay and DRY RUN', () => {
