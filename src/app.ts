@@ -110,6 +110,9 @@ export function createApp(deps: AppDeps): BotApp {
     slackApiUrl: config.slack.apiUrl,
     timeout: deps.slackTimeoutMs ?? 10_000,
     retryConfig: { retries: deps.slackRetries ?? 3, factor: 2, minTimeout: 250, maxTimeout: 5_000, randomize: true },
+    // A 429 is answered by the caller (the message sync's pacer closes the whole bucket until Retry-After),
+    // not by the client pausing and retrying on its own.
+    rejectRateLimitedCalls: true,
   };
   const app = new App({
     receiver,
@@ -143,8 +146,8 @@ export function createApp(deps: AppDeps): BotApp {
     now,
     onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
   });
-  const onChange = (requestId: string, change?: 'created') => {
-    void sync.request(requestId, change === 'created' ? 'post' : 'update');
+  const onChange = (requestId: string) => {
+    void sync.request(requestId);
   };
   const directory = new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 });
   const requests = createRequests({
@@ -186,7 +189,7 @@ export function createApp(deps: AppDeps): BotApp {
 
   const listenerDeps: ListenerDeps = {
     requests,
-    posted: (requestId) => sync.request(requestId, 'post'),
+    posted: (requestId) => sync.request(requestId),
     policy: config.policy,
     permalinks: new Permalinks(client, 1_000),
     logger,
