@@ -118,6 +118,8 @@ export interface MessageSyncOptions {
 interface Run {
   /** Asked for again while running: run once more. */
   again: boolean;
+  /** Wakes a run that waits for its turn: a change (an update) need not wait behind its thread replies. */
+  wake: () => void;
   done: Promise<void>;
 }
 
@@ -148,9 +150,10 @@ export class MessageSync {
     const run = this.runs.get(requestId);
     if (run) {
       run.again = true;
+      run.wake();
       return run.done;
     }
-    const started: Run = { again: false, done: Promise.resolve() };
+    const started: Run = { again: false, wake: () => undefined, done: Promise.resolve() };
     started.done = this.run(requestId, started);
     this.runs.set(requestId, started);
     return started.done;
@@ -165,17 +168,30 @@ export class MessageSync {
     await new Promise((resolve) => setImmediate(resolve));
     /** A turn the pacer granted while no claim was held, for the next run's first call. */
     let granted: Turn | null = null;
+    /** The turn being waited for, kept across runs woken early so the request keeps its place. */
+    let waiting: { turn: Turn; given: Promise<void> } | null = null;
     try {
       do {
         run.again = false;
         const turn: Turn | null = granted;
         granted = null;
         const wait: Turn | null = await this.limiter.run(() => this.syncOnce(requestId, turn));
-        if (wait) {
-          await this.pacer.take(wait.bucket, wait.priority);
-          granted = wait;
-          run.again = true;
+        if (waiting && waiting.turn.bucket !== wait?.bucket) {
+          const unused = waiting.turn.bucket;
+          void waiting.given.then(() => this.pacer.giveBack(unused));
+          waiting = null;
         }
+        if (!wait) continue;
+        waiting ??= { turn: wait, given: this.pacer.take(wait.bucket, wait.priority) };
+        const woken = new Promise<'woken'>((resolve) => {
+          run.wake = () => resolve('woken');
+        });
+        if ((await Promise.race([waiting.given, woken])) !== 'woken') {
+          granted = waiting.turn;
+          waiting = null;
+        }
+        run.wake = () => undefined;
+        run.again = true;
       } while (run.again);
     } catch (error) {
       this.logger.warn('message sync stopped unexpectedly; the sweeper will try again', {
