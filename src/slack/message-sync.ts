@@ -284,11 +284,14 @@ export class MessageSync {
 
   private async slackCall<T>(turn: Turn, call: () => Promise<T>): Promise<T> {
     try {
-      return await call();
+      const result = await call();
+      this.pacer.answered(turn.bucket);
+      return result;
     } catch (error) {
       const failure = classifySlackError(error);
       if (failure.kind === 'transient' && failure.retryAfterMs > 0)
         this.pacer.rateLimited(turn.bucket, failure.retryAfterMs);
+      else this.pacer.answered(turn.bucket);
       throw new SlackCallFailed(failure, turn);
     }
   }

@@ -6,12 +6,13 @@
 export type Priority = 'first' | 'rest';
 
 /**
- * chat.postMessage's per-channel limit is the one Slack states as a rate (1 per second, short bursts); the
- * interval has a margin because Slack starts counting when the call arrives, not when we send it. Slack's
+ * chat.postMessage's per-channel limit is the one Slack states as a rate (1 per second, short bursts). Slack
+ * counts a call when it arrives, which we never see: an emptied bucket refills from the answer (`answered`),
+ * by when Slack has surely counted the call, so our count never runs ahead of Slack's. Slack's
  * tiers (chat.update Tier 3, 50+ a minute; chat.postEphemeral Tier 4, 100+) are minimums that Slack lets
  * apps burst past, so those are paced only by the Retry-After Slack sends when it holds a method back.
  */
-const POST_INTERVAL_MS = 1_050;
+const POST_INTERVAL_MS = 1_000;
 const POST_BURST = 3;
 /** Buckets kept at most before idle ones (full, nobody waiting, not held back) are forgotten. */
 const KEEP_BUCKETS = 1_000;
@@ -59,6 +60,14 @@ export class SlackPacer {
     if (!bucket || bucket.tokens === null) return;
     bucket.tokens = Math.min(POST_BURST, bucket.tokens + 1);
     this.serve(bucket);
+  }
+
+  /** Slack answered a call of this bucket (anything but a 429). */
+  answered(key: string): void {
+    const bucket = this.buckets.get(key);
+    if (!bucket || bucket.tokens === null) return;
+    this.refill(bucket, this.now());
+    if (bucket.tokens < 1) bucket.refilledAt = Math.max(bucket.refilledAt, this.now());
   }
 
   /** Slack answered 429: nothing of this bucket goes before `retryAfterMs` from now. */
