@@ -14,6 +14,8 @@ export interface RecordedCall {
   at: number;
   /** Arrival time in fractional epoch milliseconds (comparable across processes on one machine). */
   hrAt: number;
+  /** In rate-limit mode: answered 429, and whether it came after a 429 of its bucket had been answered. */
+  limited?: 'first' | 'into-retry-after';
 }
 
 export interface SlackMessage {
@@ -118,6 +120,7 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
   private limits: typeof SLACK_RATE_LIMITS | null = null;
   private readonly limitBuckets = new Map<string, LimitBucket>();
   private open = 0;
+  private lastLimited: RecordedCall['limited'];
   readonly rateLimitRecord: RateLimitRecord = { calls: 0, limited: 0, intoRetryAfter: 0, inFlightAtFirst429: null };
 
   /** Base URL for SLACK_API_URL. */
@@ -150,6 +153,7 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     const record = this.rateLimitRecord;
     record.calls++;
     if (now < bucket.until) {
+      this.lastLimited = now >= bucket.announcedAt ? 'into-retry-after' : 'first';
       if (now >= bucket.announcedAt) record.intoRetryAfter++;
       record.limited++;
       return Math.max(1, Math.ceil((bucket.until - now) / 1000));
@@ -161,6 +165,7 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
       return null;
     }
     record.limited++;
+    this.lastLimited = 'first';
     const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / limit.perSecond));
     bucket.until = now + retryAfter * 1000;
     // Announced when answered; calls arriving before that were sent without the client knowing.
@@ -283,10 +288,11 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     const hrAt = preciseNow();
     const method = url.pathname.replace(/^\/api\//, '');
     const retryAfter = url.pathname.startsWith('/api/') ? this.rateLimit(method, args, hrAt) : null;
+    const limited = retryAfter === null ? undefined : this.lastLimited;
     this.open++;
     try {
       if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
-      await this.respond(req, res, url, method, args, hrAt, retryAfter);
+      await this.respond(req, res, url, method, args, hrAt, retryAfter === null ? null : { retryAfter, limited });
     } finally {
       this.open--;
     }
@@ -299,7 +305,7 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     method: string,
     args: Record<string, unknown>,
     hrAt: number,
-    retryAfter: number | null,
+    limit: { retryAfter: number; limited: RecordedCall['limited'] } | null,
   ): Promise<void> {
     if (url.pathname.startsWith('/response/')) {
       const call = { method: 'response_url', args, authorization: req.headers.authorization, at: Date.now(), hrAt };
@@ -317,8 +323,9 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     }
     const call: RecordedCall = { method, args, authorization: req.headers.authorization, at: Date.now(), hrAt };
     this.calls.push(call);
-    if (retryAfter !== null) {
-      send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(retryAfter) });
+    if (limit) {
+      call.limited = limit.limited;
+      send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limit.retryAfter) });
       const answeredAt = preciseNow();
       for (const bucket of this.limitBuckets.values())
         if (bucket.announcedAt === Number.POSITIVE_INFINITY) bucket.announcedAt = answeredAt;

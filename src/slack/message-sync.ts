@@ -115,6 +115,12 @@ export interface MessageSyncOptions {
   onCannotPost?: (requestId: string, slackError: string) => Promise<void>;
 }
 
+/** A sync that stopped to wait for its turn, and the claim it kept meanwhile (null: released). */
+interface Wait {
+  turn: Turn;
+  claimedUntil: number | null;
+}
+
 interface Run {
   /** Asked for again while running: run once more. */
   again: boolean;
@@ -166,23 +172,28 @@ export class MessageSync {
 
   private async run(requestId: string, run: Run): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
-    /** A turn the pacer granted while no claim was held, for the next run's first call. */
+    /** A turn the pacer granted while waiting, for the next run's first call. */
     let granted: Turn | null = null;
+    let claimedUntil: number | null = null;
     /** The turn being waited for, kept across runs woken early so the request keeps its place. */
     let waiting: { turn: Turn; given: Promise<void> } | null = null;
     try {
       do {
         run.again = false;
         const turn: Turn | null = granted;
+        const claim: number | null = claimedUntil;
         granted = null;
-        const wait: Turn | null = await this.limiter.run(() => this.syncOnce(requestId, turn));
-        if (waiting && waiting.turn.bucket !== wait?.bucket) {
+        const wait: Wait | null = await this.limiter.run(
+          (): Promise<Wait | null> => this.syncOnce(requestId, turn, claim),
+        );
+        claimedUntil = wait?.claimedUntil ?? null;
+        if (waiting && waiting.turn.bucket !== wait?.turn.bucket) {
           const unused = waiting.turn.bucket;
           void waiting.given.then(() => this.pacer.giveBack(unused));
           waiting = null;
         }
         if (!wait) continue;
-        waiting ??= { turn: wait, given: this.pacer.take(wait.bucket, wait.priority) };
+        waiting ??= { turn: wait.turn, given: this.pacer.take(wait.turn.bucket, wait.turn.priority) };
         const woken = new Promise<'woken'>((resolve) => {
           run.wake = () => resolve('woken');
         });
@@ -205,22 +216,30 @@ export class MessageSync {
 
   /**
    * One sync of one request under its claim in the store. Never rejects: whatever fails (Slack, the store) is
-   * logged and left to the sweeper. Returns the turn to wait for when the next call must wait for Slack's pace
-   * (the claim is released meanwhile); `granted`: a turn already taken for this run's first call.
+   * logged and left to the sweeper. When the next call must wait for Slack's pace, returns the turn to wait
+   * for and keeps the claim (until `claimedUntil`), so another instance's sweeper doesn't post it meanwhile
+   * behind this instance's pacing. `granted`: a turn already taken for this run's first call; `claimedUntil`:
+   * the claim the previous run kept.
    */
-  private async syncOnce(requestId: string, granted: Turn | null): Promise<Turn | null> {
+  private async syncOnce(requestId: string, granted: Turn | null, claimedUntil: number | null): Promise<Wait | null> {
     const { store, options } = this;
     const turns = { granted };
     /** Still holding the claim: released in `finally` unless the end of the sync already did. */
     let held = false;
     try {
       const now = options.now();
-      held = await store.claimSync(requestId, now + options.claimMs, now);
+      const until = now + options.claimMs;
+      // Taking over our own claim: it matches only while the claim there is still the one we kept.
+      held = await store.claimSync(requestId, until, Math.max(now, (claimedUntil ?? 0) + 1));
       if (!held) return null;
       const outcome = await this.bringUpToDate(requestId, turns);
+      if (typeof outcome === 'object') {
+        held = false;
+        return { turn: outcome, claimedUntil: until };
+      }
       await store.finishSync(requestId, outcome === 'in-step');
       held = false;
-      return typeof outcome === 'object' ? outcome : null;
+      return null;
     } catch (error) {
       await this.failed(requestId, error).catch((again: unknown) =>
         this.logger.warn('could not record a failed Slack sync; the sweeper will try again', {
@@ -228,9 +247,10 @@ export class MessageSync {
           ...errorFields(again),
         }),
       );
-      // Rate limited: wait here for the bucket to reopen rather than for the next sweep.
+      // Rate limited: wait here for the bucket to reopen rather than for the next sweep (the store's backoff
+      // keeps the other instances' sweepers off it meanwhile).
       if (error instanceof SlackCallFailed && error.failure.kind === 'transient' && error.failure.retryAfterMs > 0)
-        return error.turn;
+        return { turn: error.turn, claimedUntil: null };
       return null;
     } finally {
       if (turns.granted) this.pacer.giveBack(turns.granted.bucket);
