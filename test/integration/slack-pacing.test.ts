@@ -96,6 +96,15 @@ onPostgres('two instances on PostgreSQL, Slack enforcing its rate limits', () =>
     expect(order.slice(0, burst)).toEqual(Array(burst).fill(true));
     for (const sb of [a, b]) expect(await sb.store.listOutOfSync(100)).toEqual([]);
   }, 90_000);
+});
+
+describe('the rate-limited fake Slack', () => {
+  let slack: FakeSlack;
+  beforeEach(async () => {
+    slack = new FakeSlack();
+    await slack.start();
+  });
+  afterEach(() => slack.stop());
 
   it('the fake is strict: posting past the burst without pacing is answered 429, and a call sent after it is counted', async () => {
     slack.enforceRateLimits();
