@@ -2,6 +2,7 @@
 // Slack's rate limits (sandbox/fake-slack.ts): a burst of requests in one channel reaches Slack without a call
 // sent into a running Retry-After (beyond those already in flight), approval messages before thread replies,
 // none lost, none twice; the other instance's sweeper, sweeping mid-burst, never posts behind the pacing.
+import { Client } from 'pg';
 import { FakeBotPenguin } from '../../sandbox/fake-botpenguin';
 import { FakeSlack } from '../../sandbox/fake-slack';
 import { type Sandbox, startSandbox } from '../../sandbox/harness';
@@ -49,6 +50,8 @@ onPostgres('two instances on PostgreSQL, Slack enforcing its rate limits', () =>
     // Sweepers run when the test says so.
     const a = await instance(3_600_000);
     const b = await instance(3_600_000);
+    // Each instance sweeps once as it starts: let that pass end, so it can't meet the burst half-way.
+    await Promise.all([a.bot.sweeper.sweep(), b.bot.sweeper.sweep()]);
     slack.forget();
     slack.enforceRateLimits();
 
@@ -67,6 +70,18 @@ onPostgres('two instances on PostgreSQL, Slack enforcing its rate limits', () =>
     // Mid-burst, the other instance's sweeper finds every message behind but leaves them alone: the instance
     // pacing them keeps each claim while it waits for its turn, so nobody posts behind its pacing.
     await slack.waitFor(() => slack.channelMessages(BURST_CHANNEL).length >= 3, 10_000, 'the first approval messages');
+    // Once instance A holds every one of them (posted, or claimed while it waits for its turn); before that a
+    // sweep may rightly take a request A hasn't reached yet.
+    const db = new Client({ connectionString: schema.databaseUrl });
+    await db.connect();
+    try {
+      const unheld = `SELECT count(*)::int AS n FROM requests WHERE channel_id = $1 AND sync_until IS NULL AND message_ts IS NULL`;
+      for (let i = 0; i < 500 && (await db.query<{ n: number }>(unheld, [BURST_CHANNEL])).rows[0]?.n !== 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect((await db.query<{ n: number }>(unheld, [BURST_CHANNEL])).rows[0]?.n).toBe(0);
+    } finally {
+      await db.end();
+    }
     expect((await b.store.listOutOfSync(100)).length).toBeGreaterThan(0);
     await b.bot.sweeper.sweep();
     await b.bot.sweeper.sweep();
