@@ -96,8 +96,8 @@ interface Turn {
 const RETRY_BASE_MS = 5_000;
 const RETRY_CAP_MS = 600_000;
 /**
- * Requests worked on at once (claimed, reading the store, calling Slack). Waiting for Slack's pace happens
- * outside this bound and without a claim, so a backlog of replies never holds up a new approval message.
+ * Requests worked on at once (reading the store, calling Slack). Waiting for Slack's pace happens outside this
+ * bound, so a backlog of replies waiting for their turn never holds up a new approval message.
  */
 const SYNCS_AT_ONCE = 8;
 
@@ -136,16 +136,14 @@ interface Run {
 export class MessageSync {
   private readonly runs = new Map<string, Run>();
   private readonly limiter = new Limiter(SYNCS_AT_ONCE);
-  private readonly pacer: SlackPacer;
+  private readonly pacer = new SlackPacer();
 
   constructor(
     private readonly client: webApi.WebClient,
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly options: MessageSyncOptions,
-  ) {
-    this.pacer = new SlackPacer();
-  }
+  ) {}
 
   /**
    * Ask for a sync; never throws, and does no work before the current answer has been sent. Asking again for a
