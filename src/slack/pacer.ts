@@ -34,6 +34,7 @@ interface Bucket {
 
 export class SlackPacer {
   private readonly buckets = new Map<string, Bucket>();
+  private forgottenAt = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -86,7 +87,8 @@ export class SlackPacer {
   private bucket(key: string): Bucket {
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      if (this.buckets.size >= KEEP_BUCKETS) this.forgetIdle();
+      // At most once a second, so a burst over many channels doesn't scan the map for each new one.
+      if (this.buckets.size >= KEEP_BUCKETS && this.now() - this.forgottenAt >= POST_INTERVAL_MS) this.forgetIdle();
       const paced = key.startsWith('chat.postMessage ');
       bucket = {
         tokens: paced ? POST_BURST : null,
@@ -144,6 +146,7 @@ export class SlackPacer {
 
   private forgetIdle(): void {
     const now = this.now();
+    this.forgottenAt = now;
     for (const [key, bucket] of this.buckets) {
       this.refill(bucket, now);
       const idle = bucket.waiting.first.length === 0 && bucket.waiting.rest.length === 0 && bucket.timer === null;
