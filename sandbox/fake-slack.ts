@@ -14,6 +14,8 @@ export interface RecordedCall {
   at: number;
   /** Arrival time in fractional epoch milliseconds (comparable across processes on one machine). */
   hrAt: number;
+  /** In rate-limit mode: answered 429, and whether it came after a 429 of its bucket had been answered. */
+  limited?: 'first' | 'into-retry-after';
 }
 
 export interface SlackMessage {
@@ -54,6 +56,40 @@ export interface FailureMatch {
   ts?: string;
 }
 
+/**
+ * Slack's rate limits as its docs state them: chat.postMessage about 1 a second per channel with short bursts
+ * (3 here), chat.update Tier 3 (50 a minute), chat.postEphemeral Tier 4 (100 a minute), each a bucket that
+ * refills evenly; over it, HTTP 429 `ratelimited` with `Retry-After` in whole seconds, and while that runs
+ * every call of the bucket is refused too.
+ */
+export const SLACK_RATE_LIMITS = {
+  postMessagePerChannel: { burst: 3, perSecond: 1 },
+  perMethod: {
+    'chat.update': { burst: 50, perSecond: 50 / 60 },
+    'chat.postEphemeral': { burst: 100, perSecond: 100 / 60 },
+  } as Record<string, { burst: number; perSecond: number }>,
+};
+
+/** What the rate-limit mode saw, to judge a client by. */
+export interface RateLimitRecord {
+  /** Web API calls counted against a bucket. */
+  calls: number;
+  /** Calls answered 429. */
+  limited: number;
+  /** Calls that arrived after a 429 had been answered for their bucket, while its Retry-After ran. */
+  intoRetryAfter: number;
+  /** Calls received and not yet answered when the first 429 was answered (the client could not know yet). */
+  inFlightAtFirst429: number | null;
+}
+
+interface LimitBucket {
+  tokens: number;
+  refilledAt: number;
+  /** When the last 429 of this bucket was answered, and until when its Retry-After runs. */
+  announcedAt: number;
+  until: number;
+}
+
 export class FakeSlack extends RecordingServer<RecordedCall> {
   readonly calls: RecordedCall[] = [];
   readonly messages: SlackMessage[] = [];
@@ -81,6 +117,11 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
   private readonly failures = new Map<string, Failure[]>();
   private readonly standing: { where: FailureMatch; failure: Failure }[] = [];
   private seq = 0;
+  private limits: typeof SLACK_RATE_LIMITS | null = null;
+  private readonly limitBuckets = new Map<string, LimitBucket>();
+  private open = 0;
+  private lastLimited: RecordedCall['limited'];
+  readonly rateLimitRecord: RateLimitRecord = { calls: 0, limited: 0, intoRetryAfter: 0, inFlightAtFirst429: null };
 
   /** Base URL for SLACK_API_URL. */
   get apiUrl(): string {
@@ -90,6 +131,46 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
   /** A response_url that records what the bot posts to it. */
   responseUrl(id = 'r1'): string {
     return `${this.url}/response/${id}`;
+  }
+
+  /** Enforce Slack's rate limits (SLACK_RATE_LIMITS) from now on, recording what the client does with them. */
+  enforceRateLimits(limits = SLACK_RATE_LIMITS): void {
+    this.limits = limits;
+  }
+
+  /** Counts the call against its bucket: null if it may go, or the Retry-After (seconds) to answer with. */
+  private rateLimit(method: string, args: Record<string, unknown>, now: number): number | null {
+    const limits = this.limits;
+    if (!limits) return null;
+    const limit = method === 'chat.postMessage' ? limits.postMessagePerChannel : limits.perMethod[method];
+    if (!limit) return null;
+    const key = method === 'chat.postMessage' ? `${method} ${String(args.channel)}` : method;
+    let bucket = this.limitBuckets.get(key);
+    if (!bucket) {
+      bucket = { tokens: limit.burst, refilledAt: now, announcedAt: 0, until: 0 };
+      this.limitBuckets.set(key, bucket);
+    }
+    const record = this.rateLimitRecord;
+    record.calls++;
+    if (now < bucket.until) {
+      this.lastLimited = now >= bucket.announcedAt ? 'into-retry-after' : 'first';
+      if (now >= bucket.announcedAt) record.intoRetryAfter++;
+      record.limited++;
+      return Math.max(1, Math.ceil((bucket.until - now) / 1000));
+    }
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.refilledAt) / 1000) * limit.perSecond);
+    bucket.refilledAt = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens--;
+      return null;
+    }
+    record.limited++;
+    this.lastLimited = 'first';
+    const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / limit.perSecond));
+    bucket.until = now + retryAfter * 1000;
+    // Announced when answered; calls arriving before that were sent without the client knowing.
+    bucket.announcedAt = Number.POSITIVE_INFINITY;
+    return retryAfter;
   }
 
   /** Make the next `times` calls of `method` fail as described. */
@@ -205,8 +286,27 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     const args = parseBody(raw, req.headers['content-type']);
 
     const hrAt = preciseNow();
-    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    const method = url.pathname.replace(/^\/api\//, '');
+    const retryAfter = url.pathname.startsWith('/api/') ? this.rateLimit(method, args, hrAt) : null;
+    const limited = retryAfter === null ? undefined : this.lastLimited;
+    this.open++;
+    try {
+      if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+      await this.respond(req, res, url, method, args, hrAt, retryAfter === null ? null : { retryAfter, limited });
+    } finally {
+      this.open--;
+    }
+  }
 
+  private async respond(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    method: string,
+    args: Record<string, unknown>,
+    hrAt: number,
+    limit: { retryAfter: number; limited: RecordedCall['limited'] } | null,
+  ): Promise<void> {
     if (url.pathname.startsWith('/response/')) {
       const call = { method: 'response_url', args, authorization: req.headers.authorization, at: Date.now(), hrAt };
       this.calls.push(call);
@@ -221,9 +321,19 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
       this.notify(call);
       return;
     }
-    const method = url.pathname.replace(/^\/api\//, '');
     const call: RecordedCall = { method, args, authorization: req.headers.authorization, at: Date.now(), hrAt };
     this.calls.push(call);
+    if (limit) {
+      call.limited = limit.limited;
+      send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limit.retryAfter) });
+      const answeredAt = preciseNow();
+      for (const bucket of this.limitBuckets.values())
+        if (bucket.announcedAt === Number.POSITIVE_INFINITY) bucket.announcedAt = answeredAt;
+      // This call is still counted as open: the others were in flight.
+      this.rateLimitRecord.inFlightAtFirst429 ??= this.open - 1;
+      this.notify(call);
+      return;
+    }
 
     const failure = this.failures.get(method)?.shift() ?? this.standingFailure(method, args);
     if (failure) {

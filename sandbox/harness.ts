@@ -31,7 +31,7 @@ export interface SandboxOptions {
   now?: () => number;
   sweepIntervalMs?: number;
   /** Internal timings of the app (lease, sync claim, Slack timeout), shortened by crash and failure tests. */
-  timings?: Pick<AppDeps, 'leaseMs' | 'syncClaimMs' | 'slackTimeoutMs' | 'slackRetries'>;
+  timings?: Pick<AppDeps, 'leaseMs' | 'syncClaimMs' | 'slackTimeoutMs' | 'slackRetries' | 'slackPostIntervalMs'>;
 }
 
 export interface Sandbox {

@@ -25,6 +25,8 @@ export interface AppDeps {
   syncClaimMs?: number;
   /** Timeout of one Slack Web API call (default 10 s). */
   slackTimeoutMs?: number;
+  /** chat.postMessage's pace per channel instead of Slack's one a second: tests that post many messages in one channel. */
+  slackPostIntervalMs?: number;
   /** Retries of a failed Slack Web API call before the sync gives up and leaves it to the sweeper (default 3). */
   slackRetries?: number;
 }
@@ -49,6 +51,9 @@ export function createApp(deps: AppDeps): BotApp {
     slackApiUrl: config.slack.apiUrl,
     timeout: deps.slackTimeoutMs ?? 10_000,
     retryConfig: { retries: deps.slackRetries ?? 3, factor: 2, minTimeout: 250, maxTimeout: 5_000, randomize: true },
+    // A 429 is answered by the caller (the message sync's pacer closes the whole bucket until Retry-After),
+    // not by the client pausing and retrying on its own.
+    rejectRateLimitedCalls: true,
   };
   const app = new App({
     receiver: bolt.receiver,
@@ -68,7 +73,7 @@ export function createApp(deps: AppDeps): BotApp {
   const services = createServices(deps, client);
   const listenerDeps: ListenerDeps = {
     requests: services.requests,
-    posted: (requestId) => services.sync.request(requestId, 'post'),
+    posted: (requestId) => services.sync.request(requestId),
     policy: config.policy,
     permalinks: services.permalinks,
     logger,

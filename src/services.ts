@@ -44,12 +44,13 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
   const permalinks = new Permalinks(client, 1_000);
   const sync = new MessageSync(client, store, logger, {
     claimMs: deps.syncClaimMs ?? 60_000,
+    postIntervalMs: deps.slackPostIntervalMs,
     now,
     onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
     requesterDm: config.notifyRequester ? { permalink: (channelId, ts) => permalinks.get(channelId, ts) } : null,
   });
-  const onChange = (requestId: string, change?: 'created') => {
-    void sync.request(requestId, change === 'created' ? 'post' : 'update');
+  const onChange = (requestId: string) => {
+    void sync.request(requestId);
   };
   const directory = new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 });
   const requests = createRequests({

@@ -1,14 +1,16 @@
 // Brings a request's Slack message and thread up to date with the store, which is the truth.
-// Any failure leaves the store marked out of sync, and the sweeper tries again later.
+// Calls are paced as Slack counts them (pacer.ts); any other failure leaves the store marked out of sync, and
+// the sweeper tries again later.
 import type { webApi } from '@slack/bolt';
 import { renderRequestMessage } from '../blocks/request-message';
 import { renderRequesterDm } from '../blocks/requester-dm';
 import { renderThreadReply } from '../blocks/thread-replies';
-import { WorkQueue } from '../limiter';
+import { Limiter } from '../limiter';
 import { errorFields, type Logger } from '../logger';
 import { requesterNews, requesterNewsPending } from '../requests/requester-news';
 import { type DeletionRequest, NO_MESSAGE_TS } from '../requests/types';
 import type { Store } from '../store/types';
+import { bucketOf, type Priority, SlackPacer } from './pacer';
 
 /** Slack errors that mean the bot can't post in that channel at all; trying again won't help. */
 const CANNOT_POST = new Set([
@@ -97,55 +99,72 @@ export function classifySlackError(error: unknown): SlackFailure {
 
 /** Thrown inside the sync when a Slack call failed, so its handling is told apart from the store's failures. */
 class SlackCallFailed extends Error {
-  constructor(readonly failure: SlackFailure) {
+  constructor(
+    readonly failure: SlackFailure,
+    /** The call that failed, so a 429 sends this request back to wait for that bucket to reopen. */
+    readonly turn: Turn,
+    /** Slack's own error code, when Slack answered (not a network failure or a timeout). */
+    readonly slackCode?: string,
+  ) {
     super(`Slack: ${failure.error}`);
   }
 }
 
-async function slackCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw new SlackCallFailed(classifySlackError(error));
-  }
+/** A call's place in the pacer: its bucket and whether it posts an approval message. */
+interface Turn {
+  bucket: string;
+  priority: Priority;
 }
 
-/** The first failure is retried at the next sweep; then 5 s, 10 s, 20 s … up to the cap (default 10 min). */
-export function syncRetryDelayMs(failures: number, baseMs: number, capMs: number): number {
+/** Backoff of a request whose sync keeps failing: 5 s, doubling per failure after the second, up to 10 min. */
+const RETRY_BASE_MS = 5_000;
+const RETRY_CAP_MS = 600_000;
+/**
+ * Requests worked on at once (reading the store, calling Slack). Waiting for Slack's pace happens outside this
+ * bound, so a backlog of replies waiting for their turn never holds up a new approval message.
+ */
+const SYNCS_AT_ONCE = 8;
+
+/** The first failure is retried at the next sweep; then 5 s, 10 s, 20 s … up to 10 min. */
+export function syncRetryDelayMs(failures: number): number {
   if (failures <= 1) return 0;
-  return Math.min(capMs, baseMs * 2 ** Math.min(failures - 2, 30));
+  return Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 2, 30));
 }
 
 export interface MessageSyncOptions {
   /** How long one sync may hold a request before another instance may take over. */
   claimMs: number;
   now: () => number;
-  /** Requests synced at once (default 8); the rest wait their turn, so a burst of commands can't starve the acks. */
-  concurrency?: number;
-  /**
-   * Requests waiting at most (default 10,000). Past it a request is left to the sweeper: the store still says
-   * its message is behind. Only request ids wait, so this is a bound on memory, not on work.
-   */
-  maxWaiting?: number;
-  /** Backoff of a request whose sync keeps failing (default 5 s, doubling per failure after the second). */
-  retryBaseMs?: number;
-  /** Longest backoff (default 10 min). */
-  retryCapMs?: number;
   /** Slack refused to post a request's message for good (e.g. not_in_channel): end the request. */
   onCannotPost?: (requestId: string, slackError: string) => Promise<void>;
   /** Tell requesters what became of their request by direct message (NOTIFY_REQUESTER), linking its message. */
   requesterDm?: { permalink: (channelId: string, ts: string) => Promise<string | null> } | null;
+  /** chat.postMessage's pace per channel (default Slack's one a second); only tests set it. */
+  postIntervalMs?: number;
+}
+
+/** A sync that stopped to wait for its turn, and the claim it kept meanwhile (null: released). */
+interface Wait {
+  turn: Turn;
+  claimedUntil: number | null;
+}
+
+interface Run {
+  /** Asked for again while running: run once more. */
+  again: boolean;
+  /** Wakes a run that waits for its turn: a change (an update) need not wait behind its thread replies. */
+  wake: () => void;
+  done: Promise<void>;
 }
 
 /**
- * `post`: a new request's approval message, ahead of everything else; `update`: the rest (message updates,
- * thread replies, previews shown, the sweeper's catch-up).
+ * The client must reject rate-limited calls (`rejectRateLimitedCalls`): the pacer waits out a Retry-After for
+ * the whole bucket, so the WebClient's own wait-and-retry would be a second layer sending calls into it.
  */
-export type SyncPriority = 'post' | 'update';
-
 export class MessageSync {
-  private readonly queue: WorkQueue;
-  private refused = 0;
+  private readonly runs = new Map<string, Run>();
+  private readonly limiter = new Limiter(SYNCS_AT_ONCE);
+  private readonly pacer: SlackPacer;
 
   constructor(
     private readonly client: webApi.WebClient,
@@ -153,56 +172,102 @@ export class MessageSync {
     private readonly logger: Logger,
     private readonly options: MessageSyncOptions,
   ) {
-    this.queue = new WorkQueue({
-      concurrency: options.concurrency ?? 8,
-      maxWaiting: options.maxWaiting ?? 10_000,
-      // A new request's first run posts only its message; its thread replies and updates queue behind
-      // every other new request's message (the id goes round again, in the `rest` lane).
-      work: (requestId, lane) => this.syncOnce(requestId, lane === 'first' ? 'message' : 'all'),
-    });
+    this.pacer = new SlackPacer(Date.now, options.postIntervalMs);
   }
 
   /**
    * Ask for a sync; never throws, and does no work before the current answer has been sent. Asking again for a
-   * request that waits is free (one sync does both); asking while it syncs runs it once more afterwards. The
-   * returned promise settles when the request is in step (or gave up, or was left to the sweeper).
+   * request that waits or syncs runs it once more afterwards. The returned promise settles when the request is
+   * in step (or gave up, or was left to the sweeper).
    */
-  request(requestId: string, priority: SyncPriority = 'update'): Promise<void> {
-    const done = this.queue.add(requestId, priority === 'post' ? 'first' : 'rest');
-    if (done) {
-      this.refused = 0;
-      return done;
+  request(requestId: string): Promise<void> {
+    const run = this.runs.get(requestId);
+    if (run) {
+      run.again = true;
+      run.wake();
+      return run.done;
     }
-    if (this.refused++ === 0) {
-      this.logger.warn('message sync queue full; the sweeper will bring these messages up to date', {
-        requestId,
-        waiting: this.queue.size,
-      });
-    }
-    return Promise.resolve();
+    const started: Run = { again: false, wake: () => undefined, done: Promise.resolve() };
+    started.done = this.run(requestId, started);
+    this.runs.set(requestId, started);
+    return started.done;
   }
 
   /** Wait for every sync under way or waiting (tests, shutdown). */
   async idle(): Promise<void> {
-    await this.queue.idle();
+    while (this.runs.size > 0) await Promise.all([...this.runs.values()].map((r) => r.done));
+  }
+
+  private async run(requestId: string, run: Run): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    /** A turn the pacer granted while waiting, for the next run's first call. */
+    let granted: Turn | null = null;
+    let claimedUntil: number | null = null;
+    /** The turn being waited for, kept across runs woken early so the request keeps its place. */
+    let waiting: { turn: Turn; given: Promise<void> } | null = null;
+    try {
+      do {
+        run.again = false;
+        const turn: Turn | null = granted;
+        const claim: number | null = claimedUntil;
+        granted = null;
+        const wait: Wait | null = await this.limiter.run(
+          (): Promise<Wait | null> => this.syncOnce(requestId, turn, claim),
+        );
+        claimedUntil = wait?.claimedUntil ?? null;
+        if (waiting && waiting.turn.bucket !== wait?.turn.bucket) {
+          const unused = waiting.turn.bucket;
+          void waiting.given.then(() => this.pacer.giveBack(unused));
+          waiting = null;
+        }
+        if (!wait) continue;
+        waiting ??= { turn: wait.turn, given: this.pacer.take(wait.turn.bucket, wait.turn.priority) };
+        const woken = new Promise<'woken'>((resolve) => {
+          run.wake = () => resolve('woken');
+        });
+        if ((await Promise.race([waiting.given, woken])) !== 'woken') {
+          granted = waiting.turn;
+          waiting = null;
+        }
+        run.wake = () => undefined;
+        run.again = true;
+      } while (run.again);
+    } catch (error) {
+      this.logger.warn('message sync stopped unexpectedly; the sweeper will try again', {
+        requestId,
+        ...errorFields(error),
+      });
+    } finally {
+      this.runs.delete(requestId);
+    }
   }
 
   /**
-   * One sync of one request, as a unit (the queue above calls it; it claims the request in the store itself).
-   * Never rejects: whatever fails (Slack, the store) is logged and left to the sweeper. `message`: stop once the
-   * approval message is posted (thread replies and updates come in a later run).
+   * One sync of one request under its claim in the store. Never rejects: whatever fails (Slack, the store) is
+   * logged and left to the sweeper. When the next call must wait for Slack's pace, returns the turn to wait
+   * for and keeps the claim (until `claimedUntil`), so another instance's sweeper doesn't post it meanwhile
+   * behind this instance's pacing. `granted`: a turn already taken for this run's first call; `claimedUntil`:
+   * the claim the previous run kept.
    */
-  async syncOnce(requestId: string, scope: 'message' | 'all' = 'all'): Promise<void> {
+  private async syncOnce(requestId: string, granted: Turn | null, claimedUntil: number | null): Promise<Wait | null> {
     const { store, options } = this;
+    const turns = { granted };
     /** Still holding the claim: released in `finally` unless the end of the sync already did. */
     let held = false;
     try {
       const now = options.now();
-      held = await store.claimSync(requestId, now + options.claimMs, now);
-      if (!held) return;
-      const outcome = await this.bringUpToDate(requestId, scope);
-      if (outcome !== 'finished') await store.endSync(requestId, { kind: outcome });
+      const until = now + options.claimMs;
+      // Taking over our own claim: it matches only while the claim there is still the one we kept.
+      held = await store.claimSync(requestId, until, Math.max(now, (claimedUntil ?? 0) + 1));
+      if (!held) return null;
+      const outcome = await this.bringUpToDate(requestId, turns);
+      if (typeof outcome === 'object') {
+        held = false;
+        return { turn: outcome, claimedUntil: until };
+      }
+      await store.endSync(requestId, { kind: outcome });
       held = false;
+      return null;
     } catch (error) {
       await this.failed(requestId, error).catch((again: unknown) =>
         this.logger.warn('could not record a failed Slack sync; the sweeper will try again', {
@@ -210,7 +275,13 @@ export class MessageSync {
           ...errorFields(again),
         }),
       );
+      // Rate limited: wait here for the bucket to reopen rather than for the next sweep (the store's backoff
+      // keeps the other instances' sweepers off it meanwhile).
+      if (error instanceof SlackCallFailed && error.failure.kind === 'transient' && error.failure.retryAfterMs > 0)
+        return { turn: error.turn, claimedUntil: null };
+      return null;
     } finally {
+      if (turns.granted) this.pacer.giveBack(turns.granted.bucket);
       if (held) await store.endSync(requestId, { kind: 'behind' }).catch(() => undefined);
     }
   }
@@ -235,14 +306,13 @@ export class MessageSync {
       }
       return;
     }
-    const base = options.retryBaseMs ?? 5_000;
-    const cap = options.retryCapMs ?? 600_000;
     const now = options.now();
     let retryInMs = 0;
+    // Recorded in the store, so another instance's sweeper leaves the request alone until it is due.
     const { failures } = await store.endSync(requestId, {
       kind: 'retry',
       retryAt: (n) => {
-        retryInMs = Math.max(syncRetryDelayMs(n, base, cap), Math.min(failure.retryAfterMs, cap));
+        retryInMs = Math.max(syncRetryDelayMs(n), Math.min(failure.retryAfterMs, RETRY_CAP_MS));
         return now + retryInMs;
       },
     });
@@ -254,18 +324,42 @@ export class MessageSync {
     });
   }
 
+  /** Whether this call may go now: the turn granted for it, or one free without overtaking anyone. */
+  private mayCall(turn: Turn, turns: { granted: Turn | null }): boolean {
+    if (turns.granted?.bucket === turn.bucket) {
+      turns.granted = null;
+      return true;
+    }
+    return this.pacer.tryTake(turn.bucket);
+  }
+
+  private async slackCall<T>(turn: Turn, call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      this.pacer.answered(turn.bucket);
+      return result;
+    } catch (error) {
+      const failure = classifySlackError(error);
+      if (failure.kind === 'transient' && failure.retryAfterMs > 0)
+        this.pacer.rateLimited(turn.bucket, failure.retryAfterMs);
+      else this.pacer.answered(turn.bucket);
+      throw new SlackCallFailed(failure, turn, slackErrorCode(error));
+    }
+  }
+
   /**
    * Posts and updates until the message and thread show the stored request: `in-step`, or `behind` when it ran
-   * out of rounds, or `finished` when the write that recorded the post also ended the sync (claim released).
+   * out of rounds, or the turn to wait for when Slack's pace holds the next call back.
    */
-  private async bringUpToDate(requestId: string, scope: 'message' | 'all'): Promise<'in-step' | 'behind' | 'finished'> {
+  private async bringUpToDate(
+    requestId: string,
+    turns: { granted: Turn | null },
+  ): Promise<'in-step' | 'behind' | Turn> {
     const { store, options, client } = this;
     for (let round = 0; round < 5; round++) {
       const request = await store.getRequest(requestId);
       if (!request) return 'in-step';
-      // A first post of scope `message` doesn't use the thread's replies: they aren't read for it.
-      const firstPostOnly = scope === 'message' && request.messageTs === null;
-      const events = firstPostOnly ? [] : (await store.listEvents(requestId)).filter((e) => e.postedAt === null);
+      const events = (await store.listEvents(requestId)).filter((e) => e.postedAt === null);
       if (
         request.messageTs !== null &&
         request.messageVersion >= request.version &&
@@ -275,33 +369,39 @@ export class MessageSync {
         return 'in-step';
       if (request.messageTs === NO_MESSAGE_TS) {
         // Never posted and never will be: only the requester is left to tell.
-        await this.tellRequester(request, null);
+        const waitFor = await this.tellRequester(request, null, turns);
+        if (waitFor) return waitFor;
         await store.recordMessage(requestId, {
           version: request.version,
           postedEvents: { ids: events.map((e) => e.id), at: options.now() },
         });
         return 'in-step';
       }
+      const channel = request.channelId;
+      const post: Turn = { bucket: bucketOf('chat.postMessage', channel), priority: 'rest' };
       let ts = request.messageTs;
       // Rendered only when the message itself is posted or updated, not for thread replies alone.
       if (ts === null) {
+        const first: Turn = { ...post, priority: 'first' };
+        if (!this.mayCall(first, turns)) return first;
         const rendered = renderRequestMessage(request, options.now());
         let posted: Awaited<ReturnType<typeof client.chat.postMessage>>;
         try {
-          posted = await client.chat.postMessage({
-            channel: request.channelId,
-            text: rendered.text,
-            blocks: rendered.blocks,
-            unfurl_links: false,
-            unfurl_media: false,
-          });
+          posted = await this.slackCall(first, () =>
+            client.chat.postMessage({
+              channel,
+              text: rendered.text,
+              blocks: rendered.blocks,
+              unfurl_links: false,
+              unfurl_media: false,
+            }),
+          );
         } catch (error) {
-          const code = slackErrorCode(error);
-          if (!code || !CANNOT_POST.has(code) || !options.onCannotPost)
-            throw new SlackCallFailed(classifySlackError(error));
+          const code = error instanceof SlackCallFailed ? error.failure.error : undefined;
+          if (!code || !CANNOT_POST.has(code) || !options.onCannotPost) throw error;
           this.logger.warn('Slack will not let the bot post the approval message', {
             requestId,
-            channelId: request.channelId,
+            channelId: channel,
             error: code,
           });
           // Withdrawn first: should the store fail in between, the next sync meets the same refusal and
@@ -311,23 +411,29 @@ export class MessageSync {
           continue;
         }
         ts = typeof posted.ts === 'string' ? posted.ts : null;
-        if (ts === null) throw new SlackCallFailed({ kind: 'transient', error: 'no_ts', retryAfterMs: 0 });
-        // One write records the post; for scope `message` it also ends this sync (nothing else is done in it).
-        await store.recordMessage(requestId, { ts, version: request.version, inStep: scope === 'message' });
-        this.logger.info('approval message posted', { requestId, channelId: request.channelId, ts });
-        if (scope === 'message') {
-          // The rest of this request (thread replies, updates) goes round again behind other new messages.
-          this.queue.add(requestId, 'rest');
-          return 'finished';
-        }
+        if (ts === null) throw new SlackCallFailed({ kind: 'transient', error: 'no_ts', retryAfterMs: 0 }, first);
+        await store.recordMessage(requestId, { ts, version: request.version });
+        this.logger.info('approval message posted', { requestId, channelId: channel, ts });
+      } else if (request.messageVersion < request.version) {
+        const update: Turn = { bucket: bucketOf('chat.update', channel), priority: 'rest' };
+        if (!this.mayCall(update, turns)) return update;
+        const messageTs = ts;
+        const rendered = renderRequestMessage(request, options.now());
+        await this.slackCall(update, () =>
+          client.chat.update({ channel, ts: messageTs, text: rendered.text, blocks: rendered.blocks }),
+        );
+        await store.recordMessage(requestId, { version: request.version });
+        this.logger.debug('approval message updated', { requestId, version: request.version, state: request.state });
       }
-      if (request.messageTs !== null && request.messageVersion < request.version) await this.update(request, ts);
-      await this.tellRequester(request, ts);
+      const waitFor = await this.tellRequester(request, ts, turns);
+      if (waitFor) return waitFor;
       for (const event of events) {
+        // In order, one at a time: a reply that must wait holds back the ones after it.
+        if (!this.mayCall(post, turns)) return post;
         const threadTs = ts;
-        await slackCall(() =>
+        await this.slackCall(post, () =>
           client.chat.postMessage({
-            channel: request.channelId,
+            channel,
             thread_ts: threadTs,
             text: renderThreadReply(event, request),
             unfurl_links: false,
@@ -340,51 +446,47 @@ export class MessageSync {
     return 'behind';
   }
 
-  private async update(request: DeletionRequest, ts: string): Promise<void> {
-    const rendered = renderRequestMessage(request, this.options.now());
-    await slackCall(() =>
-      this.client.chat.update({ channel: request.channelId, ts, text: rendered.text, blocks: rendered.blocks }),
-    );
-    await this.store.recordMessage(request.id, { version: request.version });
-    this.logger.debug('approval message updated', {
-      requestId: request.id,
-      version: request.version,
-      state: request.state,
-    });
-  }
-
   /**
    * The requester's direct message about the request's state, if one is owed (requesterNews), settled once:
    * posted, then recorded (requesterTold), under this sync's claim, so no other instance sends it meanwhile;
    * a crash in between sends it once more, as it would a thread reply. Not owed (off, or their own cancel):
    * recorded all the same, so the request is in step. chat.postMessage to a user id lands in the app's
-   * Messages tab.
+   * Messages tab. Paced like any post (the DM is its own channel); returns the turn to wait for, if any.
    */
-  private async tellRequester(request: DeletionRequest, ts: string | null): Promise<void> {
-    if (!requesterNewsPending(request)) return;
+  private async tellRequester(
+    request: DeletionRequest,
+    ts: string | null,
+    turns: { granted: Turn | null },
+  ): Promise<Turn | null> {
+    if (!requesterNewsPending(request)) return null;
     const dm = this.options.requesterDm;
     const news = dm ? requesterNews(request) : null;
     if (!dm || news === null) {
       await this.store.recordMessage(request.id, { requesterTold: request.state });
-      return;
+      return null;
     }
+    const turn: Turn = { bucket: bucketOf('chat.postMessage', request.requesterId), priority: 'rest' };
+    if (!this.mayCall(turn, turns)) return turn;
     const permalink = ts !== null && ts !== NO_MESSAGE_TS ? await dm.permalink(request.channelId, ts) : null;
     try {
-      await this.client.chat.postMessage({
-        channel: request.requesterId,
-        text: renderRequesterDm(request, permalink, this.options.now()),
-        unfurl_links: false,
-        unfurl_media: false,
-      });
+      await this.slackCall(turn, () =>
+        this.client.chat.postMessage({
+          channel: request.requesterId,
+          text: renderRequesterDm(request, permalink, this.options.now()),
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      );
       this.logger.info('requester told', { requestId: request.id, state: news });
     } catch (error) {
-      const code = slackErrorCode(error);
-      if (!code || DM_TRANSIENT.has(code)) throw new SlackCallFailed(classifySlackError(error));
+      const code = error instanceof SlackCallFailed ? error.slackCode : undefined;
+      if (!code || DM_TRANSIENT.has(code)) throw error;
       this.logger.warn('Slack refused the direct message to the requester; the request goes on', {
         requestId: request.id,
         error: code,
       });
     }
     await this.store.recordMessage(request.id, { requesterTold: news });
+    return null;
   }
 }

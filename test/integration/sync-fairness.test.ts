@@ -163,23 +163,30 @@ describe('fair, finite retries of Slack work', () => {
     expect(sb.logs.filter((l) => l.includes('will retry') && l.includes(request.id))).toHaveLength(3);
   });
 
-  it('a 429 with Retry-After pushes the retry back at least that long', async () => {
+  it('a 429 with Retry-After: the sync waits it out itself, and the store tells other instances to wait too', async () => {
     const ts = '1600000000.000200';
     const request = await behindRequest(200, SANDBOX_CHANNEL, ts);
     const target = new Set([`${SANDBOX_CHANNEL}/${ts}`]);
-    // slackRetries 0: the client waits the 2 s once, then gives up; the sync records the wait Slack asked for
-    // (a first failure is otherwise retried at the next sweep).
+    const deferred = new Promise<void>((resolve) =>
+      sb.slack.observe((call) => {
+        if (call.method === 'chat.update') resolve();
+      }),
+    );
     sb.slack.failNext('chat.update', { status: 429, retryAfterSeconds: 2 });
-    await sb.bot.sweeper.sweep();
-    await settle(sb);
-    expect(updatesOf(target)).toBe(1);
-    await sb.bot.sweeper.sweep();
-    await settle(sb);
-    expect(updatesOf(target)).toBe(1);
-    skew += 2_100;
-    await sb.bot.sweeper.sweep();
-    await settle(sb);
+    const swept = sb.bot.sweeper.sweep();
+    await deferred;
+    // While Slack holds the method back, another instance's sweeper finds nothing due.
+    let dueNow = await sb.store.listOutOfSync(10, Date.now());
+    for (let i = 0; i < 100 && dueNow.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      dueNow = await sb.store.listOutOfSync(10, Date.now());
+    }
+    expect(dueNow).toEqual([]);
+    await swept;
+    await settle(sb); // the sync itself tries again once the Retry-After is over: no sweep needed
+    const updates = sb.slack.callsTo('chat.update');
     expect(updatesOf(target)).toBe(2);
+    expect((updates[1]?.at ?? 0) - (updates[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_900);
     expect(await sb.store.listOutOfSync(10)).toEqual([]);
     expect(await sb.store.getRequest(request.id)).toMatchObject({ state: 'expired' });
   });

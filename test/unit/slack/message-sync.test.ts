@@ -164,7 +164,7 @@ describe('classifySlackError', () => {
 });
 
 test('syncRetryDelayMs: next sweep, then doubling from the base, capped', () => {
-  expect([1, 2, 3, 4, 5].map((n) => syncRetryDelayMs(n, 5_000, 600_000))).toEqual([0, 5_000, 10_000, 20_000, 40_000]);
-  expect(syncRetryDelayMs(20, 5_000, 600_000)).toBe(600_000);
-  expect(syncRetryDelayMs(1_000, 5_000, 600_000)).toBe(600_000);
+  expect([1, 2, 3, 4, 5].map((n) => syncRetryDelayMs(n))).toEqual([0, 5_000, 10_000, 20_000, 40_000]);
+  expect(syncRetryDelayMs(20)).toBe(600_000);
+  expect(syncRetryDelayMs(1_000)).toBe(600_000);
 });
