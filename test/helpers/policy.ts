@@ -18,6 +18,8 @@ export function testPolicy(overrides: Partial<Policy> = {}): Policy {
     maxPendingPerRequester: 5,
     maxDeletionsPerDay: 50,
     dryRun: false,
+    reasonRequired: false,
+    ticket: null,
     ...overrides,
   };
 }

@@ -95,6 +95,8 @@ async function requestsWorld(overrides: Partial<Policy> = {}) {
     maxPendingPerRequester: 1000,
     maxDeletionsPerDay: 100_000,
     dryRun: false,
+    reasonRequired: false,
+    ticket: null,
     ...overrides,
   };
   const now = () => Date.UTC(2025, 5, 1, 12);

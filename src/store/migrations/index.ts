@@ -147,4 +147,12 @@ export const MIGRATIONS: readonly Migration[] = [
            WHERE outcome IS NOT NULL AND json_type(outcome, '$.said') IS NULL`;
     },
   },
+  {
+    version: 12,
+    name: "each request's ticket (TICKET_PATTERN) and its link",
+    sql: () => `
+      ALTER TABLE requests ADD COLUMN ticket TEXT;
+      ALTER TABLE requests ADD COLUMN ticket_url TEXT;
+    `,
+  },
 ];

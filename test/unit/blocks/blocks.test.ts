@@ -492,6 +492,8 @@ describe('every refusal is explained in a sentence', () => {
     channel_not_allowed: { kind: 'channel_not_allowed', allowedChannelIds: ['C0ALLOWED1', 'C0ALLOWED2'] },
     invalid_customer_id: { kind: 'invalid_customer_id', given: 'not-an-id', pattern: '^[0-9a-fA-F]{24}$' },
     requester_not_allowed: { kind: 'requester_not_allowed' },
+    reason_required: { kind: 'reason_required' },
+    ticket_required: { kind: 'ticket_required', pattern: '\\bDSR-\\d+\\b', example: 'DSR-1234' },
     directory_unavailable: { kind: 'directory_unavailable' },
     too_many_pending: { kind: 'too_many_pending', max: 5 },
     already_open: { kind: 'already_open', existing: request() },
@@ -567,6 +569,8 @@ describe('help, created, list and status answers', () => {
     maxPendingPerRequester: 5,
     maxDeletionsPerDay: 50,
     dryRun: true,
+    reasonRequired: false,
+    ticket: null,
   };
 
   it('help explains usage, who approves, how many, the expiry, the delay and DRY RUN', () => {
