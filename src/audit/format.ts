@@ -15,6 +15,8 @@ function outcomeOf(outcome: DeletionOutcome | null, clean: Clean) {
     ok: outcome.ok,
     kind: clean(outcome.kind),
     message: clean(outcome.message),
+    /** Whose words `message` are: BotPenguin's own, or the bot's. */
+    said: outcome.said,
     httpStatus: outcome.httpStatus ?? null,
     attempts: outcome.attempts ?? null,
   };
