@@ -138,6 +138,12 @@ export function renderHelp(settings: Policy, pause: Pause | null = null): string
   if (settings.executionDelayMs > 0) {
     lines.push(`*Delay before the DELETE:* ${formatDuration(settings.executionDelayMs)} (it can be aborted meanwhile)`);
   }
+  if (settings.ticket) {
+    const like = settings.ticket.example ? `, like ${inlineCode(settings.ticket.example, 100)}` : '';
+    lines.push(`*Ticket:* the reason must name the request's ticket${like}`);
+  } else if (settings.reasonRequired) {
+    lines.push('*Reason:* required');
+  }
   if (settings.dryRun) lines.push('*DRY RUN is on:* nothing is really deleted.');
   if (pause) lines.push(renderPause(pause));
   return lines.join('\n');

@@ -2,6 +2,9 @@
 import type { Policy } from '../config';
 import { type Result, refuse } from './refusals';
 
+/** Ticket ids are short; a longer match (of a loose pattern) is no ticket, and would not fit a card's field. */
+const MAX_TICKET = 100;
+
 export interface Ticket {
   ticket: string | null;
   ticketUrl: string | null;
@@ -15,7 +18,7 @@ export function ticketOf(reason: string, policy: Pick<Policy, 'reasonRequired' |
   }
   if (!ticket) return { ok: true, value: { ticket: null, ticketUrl: null } };
   const found = ticket.pattern.exec(reason)?.[0];
-  if (!found) return refuse(ticketRequired(ticket));
+  if (!found || found.length > MAX_TICKET) return refuse(ticketRequired(ticket));
   return {
     ok: true,
     value: {

@@ -587,6 +587,15 @@ describe('help, created, list and status answers', () => {
     expect(renderHelp({ ...settings, dryRun: false, executionDelayMs: 0 })).not.toMatch(/DRY RUN|Delay/);
   });
 
+  it('help says when a reason or a ticket is required, with the example', () => {
+    expect(renderHelp(settings)).not.toMatch(/\*Ticket:\*|\*Reason:\*/);
+    expect(renderHelp({ ...settings, reasonRequired: true })).toContain('*Reason:* required');
+    const ticket = { pattern: /\bDSR-\d+\b/, example: 'DSR-1234', urlTemplate: null };
+    expect(renderHelp({ ...settings, ticket })).toContain(
+      "*Ticket:* the reason must name the request's ticket, like `DSR-1234`",
+    );
+  });
+
   it('created names the request, the customer and the approvals needed', () => {
     const text = renderCreated(request({ approvalsRequired: 2 }));
     expect(text).toContain('R7K2M9QXAB');

@@ -29,7 +29,7 @@ describe('what a reason must hold', () => {
 
   it('TICKET_PATTERN refuses a reason without a match, saying the pattern and the example', () => {
     const refusal = { kind: 'ticket_required', pattern: '\\bDSR-\\d+\\b', example: 'DSR-1234' };
-    for (const reason of ['', 'asked by email', 'see DSR-x', 'XDSR-12']) {
+    for (const reason of ['', 'asked by email', 'see DSR-x', 'XDSR-12', `DSR-${'9'.repeat(100)}`]) {
       expect(ticketOf(reason, { reasonRequired: false, ticket: TICKET })).toEqual({ ok: false, refusal });
     }
   });
