@@ -183,6 +183,7 @@ const ticketPattern = regex.refine((pattern) => !pattern.test(''), 'must not mat
 
 // The ticket is URL-encoded into it; `<`, `>`, `|` and spaces would break the mrkdwn link it becomes.
 const ticketUrlTemplate = httpUrl
+  .refine((v) => v.length <= 1000, 'must be at most 1000 characters')
   .refine((v) => v.includes('{ticket}'), 'must contain {ticket} where the ticket goes')
   .refine((v) => !/[<>|\s]/.test(v), 'must not contain <, >, | or spaces');
 
