@@ -19,6 +19,19 @@ export interface Policy {
   dryRun: boolean;
   /** The first reminder to the approvers of an undecided request (then twice that, …); 0: none. */
   remindAfterMs: number;
+  /** REASON_REQUIRED: a request without a reason is refused. */
+  reasonRequired: boolean;
+  /** TICKET_PATTERN and its companions; null: no ticket is asked for. */
+  ticket: TicketPolicy | null;
+}
+
+/** Each request names its ticket in its reason: the first match of `pattern` is stored as the request's ticket. */
+export interface TicketPolicy {
+  pattern: RegExp;
+  /** TICKET_EXAMPLE: shown in the refusal, so people see exactly what is expected. */
+  example: string | null;
+  /** TICKET_URL_TEMPLATE, with `{ticket}` where the ticket goes; null: the ticket is shown as text. */
+  urlTemplate: string | null;
 }
 
 export interface Config {
@@ -169,6 +182,15 @@ const regex = z.string().transform((v, ctx) => {
   }
 });
 
+// A pattern that matches nothing at all (an empty match) would let every reason through as a ticket of "".
+const ticketPattern = regex.refine((pattern) => !pattern.test(''), 'must not match an empty text');
+
+// The ticket is URL-encoded into it; `<`, `>`, `|` and spaces would break the mrkdwn link it becomes.
+const ticketUrlTemplate = httpUrl
+  .refine((v) => v.length <= 1000, 'must be at most 1000 characters')
+  .refine((v) => v.includes('{ticket}'), 'must contain {ticket} where the ticket goes')
+  .refine((v) => !/[<>|\s]/.test(v), 'must not contain <, >, | or spaces');
+
 // The store's settings: all the audit export needs (it must run without the bot's Slack and BotPenguin tokens).
 const storeShape = {
   DATABASE_URL: optional(
@@ -216,6 +238,10 @@ const shape = {
   NOTIFY_REQUESTER: optional(bool),
   ...storeShape,
   DRY_RUN: optional(bool),
+  REASON_REQUIRED: optional(bool),
+  TICKET_PATTERN: optional(ticketPattern),
+  TICKET_EXAMPLE: optional(z.string().trim().max(100, 'must be at most 100 characters')),
+  TICKET_URL_TEMPLATE: optional(ticketUrlTemplate),
   PORT: optional(integer(0, 65_535)),
   METRICS_PORT: optional(integer(0, 65_535)),
   AUDIT_WEBHOOK_URL: optional(httpUrl),
@@ -250,6 +276,7 @@ const schema = z.object(shape).superRefine(
         message: 'is required when AUDIT_WEBHOOK_URL is set: every delivery is signed',
       });
     }
+    ticketIssues(env, ctx);
     const port = typeof env.PORT === 'number' ? env.PORT : 3000;
     if (typeof env.METRICS_PORT === 'number' && env.METRICS_PORT !== 0 && env.METRICS_PORT === port) {
       ctx.addIssue({
@@ -307,6 +334,22 @@ const schema = z.object(shape).superRefine(
   // Run even when a field failed, so a missing secret or approver list is reported with the rest.
   { when: () => true },
 );
+
+/** TICKET_EXAMPLE and TICKET_URL_TEMPLATE only mean something with a TICKET_PATTERN the example matches. */
+function ticketIssues(
+  env: { TICKET_PATTERN?: unknown; TICKET_EXAMPLE?: unknown; TICKET_URL_TEMPLATE?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  for (const name of ['TICKET_EXAMPLE', 'TICKET_URL_TEMPLATE'] as const) {
+    if (env[name] !== undefined && env.TICKET_PATTERN === undefined) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'needs TICKET_PATTERN' });
+    }
+  }
+  const { TICKET_PATTERN: pattern, TICKET_EXAMPLE: example } = env;
+  if (pattern instanceof RegExp && typeof example === 'string' && !pattern.test(example)) {
+    ctx.addIssue({ code: 'custom', path: ['TICKET_EXAMPLE'], message: 'does not match TICKET_PATTERN' });
+  }
+}
 
 /**
  * The secrets as given and as used: the app uses trimmed values, so a token pasted with a trailing
@@ -370,6 +413,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
         maxDeletionsPerDay: e.MAX_DELETIONS_PER_DAY ?? 50,
         dryRun: e.DRY_RUN ?? false,
         remindAfterMs: e.REMIND_AFTER ?? 3_600_000,
+        reasonRequired: e.REASON_REQUIRED ?? false,
+        ticket: e.TICKET_PATTERN
+          ? {
+              pattern: e.TICKET_PATTERN,
+              example: e.TICKET_EXAMPLE ?? null,
+              urlTemplate: e.TICKET_URL_TEMPLATE ?? null,
+            }
+          : null,
       },
       store: storeSettings(e),
       port: e.PORT ?? 3000,

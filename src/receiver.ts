@@ -148,6 +148,14 @@ async function closeSocket(app: App, receiver: SocketModeReceiver): Promise<void
   await closed;
 }
 
+/**
+ * The Web API client's debug line with each call's body: an approval message's body holds the customer's name
+ * and email while the request waits, and logs keep what the store erases. Logged without the body.
+ */
+const CALL_BODY = /^http request body: [\s\S]*$/;
+const withoutBody = (line: string) =>
+  line.replace(CALL_BODY, 'http request body: (not logged: it can hold a customer’s name and email)');
+
 /** Bolt and its receivers log through our JSON logger (and its redaction). */
 export function toBoltLogger(logger: Logger): BoltLogger {
   // LogLevel.INFO, as a string: the enum's module is not loaded for a type.
@@ -155,7 +163,7 @@ export function toBoltLogger(logger: Logger): BoltLogger {
   const join = (msgs: unknown[]) =>
     msgs.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
   return {
-    debug: (...msgs: unknown[]) => logger.debug(join(msgs), { source: 'bolt' }),
+    debug: (...msgs: unknown[]) => logger.debug(withoutBody(join(msgs)), { source: 'bolt' }),
     info: (...msgs: unknown[]) => logger.info(join(msgs), { source: 'bolt' }),
     warn: (...msgs: unknown[]) => logger.warn(join(msgs), { source: 'bolt' }),
     error: (...msgs: unknown[]) => logger.error(join(msgs), { source: 'bolt' }),

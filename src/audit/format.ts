@@ -15,6 +15,8 @@ function outcomeOf(outcome: DeletionOutcome | null, clean: Clean) {
     ok: outcome.ok,
     kind: clean(outcome.kind),
     message: clean(outcome.message),
+    /** Whose words `message` are: BotPenguin's own, or the bot's. */
+    said: outcome.said,
     httpStatus: outcome.httpStatus ?? null,
     attempts: outcome.attempts ?? null,
   };
@@ -30,6 +32,8 @@ export function jsonLine({ request: r, events }: AuditedRequest, clean: Clean): 
     channelId: r.channelId,
     requesterId: r.requesterId,
     reason: clean(r.reason),
+    /** The first match of TICKET_PATTERN in the reason; null when none was asked for. */
+    ticket: text(r.ticket),
     state: r.state,
     approvalsRequired: r.approvalsRequired,
     dryRun: r.dryRun,
@@ -54,6 +58,7 @@ export const CSV_COLUMNS = [
   'channel_id',
   'requester_id',
   'reason',
+  'ticket',
   'state',
   'approvals_required',
   'dry_run',
@@ -110,6 +115,7 @@ export function csvRows({ request: r, events }: AuditedRequest, clean: Clean): s
     r.channelId,
     r.requesterId,
     clean(r.reason),
+    r.ticket === null ? null : clean(r.ticket),
     r.state,
     r.approvalsRequired,
     r.dryRun,

@@ -1,7 +1,7 @@
 // The approval message's top-level `text`: the whole message in plain words, from the request's description.
 import type { DeletionRequest } from '../requests/types';
 import { type Description, pauseSentence, reminderSentence, saidLine, sentences } from './describe';
-import { fitMrkdwn, mention, quoted, safeMrkdwn, slackDate, TEXT_LIMIT } from './text';
+import { fitMrkdwn, mention, quoted, safeMrkdwn, slackDate, TEXT_LIMIT, ticketLink } from './text';
 
 /**
  * chat.postMessage's reference: with blocks, `text` is the fallback shown in notifications, and screen readers
@@ -14,6 +14,7 @@ export function renderFallbackText(request: DeletionRequest, d: Description): st
     `Status: ${statusSentences(d)}`,
     d.pause ? pauseSentence(d.pause) : '',
     approvals(request, d),
+    request.ticket ? `Ticket: ${ticketLink(request)}.` : '',
     request.reason
       ? `Reason for the request: ${quoted(request.reason, 1200)}.`
       : 'No reason was given for the request.',
@@ -50,6 +51,7 @@ function preview(request: DeletionRequest): string {
   const p = request.preview;
   if (!p) return '';
   if (p.status === 'unavailable') return 'BotPenguin could not be asked for a preview of this customer.';
+  if (p.status === 'erased') return 'The customer’s name and email are no longer kept.';
   if (p.status === 'not_found') {
     return `BotPenguin did not list this customer in the first ${p.pagesSearched ?? 0} page(s) of its customers.`;
   }

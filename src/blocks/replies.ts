@@ -4,7 +4,7 @@ import { formatDuration } from '../duration';
 import type { Refusal } from '../requests/refusals';
 import type { DeletionRequest, Pause, RequestEvent } from '../requests/types';
 import { describeOutcome, stateWord } from './describe';
-import { fitLines, mention, safeMrkdwn, slackDate } from './text';
+import { fitLines, mention, safeMrkdwn, slackDate, ticketLink } from './text';
 import { renderThreadReply } from './thread-replies';
 
 const link = (url: string | null, label: string) => (url ? `<${url}|${label}>` : label);
@@ -19,6 +19,10 @@ export function renderRefusal(refusal: Refusal, permalink: string | null = null)
       return `:no_entry_sign: \`/bp-delete\` can't be used in this channel. It works in: ${refusal.allowedChannelIds.map((c) => `<#${c}>`).join(', ')}.`;
     case 'invalid_customer_id':
       return `:warning: \`${safeMrkdwn(refusal.given, 80).replace(/`/g, "'")}\` is not a BotPenguin customer id (it must match \`${safeMrkdwn(refusal.pattern, 100)}\`). Nothing was posted.\nUsage: \`/bp-delete &lt;customer_id&gt; [reason]\`, or \`/bp-delete help\`.`;
+    case 'reason_required':
+      return ':warning: A reason is required: say why this customer should be deleted. Nothing was posted.\nUsage: `/bp-delete &lt;customer_id&gt; &lt;reason&gt;`.';
+    case 'ticket_required':
+      return ticketRequired(refusal.pattern, refusal.example);
     case 'requester_not_allowed':
       return ':no_entry_sign: You are not allowed to ask for customer deletions. Ask one of the people listed in the bot’s requester settings.';
     case 'directory_unavailable':
@@ -62,6 +66,16 @@ export function renderRefusal(refusal: Refusal, permalink: string | null = null)
     case 'status_not_found':
       return `:grey_question: No request found for \`${safeMrkdwn(refusal.target, 80).replace(/`/g, "'")}\`.`;
   }
+}
+
+/** Inline code of the person's or operator's text: escaped, and no backtick can end the code span. */
+const inlineCode = (text: string, max: number) => `\`${safeMrkdwn(text, max).replace(/`/g, "'")}\``;
+
+/** TICKET_PATTERN found nothing in the reason: what is expected, with the operator's example if there is one. */
+function ticketRequired(pattern: string, example: string | null): string {
+  const like = example ? `, like ${inlineCode(example, 100)}` : '';
+  const usage = `/bp-delete &lt;customer_id&gt; ${example ? safeMrkdwn(example, 100).replace(/`/g, "'") : '&lt;ticket&gt;'} [reason]`;
+  return `:warning: The reason must name the request's ticket${like} (text matching ${inlineCode(pattern, 200)}). Nothing was posted.\nUsage: \`${usage}\`.`;
 }
 
 /** Why a request was withdrawn when Slack would not let the bot post its message. */
@@ -124,6 +138,12 @@ export function renderHelp(settings: Policy, pause: Pause | null = null): string
   if (settings.executionDelayMs > 0) {
     lines.push(`*Delay before the DELETE:* ${formatDuration(settings.executionDelayMs)} (it can be aborted meanwhile)`);
   }
+  if (settings.ticket) {
+    const like = settings.ticket.example ? `, like ${inlineCode(settings.ticket.example, 100)}` : '';
+    lines.push(`*Ticket:* the reason must name the request's ticket${like}`);
+  } else if (settings.reasonRequired) {
+    lines.push('*Reason:* required');
+  }
   if (settings.dryRun) lines.push('*DRY RUN is on:* nothing is really deleted.');
   if (pause) lines.push(renderPause(pause));
   return lines.join('\n');
@@ -146,7 +166,8 @@ export function renderList(requests: DeletionRequest[], permalinks: Map<string, 
   if (requests.length === 0) return ':information_source: No open deletion requests in this channel.';
   const lines = requests.map((r) => {
     const label = `\`${r.id}\``;
-    return `• ${link(permalinks.get(r.id) ?? null, label)} customer \`${safeMrkdwn(r.customerId, 80)}\`, ${stateWord(r)}, by ${mention(r.requesterId)}, ${r.approvals.length} of ${r.approvalsRequired} approvals, expires ${slackDate(r.expiresAt)}`;
+    const ticket = r.ticket ? `, ticket ${ticketLink(r)}` : '';
+    return `• ${link(permalinks.get(r.id) ?? null, label)} customer \`${safeMrkdwn(r.customerId, 80)}\`${ticket}, ${stateWord(r)}, by ${mention(r.requesterId)}, ${r.approvals.length} of ${r.approvalsRequired} approvals, expires ${slackDate(r.expiresAt)}`;
   });
   return fitLines(
     [`*Open deletion requests in this channel (${requests.length}):*`, ...lines],
@@ -165,7 +186,7 @@ export function renderStatus(request: DeletionRequest, events: RequestEvent[], p
   );
   return fitLines(
     [
-      `*Request ${link(permalink, request.id)}*: customer \`${safeMrkdwn(request.customerId, 80)}\`, *${stateWord(request)}*${request.dryRun ? ' (DRY RUN)' : ''}`,
+      `*Request ${link(permalink, request.id)}*: customer \`${safeMrkdwn(request.customerId, 80)}\`${request.ticket ? `, ticket ${ticketLink(request)}` : ''}, *${stateWord(request)}*${request.dryRun ? ' (DRY RUN)' : ''}`,
       ...history,
     ],
     REPLY_LIMIT,

@@ -7,7 +7,7 @@ import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../con
 import { type DeletionRequest, isAbortable, isDecidable } from '../requests/types';
 import { type Description, describeRequest, pauseSentence, reminderSentence, saidLine, sentences } from './describe';
 import { renderFallbackText } from './fallback-text';
-import { code, fitMrkdwn, mention, plain, safeMrkdwn, safeQuote, slackDate } from './text';
+import { code, fitMrkdwn, mention, plain, safeMrkdwn, safeQuote, slackDate, ticketLink } from './text';
 
 export interface RenderedMessage {
   text: string;
@@ -23,6 +23,10 @@ function approvalsLine(request: DeletionRequest): string {
   return who ? `${count}: ${who}` : count;
 }
 
+/** Said once the name and email are gone: before the DELETE is sent, or when the request ended without one. */
+const ERASED_LINE =
+  ':lock: The customer’s name and email are no longer kept (they were shown while the request waited)';
+
 function previewLine(request: DeletionRequest): string {
   const p = request.preview;
   if (!p) return ':mag: Looking the customer up in BotPenguin…';
@@ -30,6 +34,7 @@ function previewLine(request: DeletionRequest): string {
   if (p.status === 'not_found') {
     return `:grey_question: Not found in the first ${p.pagesSearched ?? 0} page(s) of BotPenguin's customer list`;
   }
+  if (p.status === 'erased') return ERASED_LINE;
   const parts = [
     `*Name:* ${safeMrkdwn(p.name ?? '—', 200)}`,
     `*Email:* ${safeMrkdwn(p.email ?? '—', 200)}`,
@@ -87,6 +92,7 @@ export function renderRequestMessage(request: DeletionRequest, now: number): Ren
               : `*Requested*\n${slackDate(request.createdAt)}`,
         },
         { type: 'mrkdwn', text: `*Approvals*\n${approvalsLine(request)}` },
+        ...ticketField(request),
       ],
     },
     {
@@ -120,6 +126,11 @@ export function renderRequestMessage(request: DeletionRequest, now: number): Ren
     ],
   });
   return { text: renderFallbackText(request, description), blocks };
+}
+
+function ticketField(request: DeletionRequest): { type: 'mrkdwn'; text: string }[] {
+  const ticket = ticketLink(request);
+  return ticket ? [{ type: 'mrkdwn', text: `*Ticket*\n${ticket}` }] : [];
 }
 
 function approveButton(request: DeletionRequest) {

@@ -164,6 +164,18 @@ export const groupMention = (groupId: string) => `<!subteam^${groupId}>`;
 /** A short value (a customer id) as inline code: escaped, cut, and no backtick to end it early. */
 export const code = (text: string) => `\`${safeMrkdwn(text, 200).replace(/`/g, "'")}\``;
 
+/**
+ * A request's ticket: a link when TICKET_URL_TEMPLATE made one, else inline code; null when it has none.
+ * Slack's link syntax `<url|label>`: in the URL `&`, `<` and `>` become entities (the template has no `<`, `>`
+ * or `|`, and the ticket is URL-encoded into it); the label is escaped like any text, and has no `|` or `>`.
+ */
+export function ticketLink(request: { ticket: string | null; ticketUrl: string | null }): string | null {
+  if (!request.ticket) return null;
+  if (!request.ticketUrl) return code(request.ticket);
+  const url = request.ticketUrl.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<${url}|${safeMrkdwn(request.ticket, 100).replace(/\|/g, '¦')}>`;
+}
+
 /** Quoted text from someone else (a person, BotPenguin), escaped and cut visibly. */
 export const quoted = (text: string, max: number) => `“${safeMrkdwn(text, max)}”`;
 

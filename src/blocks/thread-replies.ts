@@ -1,7 +1,17 @@
 // One reply in the message's thread per event: the audit trail. Outcomes are worded by the description.
 import type { DeletionOutcome, DeletionRequest, EventKind, RequestEvent } from '../requests/types';
 import { closingVerb, describeOutcome, saidLine, sentences, stateTone } from './describe';
-import { code, fitMrkdwn, groupMention, mention, safeMrkdwn, safeQuote, slackDate, TEXT_LIMIT } from './text';
+import {
+  code,
+  fitMrkdwn,
+  groupMention,
+  mention,
+  safeMrkdwn,
+  safeQuote,
+  slackDate,
+  TEXT_LIMIT,
+  ticketLink,
+} from './text';
 
 export function renderThreadReply(event: RequestEvent, request: DeletionRequest): string {
   const dry = request.dryRun ? '[DRY RUN] ' : '';
@@ -10,6 +20,7 @@ export function renderThreadReply(event: RequestEvent, request: DeletionRequest)
 
 type Reply = (event: RequestEvent, request: DeletionRequest) => string;
 
+const ticketOf = (request: DeletionRequest) => (request.ticket ? `, ticket ${ticketLink(request)}` : '');
 const who = (event: RequestEvent) => (event.actorId ? mention(event.actorId) : 'The bot');
 const detail = (event: RequestEvent) => (event.detail ? `\n${safeQuote(event.detail, 2000)}` : '');
 const requester = (request: DeletionRequest) => mention(request.requesterId);
@@ -44,7 +55,7 @@ function closedReply(event: RequestEvent, state: 'denied' | 'cancelled' | 'abort
 /** Every event kind, worded once. A kind missing here fails to compile. */
 const REPLIES: Record<EventKind, Reply> = {
   requested: (e, r) =>
-    `:inbox_tray: ${who(e)} asked to delete customer ${code(r.customerId)} (request \`${r.id}\`).${detail(e)}`,
+    `:inbox_tray: ${who(e)} asked to delete customer ${code(r.customerId)} (request \`${r.id}\`${ticketOf(r)}).${detail(e)}`,
   approved: (e) => `:white_check_mark: ${who(e)} approved (${safeMrkdwn(e.detail ?? '', 40)}).`,
   executing: () => ':gear: Sending the DELETE to BotPenguin.',
   deleted: (_e, r) => outcomeReply(r, r.outcome, ':wastebasket: Deleted.'),

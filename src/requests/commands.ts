@@ -13,8 +13,9 @@ import type { ChangeNotifier } from './ports';
 import type { Previewer } from './preview';
 import { type Refusal, type Result, refuse } from './refusals';
 import { nextReminderAt } from './reminders';
+import { ticketOf } from './ticket';
 import type { Actor, DeletionRequest, Pause, RequestEvent } from './types';
-import { OPEN_STATES } from './types';
+import { OPEN_STATES, WAITING_STATES } from './types';
 
 export type CommandResult =
   | { kind: 'help'; pause: Pause | null }
@@ -115,6 +116,8 @@ export class Commands {
     if (!isValidCustomerId(customerId, policy.customerIdPattern)) {
       return refuse({ kind: 'invalid_customer_id', given: customerId, pattern: policy.customerIdPattern.source });
     }
+    const ticket = ticketOf(reason, policy);
+    if (!ticket.ok) return ticket;
     const membership = await permissions.requesterMembership(actor.userId);
     if (membership === 'unknown') return refuse({ kind: 'directory_unavailable' });
     if (membership === 'not_member') return refuse({ kind: 'requester_not_allowed' });
@@ -126,6 +129,7 @@ export class Commands {
         channelId,
         customerId,
         reason,
+        ...ticket.value,
         requesterId: actor.userId,
         approvalsRequired: policy.approvalsRequired,
         createdAt: at,
@@ -152,6 +156,7 @@ export class Commands {
     this.deps.logger.info('request created', {
       requestId: request.id,
       customerId,
+      ticket: request.ticket,
       requesterId: actor.userId,
       channelId,
       state: request.state,
@@ -169,8 +174,8 @@ export class Commands {
     new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => previewer.lookup(customerId))
       .then(async (preview) => {
-        await store.setPreview(id, preview);
-        this.deps.onChange(id);
+        // Only while it waits: a request decided meanwhile keeps no name or email.
+        if (await store.setPreview(id, preview, WAITING_STATES)) this.deps.onChange(id);
       })
       .catch((error: unknown) => logger.warn('preview failed', { requestId: id, error: String(error) }));
   }

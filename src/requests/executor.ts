@@ -11,7 +11,7 @@ import { formerApproversDrop, reopenedEvent } from './event-details';
 import { eventFor, stateFor, toOutcome } from './outcomes';
 import { approvalsRequired, type Permissions } from './permissions';
 import type { ChangeNotifier, Deleter } from './ports';
-import { customerChanged, type Previewer } from './preview';
+import { customerChanged, erasedBeforeDelete, type Previewer } from './preview';
 import type { DeletionOutcome, DeletionRequest } from './types';
 
 /** DELETEs started for one request, across crashes, after which a take-over records uncertain instead. */
@@ -274,9 +274,10 @@ export class Executor {
       });
       return;
     }
-    if (deps.previewer && request.preview?.status === 'found') {
+    const shown = request.preview;
+    if (deps.previewer && (shown?.status === 'found' || shown?.fingerprint)) {
       const again = await deps.previewer.lookup(request.customerId, true);
-      if (customerChanged(request.preview, again)) {
+      if (customerChanged(request.id, shown, again)) {
         await this.finish(request, token, {
           ok: false,
           kind: 'customer_changed',
@@ -296,6 +297,7 @@ export class Executor {
       });
       return;
     }
+    await this.eraseBeforeDelete(request);
     deps.logger.info('sending DELETE', {
       requestId: request.id,
       customerId: request.customerId,
@@ -304,6 +306,16 @@ export class Executor {
     const result = await deps.deleter.deleteCustomer(request.customerId);
     checkpoint('after-delete-answered');
     await this.finish(request, token, toOutcome(result, request.deleteStarts > 1));
+  }
+
+  /**
+   * The last look is done: the name and email leave the store (and the message) before the DELETE goes out.
+   * Should the erasure fail, the DELETE is not sent (it throws); recovery takes the request up again.
+   */
+  private async eraseBeforeDelete(request: DeletionRequest): Promise<void> {
+    const erased = erasedBeforeDelete(request.id, request.preview);
+    if (!erased) return;
+    if (await this.deps.store.setPreview(request.id, erased, ['executing'])) this.deps.onChange(request.id);
   }
 
   /** `write`, tried again with backoff (about 80 s in all) while it fails. */

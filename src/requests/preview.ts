@@ -1,5 +1,6 @@
 // Best-effort customer preview: BotPenguin has no get-by-id, so page through the customer list,
 // bounded in pages and time, and cache what was found. Never throws.
+import { createHash } from 'node:crypto';
 import { Limiter } from '../limiter';
 import type { CustomerLister, ListResult } from './ports';
 import type { CustomerPreview } from './types';
@@ -96,8 +97,28 @@ export class Previewer {
   }
 }
 
-/** True when a customer shown before was shown again with another name or email. */
-export function customerChanged(before: CustomerPreview | null, now: CustomerPreview): boolean {
-  if (before?.status !== 'found' || now.status !== 'found') return false;
-  return (before.name ?? null) !== (now.name ?? null) || (before.email ?? null) !== (now.email ?? null);
+/** A hash of the name and email a request showed, for comparing after they are erased (never reversible to them). */
+export function fingerprint(requestId: string, preview: CustomerPreview): string {
+  return createHash('sha256')
+    .update(JSON.stringify([requestId, preview.name ?? null, preview.email ?? null]))
+    .digest('base64url');
+}
+
+/**
+ * The preview a request keeps while its DELETE is under way: no name or email, only their fingerprint.
+ * Null when there is nothing to erase.
+ */
+export function erasedBeforeDelete(requestId: string, shown: CustomerPreview | null): CustomerPreview | null {
+  if (shown?.status !== 'found') return null;
+  return { status: 'erased', fingerprint: fingerprint(requestId, shown) };
+}
+
+/** True when a customer shown before (or its fingerprint) was found again with another name or email. */
+export function customerChanged(requestId: string, before: CustomerPreview | null, now: CustomerPreview): boolean {
+  if (now.status !== 'found') return false;
+  if (before?.status === 'found') {
+    return (before.name ?? null) !== (now.name ?? null) || (before.email ?? null) !== (now.email ?? null);
+  }
+  if (before?.status === 'erased' && before.fingerprint) return before.fingerprint !== fingerprint(requestId, now);
+  return false;
 }

@@ -8,6 +8,10 @@ export type Refusal =
   | { kind: 'wrong_place' }
   | { kind: 'channel_not_allowed'; allowedChannelIds: string[] }
   | { kind: 'invalid_customer_id'; given: string; pattern: string }
+  /** REASON_REQUIRED and no reason given. */
+  | { kind: 'reason_required' }
+  /** TICKET_PATTERN and no match in the reason: what a ticket looks like, and an example if the operator gave one. */
+  | { kind: 'ticket_required'; pattern: string; example: string | null }
   | { kind: 'requester_not_allowed' }
   | { kind: 'directory_unavailable' }
   | { kind: 'too_many_pending'; max: number }

@@ -38,14 +38,32 @@ export interface Approval {
 }
 
 export interface CustomerPreview {
-  /** found: shown; not_found: not in the pages searched; unavailable: BotPenguin could not be asked. */
-  status: 'found' | 'not_found' | 'unavailable';
+  /**
+   * found: shown; not_found: not in the pages searched; unavailable: BotPenguin could not be asked;
+   * erased: the name and email were shown while the request waited, and are kept no longer.
+   */
+  status: 'found' | 'not_found' | 'unavailable' | 'erased';
   name?: string | null;
   email?: string | null;
   customerStatus?: string | null;
   pagesSearched?: number;
-  checkedAt: number;
+  /** When BotPenguin was asked (none once erased). */
+  checkedAt?: number;
+  /**
+   * Erased right before the DELETE: a hash of what was shown (never the name or email), so a DELETE re-sent
+   * after a crash can still notice a changed customer. Dropped, with the rest, when the request leaves executing.
+   */
+  fingerprint?: string;
 }
+
+/**
+ * States that keep no personal data of the customer: a move into one erases the preview's name and email
+ * (the store does it in the same statement). What stays: customer id, ticket, who asked, approved and denied,
+ * when, and what BotPenguin said.
+ */
+export const ERASED_STATES: readonly RequestState[] = ['uncertain', ...FINAL_STATES];
+/** The preview of a request in ERASED_STATES that had one. */
+export const ERASED_PREVIEW: CustomerPreview = { status: 'erased' };
 
 export interface DeletionOutcome {
   ok: boolean;
@@ -103,6 +121,10 @@ export interface DeletionRequest {
   channelId: string;
   customerId: string;
   reason: string;
+  /** The first match of TICKET_PATTERN in the reason; null when none was asked for. */
+  ticket: string | null;
+  /** TICKET_URL_TEMPLATE filled in when it was asked, so every rendering of it links the same way. */
+  ticketUrl: string | null;
   requesterId: string;
   state: RequestState;
   approvalsRequired: number;

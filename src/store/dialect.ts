@@ -38,6 +38,11 @@ export interface Dialect extends Db {
   jsonRows(fields: Record<string, string>, orderBy: string): string;
   /** Whether `error` is a violation of the unique index `index`. */
   isUniqueViolation(error: unknown, index: string): boolean;
+  /**
+   * After personal data was overwritten: leave no earlier copy of it in the database's own files, as far as
+   * the database allows (SQLite: its write-ahead log is folded into the file and emptied).
+   */
+  forgetOverwritten(): Promise<void>;
   close(): Promise<void>;
 }
 

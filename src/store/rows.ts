@@ -7,6 +7,8 @@ export interface RequestRow {
   channel_id: string;
   customer_id: string;
   reason: string;
+  ticket?: string | null;
+  ticket_url?: string | null;
   requester_id: string;
   state: string;
   approvals_required: number;
@@ -48,6 +50,8 @@ export function toRequest(row: RequestRow, approvals: Approval[]): DeletionReque
     channelId: row.channel_id,
     customerId: row.customer_id,
     reason: row.reason,
+    ticket: row.ticket ?? null,
+    ticketUrl: row.ticket_url ?? null,
     requesterId: row.requester_id,
     state: row.state as RequestState,
     approvalsRequired: row.approvals_required,

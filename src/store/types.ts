@@ -20,6 +20,9 @@ export interface NewRequest {
   channelId: string;
   customerId: string;
   reason: string;
+  /** Unset: none (no TICKET_PATTERN). */
+  ticket?: string | null;
+  ticketUrl?: string | null;
   requesterId: string;
   approvalsRequired: number;
   createdAt: number;
@@ -205,7 +208,11 @@ export interface Store {
   listEvents(requestId: string): Promise<RequestEvent[]>;
   /** Requests whose DELETE was started (not simulated) since `since`, for the daily cap. */
   countDeletionsSince(since: number): Promise<number>;
-  setPreview(id: string, preview: CustomerPreview): Promise<void>;
+  /**
+   * Store a preview while the request is in one of `states` (a late lookup must not bring back what a final
+   * state erased); false when it is not. A preview without name and email also clears the files' old copies.
+   */
+  setPreview(id: string, preview: CustomerPreview, states: readonly RequestState[]): Promise<boolean>;
 
   /**
    * Record an approval while the request is pending and unexpired at `approval.at`, dropping `approval.drop`

@@ -71,9 +71,16 @@ storeContract((h, current) => {
       await pauseBy(true, T0);
       const r = await create(store, { approvalsRequired: 1, expiresAt: T0 + 100 });
       expect((await store.addApproval(r.id, anApproval('UAPP', T0 + 10))).kind).toBe('approved');
+      const found = { status: 'found' as const, name: 'Ada Erasable', email: 'ada@example.org', checkedAt: T0 };
+      expect(await store.setPreview(r.id, found, ['approved'])).toBe(true);
       const resumed = await pauseBy(false, T0 + 200);
       expect(resumed.affected).toContain(r.id);
-      expect(await store.getRequest(r.id)).toMatchObject({ state: 'expired', finishedAt: T0 + 200 });
+      // Expired on resume: its name and email are erased like at any other final state.
+      expect(await store.getRequest(r.id)).toMatchObject({
+        state: 'expired',
+        finishedAt: T0 + 200,
+        preview: { status: 'erased' },
+      });
       expect((await store.claimExecution(r.id, claimAt(T0 + 201))).kind).toBe('not_due');
     });
 

@@ -36,7 +36,13 @@ storeContract((h, current) => {
 
   describe('createRequest / getRequest', () => {
     test('round trips every field', async () => {
-      const input = newRequest({ reason: 'O\'Brien said "delete"; ünïcödé ✓', approvalsRequired: 3, dryRun: true });
+      const input = newRequest({
+        reason: 'O\'Brien said "delete"; ünïcödé ✓ DSR-77',
+        ticket: 'DSR-77',
+        ticketUrl: 'https://tickets.example/browse/DSR-77?a=1&b=2',
+        approvalsRequired: 3,
+        dryRun: true,
+      });
       input.nextRemindAt = input.createdAt + 60_000;
       const result = await store.createRequest(
         input,
@@ -50,6 +56,8 @@ storeContract((h, current) => {
         channelId: input.channelId,
         customerId: input.customerId,
         reason: input.reason,
+        ticket: 'DSR-77',
+        ticketUrl: 'https://tickets.example/browse/DSR-77?a=1&b=2',
         requesterId: input.requesterId,
         state: 'pending',
         approvalsRequired: 3,

@@ -40,13 +40,47 @@ storeContract((h, current) => {
         pagesSearched: 2,
         checkedAt: T0 + 3,
       };
-      await store.setPreview(r.id, preview);
+      expect(await store.setPreview(r.id, preview, ['pending'])).toBe(true);
       expect(await store.getRequest(r.id)).toMatchObject({ preview, version: 2 });
-      await store.setPreview(r.id, { status: 'unavailable', checkedAt: T0 + 4 });
+      expect(await store.setPreview(r.id, { status: 'unavailable', checkedAt: T0 + 4 }, ['pending'])).toBe(true);
       expect(await store.getRequest(r.id)).toMatchObject({
         preview: { status: 'unavailable', checkedAt: T0 + 4 },
         version: 3,
       });
+    });
+
+    test('setPreview writes only in the states it is given (a late lookup cannot undo an erasure)', async () => {
+      const r = await create(store);
+      await store.transition(r.id, ['pending'], 'denied', {}, null);
+      const found = { status: 'found' as const, name: 'Late Lookup', email: 'late@example.org', checkedAt: T0 };
+      expect(await store.setPreview(r.id, found, ['pending', 'approved'])).toBe(false);
+      expect(await store.getRequest(r.id)).toMatchObject({ preview: null, version: 2 });
+    });
+
+    test('a move into a final or uncertain state erases the name and email; one into another state keeps them', async () => {
+      const found = { status: 'found' as const, name: 'Ada Erasable', email: 'ada@example.org', checkedAt: T0 };
+      const moves = [
+        ['pending', 'denied'],
+        ['pending', 'expired'],
+        ['pending', 'cancelled'],
+        ['approved', 'aborted'],
+        ['executing', 'succeeded'],
+        ['executing', 'failed'],
+        ['executing', 'uncertain'],
+      ] as const;
+      for (const [from, to] of moves) {
+        const r = await create(store);
+        if (from !== 'pending') await store.transition(r.id, ['pending'], from, {}, null);
+        await store.setPreview(r.id, found, [from]);
+        const done = await store.transition(r.id, [from], to, {}, null);
+        expect({ to, preview: done?.preview }).toEqual({ to, preview: { status: 'erased' } });
+        expect(await store.getRequest(r.id)).toMatchObject({ preview: { status: 'erased' } });
+      }
+      const kept = await create(store);
+      await store.setPreview(kept.id, found, ['pending']);
+      expect((await store.transition(kept.id, ['pending'], 'approved', {}, null))?.preview).toEqual(found);
+      const none = await create(store);
+      expect((await store.transition(none.id, ['pending'], 'denied', {}, null))?.preview).toBeNull();
     });
 
     test('recordMessage: the first ts stays', async () => {
@@ -244,7 +278,7 @@ storeContract((h, current) => {
       for (const r of [synced, behind, unposted]) await sync(r.id);
       expect(ids(await store.listOutOfSync(10))).toEqual([noMessage.id]);
 
-      await store.setPreview(behind.id, { status: 'not_found', checkedAt: T0 });
+      await store.setPreview(behind.id, { status: 'not_found', checkedAt: T0 }, ['pending']);
       await store.transition(unposted.id, ['pending'], 'cancelled', {}, event('cancelled'));
       await store.recordMessage(unposted.id, { version: 2 }); // the message is current; the thread is not
       expect(ids(await store.listOutOfSync(10))).toEqual([noMessage.id, behind.id, unposted.id]);

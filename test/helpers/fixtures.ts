@@ -11,6 +11,8 @@ export function aRequest(at: number, overrides: Partial<DeletionRequest> = {}): 
     channelId: 'C0OPS',
     customerId: '64b7f0c2e4b0a1b2c3d4e5f6',
     reason: 'customer asked to close the account',
+    ticket: null,
+    ticketUrl: null,
     requesterId: 'U0REQUESTER',
     state: 'pending',
     approvalsRequired: 1,

@@ -19,6 +19,8 @@ export function testPolicy(overrides: Partial<Policy> = {}): Policy {
     maxDeletionsPerDay: 50,
     dryRun: false,
     remindAfterMs: 0,
+    reasonRequired: false,
+    ticket: null,
     ...overrides,
   };
 }

@@ -99,6 +99,8 @@ async function requestsWorld(overrides: Partial<Policy> = {}) {
     maxDeletionsPerDay: 100_000,
     dryRun: false,
     remindAfterMs: 0,
+    reasonRequired: false,
+    ticket: null,
     ...overrides,
   };
   const now = () => Date.UTC(2025, 5, 1, 12);

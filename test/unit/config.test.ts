@@ -68,6 +68,8 @@ describe('a valid minimal environment gets every default of docs/DESIGN.md §2',
     expect(config.policy.maxPendingPerRequester).toBe(5);
     expect(config.policy.maxDeletionsPerDay).toBe(50);
     expect(config.policy.dryRun).toBe(false);
+    expect(config.policy.reasonRequired).toBe(false);
+    expect(config.policy.ticket).toBeNull();
     expect(config.port).toBe(3000);
     expect(config.logLevel).toBe('info');
   });
@@ -307,6 +309,9 @@ describe('every invalid value names its variable', () => {
     ['PGSSL_REJECT_UNAUTHORIZED', 'yes'],
     ['PGSSL_REJECT_UNAUTHORIZED', 'no-verify'],
     ['DRY_RUN', 'maybe'],
+    ['REASON_REQUIRED', 'sometimes'],
+    ['TICKET_PATTERN', '(DSR-'],
+    ['TICKET_PATTERN', 'DSR-\\d*|'],
     ['PORT', '70000'],
     ['PORT', 'http'],
     ['LOG_LEVEL', 'verbose'],
@@ -323,6 +328,52 @@ describe('every invalid value names its variable', () => {
     expect(names(errors, variable)).toBe(true);
     // …and says what is wrong, not just the name.
     for (const line of errors) expect(line.length).toBeGreaterThan(variable.length + 5);
+  });
+});
+
+describe('the ticket policy (TICKET_PATTERN and its companions)', () => {
+  const TICKET = { TICKET_PATTERN: '\\bDSR-\\d+\\b' };
+
+  it('a pattern, an example and a link template are read together; REASON_REQUIRED on its own', () => {
+    const config = configOf({
+      ...MINIMAL,
+      ...TICKET,
+      TICKET_EXAMPLE: 'DSR-1234',
+      TICKET_URL_TEMPLATE: 'https://example.atlassian.net/browse/{ticket}',
+      REASON_REQUIRED: 'true',
+    });
+    expect(config.policy.reasonRequired).toBe(true);
+    expect(config.policy.ticket).toEqual({
+      pattern: /\bDSR-\d+\b/,
+      example: 'DSR-1234',
+      urlTemplate: 'https://example.atlassian.net/browse/{ticket}',
+    });
+    expect(configOf({ ...MINIMAL, ...TICKET }).policy.ticket).toMatchObject({ example: null, urlTemplate: null });
+  });
+
+  it.each<[string, NodeJS.ProcessEnv, string]>([
+    ['a pattern that matches an empty reason', { TICKET_PATTERN: '(DSR-\\d+)?' }, 'TICKET_PATTERN'],
+    ['an example the pattern does not match', { ...TICKET, TICKET_EXAMPLE: 'JIRA-12' }, 'TICKET_EXAMPLE'],
+    ['an example without a pattern', { TICKET_EXAMPLE: 'DSR-1234' }, 'TICKET_EXAMPLE'],
+    ['a link template without a pattern', { TICKET_URL_TEMPLATE: 'https://t.example/{ticket}' }, 'TICKET_URL_TEMPLATE'],
+    [
+      'a link template without {ticket}',
+      { ...TICKET, TICKET_URL_TEMPLATE: 'https://t.example/browse' },
+      'TICKET_URL_TEMPLATE',
+    ],
+    [
+      'a link template with a |',
+      { ...TICKET, TICKET_URL_TEMPLATE: 'https://t.example/{ticket}|x' },
+      'TICKET_URL_TEMPLATE',
+    ],
+    [
+      'a link template that is no http(s) URL',
+      { ...TICKET, TICKET_URL_TEMPLATE: 'javascript:{ticket}' },
+      'TICKET_URL_TEMPLATE',
+    ],
+  ])('%s is a configuration error', (_what, env, variable) => {
+    const errors = errorsOf({ ...MINIMAL, ...env });
+    expect(names(errors, variable)).toBe(true);
   });
 });
 

@@ -151,6 +151,11 @@ export class PostgresDialect implements Dialect {
     return e.code === UNIQUE_VIOLATION && e.constraint === index;
   }
 
+  async forgetOverwritten(): Promise<void> {
+    // The UPDATE is all the store does: old row versions live until VACUUM, and the WAL as long as the
+    // operator's retention keeps it (docs/SECURITY.md says so).
+  }
+
   async close(): Promise<void> {
     if (!this.pool.ended) await this.pool.end();
   }

@@ -62,6 +62,9 @@ export class SqliteDialect implements Dialect {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    // Deleted and overwritten content is zeroed in the file, not left in free space: a customer's erased name
+    // and email must not be readable from the file afterwards (forgetOverwritten empties the WAL).
+    this.db.pragma('secure_delete = ON');
     // One file, one machine, one clock: the machine's (what julianday('now') reads), unless one is given.
     if (options.now) {
       const now = options.now;
@@ -129,6 +132,16 @@ export class SqliteDialect implements Dialect {
   isUniqueViolation(error: unknown, index: string): boolean {
     if (!(error instanceof Database.SqliteError)) return false;
     return error.code === 'SQLITE_CONSTRAINT_UNIQUE' && error.message.includes(index);
+  }
+
+  async forgetOverwritten(): Promise<void> {
+    if (this.file === ':memory:') return;
+    // TRUNCATE: every frame goes into the file (where secure_delete zeroed the old bytes) and the WAL file is
+    // emptied, so no earlier version of a page stays in it. Busy while another process reads an older
+    // snapshot: then that process's next erasure (or this one's) completes it.
+    await this.turns.take(async () => {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    });
   }
 
   async close(): Promise<void> {

@@ -155,8 +155,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // requester_told: the last state whose direct message to the requester was settled (sent, refused, or not
     // owed), written by the message sync that holds the request's claim; requests_requester_untold holds
     // exactly the rows still owed that decision (its predicate is that condition, NEWS_STATES written out).
-    // Requests that ended before this migration count as told, so nobody gets a message about an old one. next_remind_at / reminders_sent: the next reminder of a
-    // pending request is claimed by a conditional update on the pair, so one interval gives one reminder.
+    // Requests that ended before this migration count as told, so nobody gets a message about an old one.
+    // next_remind_at / reminders_sent: the next reminder of a pending request is claimed by a conditional update on the pair, so one interval gives one reminder.
     sql: (d) => `
       ALTER TABLE requests ADD COLUMN requester_told TEXT;
       ALTER TABLE requests ADD COLUMN next_remind_at ${bigint(d)};
@@ -166,6 +166,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX requests_requester_untold ON requests (sync_retry_at, created_at)
         WHERE sync_error IS NULL AND state IN ${NEWS}
           AND (requester_told IS NULL OR requester_told <> state);
+    `,
+  },
+  {
+    version: 12,
+    name: "each request's ticket (TICKET_PATTERN) and its link",
+    sql: () => `
+      ALTER TABLE requests ADD COLUMN ticket TEXT;
+      ALTER TABLE requests ADD COLUMN ticket_url TEXT;
     `,
   },
 ];

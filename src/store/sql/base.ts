@@ -1,7 +1,7 @@
 // What every part of SqlStore shares: the dialect, reading a request with its approvals and the pause,
 // writing an event, and the schema's migration.
 import type { DeletionRequest, Pause } from '../../requests/types';
-import { NEWS_STATES, OPEN_STATES, WAITING_STATES } from '../../requests/types';
+import { ERASED_PREVIEW, NEWS_STATES, OPEN_STATES, WAITING_STATES } from '../../requests/types';
 import type { DatabaseKind, Db, Dialect } from '../dialect';
 import { MIGRATIONS, migrationsTable } from '../migrations';
 import { type RequestRow, toApproval, toRequest } from '../rows';
@@ -18,6 +18,8 @@ export const OPEN = `IN (${OPEN_STATES.map((state) => `'${state}'`).join(', ')})
 export const NEWS = `IN (${NEWS_STATES.map((state) => `'${state}'`).join(', ')})`;
 /** Pending and approved: a pause or a stricter setting changes what becomes of them. */
 export const WAITING = `IN (${WAITING_STATES.map((state) => `'${state}'`).join(', ')})`;
+/** Set with every move into ERASED_STATES: the preview's name and email leave the row in that very statement. */
+export const ERASE_PREVIEW = `preview = CASE WHEN preview IS NULL THEN NULL ELSE '${JSON.stringify(ERASED_PREVIEW)}' END`;
 /** One row of controls (migration 4). */
 export const CONTROLS_ID = 1;
 

@@ -4,7 +4,7 @@ import type { DeletionRequest, Pause } from '../../requests/types';
 import type { Db } from '../dialect';
 import type { RequestRow } from '../rows';
 import type { ClaimResult, ExecutionClaim, FencingToken, PauseChange, PauseResult } from '../types';
-import { CONTROLS_ID, DAILY_LIMIT_LOCK_KEY, type PauseRow, toPause, WAITING } from './base';
+import { CONTROLS_ID, DAILY_LIMIT_LOCK_KEY, ERASE_PREVIEW, type PauseRow, toPause, WAITING } from './base';
 import { SqlRequests } from './requests';
 
 export class SqlExecution extends SqlRequests {
@@ -92,8 +92,8 @@ export class SqlExecution extends SqlRequests {
 
   async setPause(change: PauseChange): Promise<PauseResult> {
     // The claims' lock: a claim either finished before the pause or sees it.
-    return this.dialect.transaction(
-      async (db): Promise<PauseResult> => {
+    const result = await this.dialect.transaction(
+      async (db): Promise<PauseResult & { expired: number }> => {
         const changed = await db.run(
           'UPDATE controls SET paused = ?, paused_by = ?, reason = ?, channel_id = ?, at = ? WHERE id = ? AND paused = ?',
           [
@@ -107,17 +107,20 @@ export class SqlExecution extends SqlRequests {
           ],
         );
         const pause = await this.readPause(db);
-        if (changed === 0) return { changed: false, pause, affected: [] };
+        if (changed === 0) return { changed: false, pause, affected: [], expired: 0 };
         const expired = change.expire ? await this.expireApproved(db, change.expire.before, change.expire.event) : [];
         const open = await db.all<{ id: string }>(`SELECT id FROM requests WHERE state ${WAITING} ORDER BY id`);
         for (const { id } of open) {
           await db.run('UPDATE requests SET version = version + 1 WHERE id = ?', [id]);
           await this.insertEvent(db, id, change.event);
         }
-        return { changed: true, pause, affected: [...expired, ...open.map((r) => r.id)] };
+        return { changed: true, pause, affected: [...expired, ...open.map((r) => r.id)], expired: expired.length };
       },
       { lockKey: DAILY_LIMIT_LOCK_KEY },
     );
+    // Expired ones had their preview erased.
+    if (result.expired > 0) await this.dialect.forgetOverwritten();
+    return { changed: result.changed, pause: result.pause, affected: result.affected };
   }
 
   /** Approved requests that expired before `before` end expired, each with `event`; returns them. */
@@ -127,7 +130,8 @@ export class SqlExecution extends SqlRequests {
     ]);
     for (const { id } of stale) {
       await db.run(
-        "UPDATE requests SET state = 'expired', finished_at = ?, version = version + 1 WHERE id = ? AND state = 'approved'",
+        `UPDATE requests SET state = 'expired', finished_at = ?, version = version + 1, ${ERASE_PREVIEW}
+         WHERE id = ? AND state = 'approved'`,
         [event.at, id],
       );
       await this.insertEvent(db, id, event);

@@ -1,6 +1,7 @@
 // The requests themselves: creating them, reading them, approvals, conditional transitions and the
 // stricter-settings floor. Every write is conditional on the state it was judged in.
 import type { CustomerPreview, DeletionRequest, RequestEvent, RequestState } from '../../requests/types';
+import { ERASED_STATES } from '../../requests/types';
 import { type Db, inList } from '../dialect';
 import { patchAssignments } from '../patch';
 import { type EventRow, type RequestRow, toEvent } from '../rows';
@@ -16,7 +17,7 @@ import type {
   RequestFilter,
   TransitionPatch,
 } from '../types';
-import { hydrate, OPEN, type RequestWithApprovals, SqlBase, WAITING } from './base';
+import { ERASE_PREVIEW, hydrate, OPEN, type RequestWithApprovals, SqlBase, WAITING } from './base';
 
 const ONE_OPEN_PER_CUSTOMER = 'requests_one_open_per_customer';
 
@@ -47,15 +48,17 @@ export class SqlRequests extends SqlBase {
               return { ok: false, kind: 'too_many_open', max: limit.maxOpenPerRequester };
             }
             await db.run(
-              `INSERT INTO requests (id, team_id, channel_id, customer_id, reason, requester_id, state, approvals_required,
-                 created_at, expires_at, dry_run, next_remind_at)
-               VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
+              `INSERT INTO requests (id, team_id, channel_id, customer_id, reason, ticket, ticket_url, requester_id, state,
+                 approvals_required, created_at, expires_at, dry_run, next_remind_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
               [
                 input.id,
                 input.teamId,
                 input.channelId,
                 input.customerId,
                 input.reason,
+                input.ticket ?? null,
+                input.ticketUrl ?? null,
                 input.requesterId,
                 input.approvalsRequired,
                 input.createdAt,
@@ -127,11 +130,13 @@ export class SqlRequests extends SqlBase {
     return n;
   }
 
-  async setPreview(id: string, preview: CustomerPreview): Promise<void> {
-    await this.dialect.run('UPDATE requests SET preview = ?, version = version + 1 WHERE id = ?', [
-      JSON.stringify(preview),
-      id,
-    ]);
+  async setPreview(id: string, preview: CustomerPreview, states: readonly RequestState[]): Promise<boolean> {
+    const changed = await this.dialect.run(
+      `UPDATE requests SET preview = ?, version = version + 1 WHERE id = ? AND state ${inList(states.length)}`,
+      [JSON.stringify(preview), id, ...states],
+    );
+    if (changed > 0 && preview.status === 'erased') await this.dialect.forgetOverwritten();
+    return changed > 0;
   }
 
   async addApproval(id: string, approval: NewApproval): Promise<ApprovalResult> {
@@ -184,9 +189,10 @@ export class SqlRequests extends SqlBase {
     event: NewEvent | null,
     token?: FencingToken,
   ): Promise<DeletionRequest | null> {
-    return this.dialect.transaction(async (db): Promise<DeletionRequest | null> => {
+    const erases = ERASED_STATES.includes(to);
+    const done = await this.dialect.transaction(async (db): Promise<DeletionRequest | null> => {
       const { sql, values } = patchAssignments(patch, () => '?', 0);
-      const sets = ['state = ?', 'version = version + 1', ...sql].join(', ');
+      const sets = ['state = ?', 'version = version + 1', ...(erases ? [ERASE_PREVIEW] : []), ...sql].join(', ');
       const fenced = token === undefined ? '' : " AND state = 'executing' AND delete_starts = ?";
       // One reminder per interval: only the write that finds the count it was judged on posts it.
       const reminder = patch.reminder ? ' AND reminders_sent = ?' : '';
@@ -206,6 +212,8 @@ export class SqlRequests extends SqlBase {
       if (event) await this.insertEvent(db, id, event);
       return this.load(db, id);
     });
+    if (done && erases) await this.dialect.forgetOverwritten();
+    return done;
   }
 
   async applyPolicyFloor(floor: PolicyFloor): Promise<string[]> {

@@ -47,19 +47,16 @@ const FAILED: DeletionOutcome = {
   httpStatus: 502,
   attempts: 3,
 };
-/** An outcome as the export writes it: BotPenguin's answer, without whose words they are (the kind tells). */
-const exported = ({ ok, kind, message, httpStatus, attempts }: DeletionOutcome) => ({
-  ok,
-  kind,
-  message,
-  httpStatus,
-  attempts,
-});
 /** More than two pages of the export (500 a page), with ties on created_at across the page boundaries. */
 const BULK = 1001;
 const bulkId = (i: number) => `RB${String(i).padStart(5, '0')}`;
 
-async function make(store: Store, id: string, createdAt: string, over: { reason?: string; approvals?: number } = {}) {
+async function make(
+  store: Store,
+  id: string,
+  createdAt: string,
+  over: { reason?: string; approvals?: number; ticket?: string } = {},
+) {
   const t = at(createdAt);
   const result = await store.createRequest(
     {
@@ -68,6 +65,7 @@ async function make(store: Store, id: string, createdAt: string, over: { reason?
       channelId: 'C0AUDIT',
       customerId: `cust-${id}`,
       reason: over.reason ?? 'closing the account',
+      ticket: over.ticket ?? null,
       requesterId: 'UREQ',
       approvalsRequired: over.approvals ?? 1,
       createdAt: t,
@@ -96,7 +94,11 @@ async function execute(store: Store, id: string, t: number, outcome: DeletionOut
 async function seed(store: Store): Promise<void> {
   await store.migrate();
   await make(store, 'RBEFORE', '2026-10-31T23:59:59.999Z');
-  const done = await make(store, 'RDONE', '2026-11-01T00:00:00.000Z', { reason: TRICKY_REASON, approvals: 2 });
+  const done = await make(store, 'RDONE', '2026-11-01T00:00:00.000Z', {
+    reason: TRICKY_REASON,
+    approvals: 2,
+    ticket: 'DSR-42',
+  });
   await store.addApproval('RDONE', anApproval('UAPP1', done + MINUTE));
   await store.addApproval('RDONE', anApproval('UAPP2', done + 2 * MINUTE));
   // The store sets executeAt by the database's clock (today); the history being seeded had it then.
@@ -235,6 +237,7 @@ const CSV_HEADER = [
   'channel_id',
   'requester_id',
   'reason',
+  'ticket',
   'state',
   'approvals_required',
   'dry_run',
@@ -314,6 +317,7 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
         channel_id: 'C0AUDIT',
         requester_id: 'UREQ',
         reason: TRICKY_REASON, // commas, quotes, LF and CRLF come back exactly
+        ticket: 'DSR-42',
         state: 'succeeded',
         approvals_required: '2',
         dry_run: 'false',
@@ -392,6 +396,7 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
       channelId: 'C0AUDIT',
       requesterId: 'UREQ',
       reason: TRICKY_REASON,
+      ticket: 'DSR-42',
       state: 'succeeded',
       approvalsRequired: 2,
       dryRun: false,
@@ -403,7 +408,7 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
       closedFrom: null,
       closeReason: null,
       deleteStarts: 0,
-      outcome: exported(DELETED),
+      outcome: DELETED,
       events: [
         {
           id: expect.any(Number),
@@ -443,7 +448,7 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
       closedFrom: 'C0ELSEWHERE',
       closeReason: DENY_REASON,
     });
-    expect(lines[2]).toMatchObject({ state: 'failed', outcome: exported(FAILED) });
+    expect(lines[2]).toMatchObject({ state: 'failed', outcome: FAILED });
     expect(lines[2].events.map((e) => (e as { kind: string }).kind)).toEqual([
       'requested',
       'approved',

@@ -493,6 +493,8 @@ describe('every refusal is explained in a sentence', () => {
     channel_not_allowed: { kind: 'channel_not_allowed', allowedChannelIds: ['C0ALLOWED1', 'C0ALLOWED2'] },
     invalid_customer_id: { kind: 'invalid_customer_id', given: 'not-an-id', pattern: '^[0-9a-fA-F]{24}$' },
     requester_not_allowed: { kind: 'requester_not_allowed' },
+    reason_required: { kind: 'reason_required' },
+    ticket_required: { kind: 'ticket_required', pattern: '\\bDSR-\\d+\\b', example: 'DSR-1234' },
     directory_unavailable: { kind: 'directory_unavailable' },
     too_many_pending: { kind: 'too_many_pending', max: 5 },
     already_open: { kind: 'already_open', existing: request() },
@@ -569,6 +571,8 @@ describe('help, created, list and status answers', () => {
     maxDeletionsPerDay: 50,
     dryRun: true,
     remindAfterMs: 0,
+    reasonRequired: false,
+    ticket: null,
   };
 
   it('help explains usage, who approves, how many, the expiry, the delay and DRY RUN', () => {
@@ -583,6 +587,15 @@ describe('help, created, list and status answers', () => {
     expect(text).toContain('90s');
     expect(text).toContain('DRY RUN');
     expect(renderHelp({ ...settings, dryRun: false, executionDelayMs: 0 })).not.toMatch(/DRY RUN|Delay/);
+  });
+
+  it('help says when a reason or a ticket is required, with the example', () => {
+    expect(renderHelp(settings)).not.toMatch(/\*Ticket:\*|\*Reason:\*/);
+    expect(renderHelp({ ...settings, reasonRequired: true })).toContain('*Reason:* required');
+    const ticket = { pattern: /\bDSR-\d+\b/, example: 'DSR-1234', urlTemplate: null };
+    expect(renderHelp({ ...settings, ticket })).toContain(
+      "*Ticket:* the reason must name the request's ticket, like `DSR-1234`",
+    );
   });
 
   it('created names the request, the customer and the approvals needed', () => {

@@ -179,3 +179,73 @@ it('a holder that stalled before sending (in the look before the DELETE) and was
   expect(logs.some((l) => l.includes('not sending the DELETE: this execution was taken over'))).toBe(true);
   expect(await store.getRequest(id)).toMatchObject({ state: 'succeeded', deleteStarts: 2 });
 });
+
+/** BotPenguin's customer list with one customer, answered at once. */
+class OneCustomer implements CustomerLister {
+  constructor(public customer: { id: string; name: string; email: string; status: string }) {}
+  async listCustomers(): Promise<ListResult> {
+    return { ok: true, customers: [this.customer] };
+  }
+}
+
+describe('a DELETE re-sent after a crash, once the name and email were erased', () => {
+  const listed = { id: CUSTOMER, name: 'Acme Erasable', email: 'ops@erasable.test', status: 'active' };
+
+  async function sentThenCrashed(): Promise<{ id: string; crashed: HeldDeleter }> {
+    const crashed = new HeldDeleter();
+    const previewer = new Previewer(new OneCustomer(listed), {
+      maxPages: 1,
+      budgetMs: 5_000,
+      cacheMs: 0,
+      now: () => clock.now,
+    });
+    const a = instance(crashed, previewer);
+    const created = await a.commands.create({ userId: REQUESTER, ...where }, CUSTOMER, 'closing');
+    if (!created.ok) throw new Error(created.refusal.kind);
+    const id = created.value.id;
+    for (let i = 0; i < 50 && (await store.getRequest(id))?.preview?.status !== 'found'; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect((await a.decisions.approve(id, { userId: APPROVER, ...where })).ok).toBe(true);
+    await until(() => crashed.calls.length === 1); // sent, never answered: the instance "died" here
+    const erased = (await store.getRequest(id))?.preview;
+    expect(erased).toEqual({ status: 'erased', fingerprint: expect.any(String) });
+    expect(JSON.stringify(erased)).not.toMatch(/Acme|erasable/);
+    clock.now += LEASE_MS + 1;
+    return { id, crashed };
+  }
+
+  it('is not sent when the customer found again has another name (compared against the fingerprint)', async () => {
+    const { id, crashed } = await sentThenCrashed();
+    const live = new HeldDeleter();
+    const renamed = new OneCustomer({ ...listed, name: 'Somebody Else' });
+    const b = instance(
+      live,
+      new Previewer(renamed, { maxPages: 1, budgetMs: 5_000, cacheMs: 0, now: () => clock.now }),
+    );
+    await b.executor.recover((await store.getRequest(id)) ?? (null as never));
+    expect(live.calls).toHaveLength(0);
+    expect(await store.getRequest(id)).toMatchObject({
+      state: 'failed',
+      outcome: { kind: 'customer_changed' },
+      preview: { status: 'erased' },
+    });
+    expect((await store.getRequest(id))?.preview?.fingerprint).toBeUndefined();
+    crashed.calls[0]?.answer({ ok: true, status: 200, attempts: 1, message: 'late' }); // fenced off: refused
+  });
+
+  it('is sent again when the customer found again is the one shown', async () => {
+    const { id, crashed } = await sentThenCrashed();
+    const live = new HeldDeleter();
+    const b = instance(
+      live,
+      new Previewer(new OneCustomer(listed), { maxPages: 1, budgetMs: 5_000, cacheMs: 0, now: () => clock.now }),
+    );
+    const recovering = b.executor.recover((await store.getRequest(id)) ?? (null as never));
+    await until(() => live.calls.length === 1);
+    live.calls[0]?.answer({ ok: true, status: 200, attempts: 1, message: 'Customer deleted' });
+    await recovering;
+    expect(await store.getRequest(id)).toMatchObject({ state: 'succeeded', preview: { status: 'erased' } });
+    crashed.calls[0]?.answer({ ok: true, status: 200, attempts: 1, message: 'late' }); // fenced off: refused
+  });
+});
