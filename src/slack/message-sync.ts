@@ -10,111 +10,17 @@ import { errorFields, type Logger } from '../logger';
 import { requesterNews, requesterNewsPending } from '../requests/requester-news';
 import { type DeletionRequest, NO_MESSAGE_TS } from '../requests/types';
 import type { Store } from '../store/types';
-import { bucketOf, type Priority, SlackPacer } from './pacer';
+import { bucketOf, SlackPacer } from './pacer';
+import {
+  CANNOT_POST,
+  classifySlackError,
+  DM_TRANSIENT,
+  SlackCallFailed,
+  slackErrorCode,
+  type Turn,
+} from './slack-errors';
 
-/** Slack errors that mean the bot can't post in that channel at all; trying again won't help. */
-const CANNOT_POST = new Set([
-  'not_in_channel',
-  'channel_not_found',
-  'is_archived',
-  'restricted_action',
-  'restricted_action_read_only_channel',
-  'restricted_action_thread_only_channel',
-  'ekm_access_denied',
-  'team_access_not_granted',
-  'no_permission',
-]);
-
-/**
- * Answers of chat.postMessage / chat.update (their error tables in Slack's method docs) that will be the same
- * however often the same call is made: the message or channel is gone or closed to the bot, or Slack refuses
- * the content. The sync of that request ends (recorded as sync_error) instead of being retried forever.
- * Not here, so retried with backoff: rate limits, Slack's own failures (internal_error, fatal_error,
- * service_unavailable, request_timeout), network errors and timeouts, and the token's errors (invalid_auth,
- * token_revoked, account_inactive, missing_scope…), which concern every request alike and are fixed by
- * the operator, after which everything must catch up.
- */
-const PERMANENT = new Set([
-  ...CANNOT_POST,
-  'message_not_found', // chat.update: the approval message was deleted
-  'cant_update_message', // chat.update: not a message the bot may edit
-  'edit_window_closed',
-  'thread_not_found',
-  'is_inactive',
-  'restricted_action_non_threadable_channel',
-  'invalid_blocks', // our rendering of this request: the same blocks would be refused again
-  'invalid_blocks_format',
-  'msg_too_long',
-  'no_text',
-  'too_many_attachments',
-  'invalid_attachments',
-  'messages_tab_disabled',
-]);
-
-/**
- * Failures of the requester's direct message worth another try: Slack busy or failing, and the token's
- * errors, which the operator fixes. Any other answer (no such user, the Messages tab off, …) is Slack
- * refusing that message: logged, and the request goes on.
- */
-const DM_TRANSIENT = new Set([
-  'ratelimited',
-  'internal_error',
-  'fatal_error',
-  'service_unavailable',
-  'request_timeout',
-  'invalid_auth',
-  'not_authed',
-  'token_revoked',
-  'token_expired',
-  'account_inactive',
-  'missing_scope',
-]);
-
-/** A Slack Web API call that failed, as the sync decides what to do next. */
-export type SlackFailure =
-  | { kind: 'permanent'; error: string }
-  | { kind: 'transient'; error: string; retryAfterMs: number };
-
-function slackErrorCode(error: unknown): string | undefined {
-  const code = (error as { data?: { error?: unknown } } | null)?.data?.error;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** What a failed Web API call means for this request's sync. */
-export function classifySlackError(error: unknown): SlackFailure {
-  const code = slackErrorCode(error);
-  if (code && PERMANENT.has(code)) return { kind: 'permanent', error: code };
-  const e = error as { retryAfter?: unknown; message?: unknown; code?: unknown } | null;
-  // The WebClient gives up on a 429 with "A rate limit was exceeded (…, retry-after: N)", or a rate-limited error.
-  let retryAfterS = typeof e?.retryAfter === 'number' ? e.retryAfter : undefined;
-  const said = typeof e?.message === 'string' ? /retry-after: (\d+)/.exec(e.message) : null;
-  if (retryAfterS === undefined && said) retryAfterS = Number(said[1]);
-  return {
-    kind: 'transient',
-    error:
-      code ?? (typeof e?.code === 'string' ? e.code : retryAfterS !== undefined ? 'ratelimited' : 'request_failed'),
-    retryAfterMs: (retryAfterS ?? 0) * 1000,
-  };
-}
-
-/** Thrown inside the sync when a Slack call failed, so its handling is told apart from the store's failures. */
-class SlackCallFailed extends Error {
-  constructor(
-    readonly failure: SlackFailure,
-    /** The call that failed, so a 429 sends this request back to wait for that bucket to reopen. */
-    readonly turn: Turn,
-    /** Slack's own error code, when Slack answered (not a network failure or a timeout). */
-    readonly slackCode?: string,
-  ) {
-    super(`Slack: ${failure.error}`);
-  }
-}
-
-/** A call's place in the pacer: its bucket and whether it posts an approval message. */
-interface Turn {
-  bucket: string;
-  priority: Priority;
-}
+export { classifySlackError, type SlackFailure } from './slack-errors';
 
 /** Backoff of a request whose sync keeps failing: 5 s, doubling per failure after the second, up to 10 min. */
 const RETRY_BASE_MS = 5_000;
@@ -382,38 +288,10 @@ export class MessageSync {
       let ts = request.messageTs;
       // Rendered only when the message itself is posted or updated, not for thread replies alone.
       if (ts === null) {
-        const first: Turn = { ...post, priority: 'first' };
-        if (!this.mayCall(first, turns)) return first;
-        const rendered = renderRequestMessage(request, options.now());
-        let posted: Awaited<ReturnType<typeof client.chat.postMessage>>;
-        try {
-          posted = await this.slackCall(first, () =>
-            client.chat.postMessage({
-              channel,
-              text: rendered.text,
-              blocks: rendered.blocks,
-              unfurl_links: false,
-              unfurl_media: false,
-            }),
-          );
-        } catch (error) {
-          const code = error instanceof SlackCallFailed ? error.failure.error : undefined;
-          if (!code || !CANNOT_POST.has(code) || !options.onCannotPost) throw error;
-          this.logger.warn('Slack will not let the bot post the approval message', {
-            requestId,
-            channelId: channel,
-            error: code,
-          });
-          // Withdrawn first: should the store fail in between, the next sync meets the same refusal and
-          // withdraws again (a no-op once done) before it records that there is no message.
-          await options.onCannotPost(requestId, code);
-          await store.recordMessage(requestId, { ts: NO_MESSAGE_TS });
-          continue;
-        }
-        ts = typeof posted.ts === 'string' ? posted.ts : null;
-        if (ts === null) throw new SlackCallFailed({ kind: 'transient', error: 'no_ts', retryAfterMs: 0 }, first);
-        await store.recordMessage(requestId, { ts, version: request.version });
-        this.logger.info('approval message posted', { requestId, channelId: channel, ts });
+        const first = await this.postApprovalMessage(request, turns);
+        if (first === 'withdrawn') continue;
+        if (typeof first === 'object') return first;
+        ts = first;
       } else if (request.messageVersion < request.version) {
         const update: Turn = { bucket: bucketOf('chat.update', channel), priority: 'rest' };
         if (!this.mayCall(update, turns)) return update;
@@ -444,6 +322,51 @@ export class MessageSync {
       }
     }
     return 'behind';
+  }
+
+  /**
+   * Posts the approval message (first in its channel's queue): its ts, the turn to wait for, or `withdrawn`
+   * when Slack will never let the bot post there (the request is ended, saying why).
+   */
+  private async postApprovalMessage(
+    request: DeletionRequest,
+    turns: { granted: Turn | null },
+  ): Promise<string | Turn | 'withdrawn'> {
+    const { store, options, client } = this;
+    const { id: requestId, channelId: channel } = request;
+    const first: Turn = { bucket: bucketOf('chat.postMessage', channel), priority: 'first' };
+    if (!this.mayCall(first, turns)) return first;
+    const rendered = renderRequestMessage(request, options.now());
+    let posted: Awaited<ReturnType<typeof client.chat.postMessage>>;
+    try {
+      posted = await this.slackCall(first, () =>
+        client.chat.postMessage({
+          channel,
+          text: rendered.text,
+          blocks: rendered.blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      );
+    } catch (error) {
+      const code = error instanceof SlackCallFailed ? error.failure.error : undefined;
+      if (!code || !CANNOT_POST.has(code) || !options.onCannotPost) throw error;
+      this.logger.warn('Slack will not let the bot post the approval message', {
+        requestId,
+        channelId: channel,
+        error: code,
+      });
+      // Withdrawn first: should the store fail in between, the next sync meets the same refusal and
+      // withdraws again (a no-op once done) before it records that there is no message.
+      await options.onCannotPost(requestId, code);
+      await store.recordMessage(requestId, { ts: NO_MESSAGE_TS });
+      return 'withdrawn';
+    }
+    const ts = typeof posted.ts === 'string' ? posted.ts : null;
+    if (ts === null) throw new SlackCallFailed({ kind: 'transient', error: 'no_ts', retryAfterMs: 0 }, first);
+    await store.recordMessage(requestId, { ts, version: request.version });
+    this.logger.info('approval message posted', { requestId, channelId: channel, ts });
+    return ts;
   }
 
   /**
