@@ -11,6 +11,7 @@ import { createRequests, type Requests } from './requests';
 import { quorumReach } from './requests/permissions';
 import type { Directory } from './requests/ports';
 import { Previewer } from './requests/preview';
+import { HomeTab } from './slack/home-tab';
 import { MessageSync } from './slack/message-sync';
 import { SlackUsergroupDirectory } from './slack/usergroups';
 import { Sweeper } from './sweeper';
@@ -23,6 +24,7 @@ export interface Services {
   requests: Requests;
   sync: MessageSync;
   sweeper: Sweeper;
+  home: HomeTab;
 }
 
 export function createServices(deps: AppDeps, client: WebClient): Services {
@@ -44,8 +46,11 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
     now,
     onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
   });
+  // Late-bound too: the Home tab reads through the rules.
+  let home: HomeTab | null = null;
   const onChange = (requestId: string, change?: 'created') => {
     void sync.request(requestId, change === 'created' ? 'post' : 'update');
+    void home?.changed(requestId);
   };
   const directory = new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 });
   const requests = createRequests({
@@ -58,6 +63,7 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
     leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
     onChange,
     onPause: (change) => {
+      void home?.everyone();
       if (!change.channelId) return;
       client.chat
         .postMessage({ channel: change.channelId, text: renderPauseAnnouncement(change), unfurl_links: false })
@@ -68,6 +74,13 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
           }),
         );
     },
+    logger,
+  });
+  home = new HomeTab({
+    client,
+    queues: requests.home,
+    find: (requestId) => requests.decisions.find(requestId),
+    now,
     logger,
   });
   withdraw = async (requestId, slackError) => {
@@ -81,7 +94,7 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
     logger,
     intervalMs: deps.sweepIntervalMs ?? 5_000,
   });
-  return { botpenguin, requests, sync, sweeper };
+  return { botpenguin, requests, sync, sweeper, home };
 }
 
 /** A quorum the approvers can't reach for a request one of them makes is worth a warning at start. */

@@ -9,6 +9,7 @@ import { DailyLimit } from './daily-limit';
 import { Decisions } from './decisions';
 import { stricterSettingsEvent } from './event-details';
 import { Executor } from './executor';
+import { HomeQueues } from './home';
 import { Permissions } from './permissions';
 import type { ChangeNotifier, Deleter, Directory, PauseNotifier } from './ports';
 import type { Previewer } from './preview';
@@ -36,6 +37,8 @@ export interface Requests {
   readonly decisions: Decisions;
   /** Sends the DELETEs, holds the delay timers; app.ts drives its lifecycle, the sweeper its backstop. */
   readonly executor: Executor;
+  /** What each person's Home tab lists. */
+  readonly home: HomeQueues;
   /**
    * At start: a stricter DRY_RUN or APPROVALS_REQUIRED of this instance reaches every pending and approved
    * request in the store (marked there, so instances with older settings see it too).
@@ -84,6 +87,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     commands,
     decisions,
     executor,
+    home: new HomeQueues({ store, permissions, now }),
     async applyPolicy() {
       const { dryRun, approvalsRequired } = policy;
       const at = now();
