@@ -3,6 +3,7 @@
 import { renderHomeView } from '../blocks/home-view';
 import type { WebClient } from '../bolt';
 import { errorFields, type Logger } from '../logger';
+import { slackErrorCode } from '../metrics';
 import type { HomeQueues } from '../requests/home';
 import type { DeletionRequest } from '../requests/types';
 
@@ -36,6 +37,9 @@ export class HomeTab {
   private readonly notices = new Map<string, string>();
   /** Changes whose tabs are being worked out. */
   private readonly changes = new Set<Promise<void>>();
+
+  /** Slack said the app has no Home tab (home_tab_enabled off): publish nothing more until restarted. */
+  private disabled = false;
 
   constructor(private readonly deps: HomeTabDeps) {}
 
@@ -103,6 +107,7 @@ export class HomeTab {
   }
 
   private async publish(userId: string): Promise<void> {
+    if (this.disabled) return;
     const viewer = this.viewers.get(userId);
     const notice = this.notices.get(userId) ?? null;
     this.notices.delete(userId);
@@ -117,6 +122,11 @@ export class HomeTab {
         this.viewers.set(userId, { ...current, shown, approver: queue.approver === 'member' });
       }
     } catch (error) {
+      if (slackErrorCode(error) === 'not_enabled') {
+        this.disabled = true;
+        this.deps.logger.info('the app has no Home tab (home_tab_enabled is off): not publishing one');
+        return;
+      }
       this.deps.logger.warn('could not publish a Home tab', { userId, ...errorFields(error) });
     }
   }

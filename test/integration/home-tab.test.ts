@@ -3,7 +3,7 @@
 import { checkHomeView } from '../../sandbox/block-kit-limits';
 import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { MAX_MINE_SHOWN, MAX_WAITING_SHOWN } from '../../src/blocks/home-view';
-import { ACTION_APPROVE, ACTION_DENY, homeActionId } from '../../src/constants';
+import { ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY, homeActionId } from '../../src/constants';
 import {
   APPROVER,
   actionIds,
@@ -133,6 +133,19 @@ describe('the Home tab', () => {
     const view = await openHome(sb, APPROVER);
     expect(viewText(view)).toContain('Deletions are paused');
     expect(viewText(view)).toContain('maintenance window');
+  });
+
+  it('stops publishing once Slack says the app has no Home tab (home_tab_enabled off)', async () => {
+    sb.slack.failNext('views.publish', { status: 200, error: 'not_enabled' });
+    const { requestId } = await requestDeletion(sb);
+    await settle(sb);
+    expect(sb.slack.callsTo('views.publish')).toHaveLength(1);
+    await sb.sender.click(REQUESTER, ACTION_CANCEL, requestId);
+    await sb.sender.appHomeOpened(APPROVER);
+    await settle(sb);
+    expect(sb.slack.callsTo('views.publish')).toHaveLength(1);
+    expect(sb.slack.homeViews).toEqual([]);
+    expect(sb.logs.join('\n')).toContain('home_tab_enabled is off');
   });
 
   it('publishes nothing when the Messages tab is opened', async () => {
