@@ -58,9 +58,9 @@ function pauseLine(queue: HomeQueue): string {
 }
 
 /** "and N more", or "and at least N more" when the list read stopped at its limit. */
-function more(total: number, shown: number, scanLimit: number, where: string): string | null {
+function more(total: number, shown: number, readAll: boolean, where: string): string | null {
   if (total <= shown) return null;
-  return `…and ${total >= scanLimit ? 'at least ' : ''}${total - shown} more ${where}.`;
+  return `…and ${readAll ? '' : 'at least '}${total - shown} more ${where}.`;
 }
 
 function waitingBlocks(queue: HomeQueue, now: number): KnownBlock[] {
@@ -77,7 +77,12 @@ function waitingBlocks(queue: HomeQueue, now: number): KnownBlock[] {
   if (queue.waiting.length === 0) return [note('waiting-none', 'Nothing waits for your approval.')];
   const shown = queue.waiting.slice(0, MAX_WAITING_SHOWN);
   const blocks = shown.flatMap((request) => waitingRequest(request, now));
-  const rest = more(queue.waiting.length, shown.length, queue.scanLimit, 'in the channels (`/bp-delete list` there)');
+  const rest = more(
+    queue.waiting.length,
+    shown.length,
+    queue.readAll.waiting,
+    'in the channels (`/bp-delete list` there)',
+  );
   if (rest) blocks.push(note('waiting-more', rest));
   return blocks;
 }
@@ -145,7 +150,7 @@ function mineBlocks(queue: HomeQueue, now: number): KnownBlock[] {
       text: { type: 'mrkdwn', text: fitMrkdwn(text, SECTION_LIMIT) },
     };
   });
-  const rest = more(queue.mine.length, shown.length, queue.scanLimit, 'older ones');
+  const rest = more(queue.mine.length, shown.length, queue.readAll.mine, 'older ones');
   if (rest) blocks.push(note('mine-more', rest));
   return blocks;
 }

@@ -4,7 +4,7 @@ import type { Store } from '../store/types';
 import type { Membership, Permissions } from './permissions';
 import { type DeletionRequest, isDecidable, type Pause } from './types';
 
-/** How many requests are read for one Home tab: past this, the "more" counts are "at least". */
+/** How many requests of each list are read for one Home tab: past this, its "more" count is "at least". */
 const SCAN_LIMIT = 500;
 
 export interface HomeQueue {
@@ -15,8 +15,8 @@ export interface HomeQueue {
   waiting: DeletionRequest[];
   /** Their own requests, newest first. */
   mine: DeletionRequest[];
-  /** Read up to SCAN_LIMIT: a list of exactly that many may have more. */
-  scanLimit: number;
+  /** The store holds more than were read (SCAN_LIMIT): the lists' lengths are "at least". */
+  readAll: { waiting: boolean; mine: boolean };
   pause: Pause | null;
 }
 
@@ -45,7 +45,8 @@ export class HomeQueues {
             .filter((r) => mayApproveNow(r, userId, teamId, at))
             .sort((a, b) => a.expiresAt - b.expiresAt || (a.id < b.id ? -1 : 1))
         : [];
-    return { userId, approver, waiting, mine, scanLimit: SCAN_LIMIT, pause };
+    const readAll = { waiting: pending.length < SCAN_LIMIT, mine: mine.length < SCAN_LIMIT };
+    return { userId, approver, waiting, mine, readAll, pause };
   }
 }
 
