@@ -34,7 +34,7 @@ export function renderHomeView(queue: HomeQueue, now: number, notice: string | n
   blocks.push({
     type: 'context',
     block_id: 'updated',
-    elements: [{ type: 'mrkdwn', text: `Updated ${slackDate(now, '{date_short_pretty} at {time_secs}')}` }],
+    elements: [{ type: 'mrkdwn', text: `Updated ${slackDate(now)}` }],
   });
   return { type: 'home', blocks };
 }
