@@ -55,7 +55,11 @@ export class HomeTab {
     return this.refresh(userId);
   }
 
-  /** A request changed: its requester's tab, and the recent tabs that show it or may now list it. */
+  /**
+   * A request changed: the tabs this instance published lately that show it or may now list it (its
+   * requester's, or an approver's while it is pending). A tab nobody opened lately is left as it is: it is
+   * published afresh when opened, and publishing it would ask Slack who the approvers are for nobody.
+   */
   changed(requestId: string): Promise<void> {
     const work = this.republish(requestId).finally(() => this.changes.delete(work));
     this.changes.add(work);
@@ -67,10 +71,16 @@ export class HomeTab {
       const request = await this.deps.find(requestId);
       if (!request) return;
       const since = this.deps.now() - RECENT_MS;
-      const users = new Set([request.requesterId]);
+      const users = new Set<string>();
       for (const [userId, viewer] of this.viewers) {
         if (viewer.at < since) this.viewers.delete(userId);
-        else if (viewer.shown.has(requestId) || (viewer.approver && request.state === 'pending')) users.add(userId);
+        else if (
+          viewer.shown.has(requestId) ||
+          userId === request.requesterId ||
+          (viewer.approver && request.state === 'pending')
+        ) {
+          users.add(userId);
+        }
       }
       await Promise.all([...users].map((userId) => this.refresh(userId)));
     } catch (error) {

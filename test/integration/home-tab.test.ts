@@ -48,6 +48,7 @@ describe('the Home tab', () => {
   });
 
   it('lists a pending request with Approve and Deny for an approver, and its Approve sends exactly one DELETE', async () => {
+    await openHome(sb, REQUESTER);
     const { requestId, message } = await requestDeletion(sb);
     const view = await openHome(sb, APPROVER);
     expect(view.type).toBe('home');
@@ -76,7 +77,7 @@ describe('the Home tab', () => {
     const after = sb.slack.homeViewOf(APPROVER) as HomeView;
     expect(buttons(after)).toEqual([]);
     expect(viewText(after)).toContain('Nothing waits for your approval');
-    // The requester's tab is republished when their request changes, though they never opened it.
+    // The requester opened their tab before: it is republished when their request changes.
     expect(viewText(sb.slack.homeViewOf(REQUESTER) as HomeView)).toContain('Deleted');
     expect(
       sb.slack.homeViews
@@ -105,8 +106,12 @@ describe('the Home tab', () => {
   });
 
   it("shows the requester their request's state, kept fresh when it changes", async () => {
+    const none = await openHome(sb, REQUESTER);
+    expect(viewText(none)).toContain('You have asked for no deletions yet');
     const { requestId } = await requestDeletion(sb);
-    let view = await openHome(sb, REQUESTER);
+    await settle(sb);
+    // Their open tab gains the new request without being opened again.
+    let view = sb.slack.homeViewOf(REQUESTER) as HomeView;
     expect(buttons(view)).toEqual([]);
     expect(viewText(view)).toContain('Your requests');
     expect(viewText(view)).toContain('Waiting for approval');
@@ -137,9 +142,10 @@ describe('the Home tab', () => {
 
   it('stops publishing once Slack says the app has no Home tab (home_tab_enabled off)', async () => {
     sb.slack.failNext('views.publish', { status: 200, error: 'not_enabled' });
-    const { requestId } = await requestDeletion(sb);
+    await sb.sender.appHomeOpened(REQUESTER);
     await settle(sb);
     expect(sb.slack.callsTo('views.publish')).toHaveLength(1);
+    const { requestId } = await requestDeletion(sb);
     await sb.sender.click(REQUESTER, ACTION_CANCEL, requestId);
     await sb.sender.appHomeOpened(APPROVER);
     await settle(sb);
