@@ -343,8 +343,7 @@ describe('end to end over signed HTTP', () => {
 
   it('hostile reasons, deny reasons and ids: nothing the bot posts, updates or answers carries live markup', async () => {
     sb = await startSandbox({ env: { MAX_PENDING_PER_REQUESTER: '1000', CUSTOMER_ID_PATTERN: '^[^\\s]{1,60}$' } });
-    // Both keep a Home tab open: it lists every hostile request, pending and then denied.
-    await sb.sender.appHomeOpened(REQUESTER);
+    // The approver keeps a Home tab open: it lists each hostile request (id and reason) while it waits.
     await sb.sender.appHomeOpened(APPROVER);
     const answers: unknown[] = [];
     await fc.assert(
@@ -383,7 +382,7 @@ describe('end to end over signed HTTP', () => {
       ...answers,
     ];
     expect(sb.slack.callsTo('chat.update').length).toBeGreaterThan(0);
-    expect(sb.slack.homeViews.filter((h) => h.user === REQUESTER).length).toBeGreaterThan(8);
+    expect(sb.slack.homeViews.filter((h) => h.user === APPROVER).length).toBeGreaterThan(8);
     for (const text of stringsIn(shown)) expectSafeMrkdwn(text, USERS, 'a Slack call or HTTP answer');
     // Hostile ids are logged (request created); each log line is still exactly one JSON object.
     expect(sb.logs.some((line) => line.includes('"msg":"request created"'))).toBe(true);
