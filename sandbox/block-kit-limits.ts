@@ -9,13 +9,15 @@
 //   reference/block-kit/block-elements/button-element (text ≤ 75, value ≤ 2000, url ≤ 3000, action_id ≤ 255)
 //   reference/block-kit/block-elements/plain-text-input-element (max_length ≤ 3000, placeholder ≤ 150)
 //   reference/block-kit/composition-objects/confirmation-dialog-object (title ≤ 100, text ≤ 300, confirm/deny ≤ 30)
-//   reference/views (modal title, submit, close ≤ 24; callback_id ≤ 255; private_metadata ≤ 3000)
+//   reference/views (modal title, submit, close ≤ 24; callback_id ≤ 255; private_metadata ≤ 3000;
+//                    a modal or a Home tab holds up to 100 blocks)
 //   reference/methods/chat.postMessage (text: "truncated after 40,000 characters"; error `msg_too_long`)
 // Within one message or view, action_ids must be unique too (Slack answers `invalid_blocks`).
 
 export const LIMITS = {
   messageBlocks: 50,
   modalBlocks: 100,
+  homeBlocks: 100,
   blockId: 255,
   actionId: 255,
   sectionText: 3000,
@@ -251,6 +253,20 @@ export function checkModal(view: unknown): BlockCheck {
     c.length('/view/callback_id', view.callback_id, LIMITS.callbackId);
     c.length('/view/private_metadata', view.private_metadata, LIMITS.privateMetadata);
     c.blocks('/view/blocks', view.blocks, LIMITS.modalBlocks);
+  }
+  return c.errors.length === 0 ? { ok: true } : { ok: false, error: 'invalid_blocks', errors: c.errors };
+}
+
+/** A Home tab view (views.publish): type `home`, up to 100 blocks, no title or buttons of its own. */
+export function checkHomeView(view: unknown): BlockCheck {
+  const c = new Checker();
+  if (!isObj(view)) {
+    c.fail('/view', 'must be a view object');
+  } else {
+    if (view.type !== 'home') c.fail('/view/type', 'must be home');
+    c.length('/view/callback_id', view.callback_id, LIMITS.callbackId);
+    c.length('/view/private_metadata', view.private_metadata, LIMITS.privateMetadata);
+    c.blocks('/view/blocks', view.blocks, LIMITS.homeBlocks);
   }
   return c.errors.length === 0 ? { ok: true } : { ok: false, error: 'invalid_blocks', errors: c.errors };
 }

@@ -2,7 +2,7 @@
 // threads as Slack would (updates replace, replies thread), and can be told to fail. Used by the
 // integration tests, `npm run demo` and `npm run bench`; never by the bot itself.
 import type http from 'node:http';
-import { checkMessage, checkModal } from './block-kit-limits';
+import { checkHomeView, checkMessage, checkModal } from './block-kit-limits';
 import { FakeSocketMode } from './fake-socket-mode';
 import { RecordingServer } from './recording-server';
 
@@ -96,6 +96,8 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
   readonly ephemerals: Ephemeral[] = [];
   readonly usergroups = new Map<string, string[]>();
   readonly views: unknown[] = [];
+  /** Every Home tab published (views.publish), oldest first. */
+  readonly homeViews: { user: string; view: unknown }[] = [];
   /**
    * What slash commands answered over HTTP (Slack shows an ephemeral answer to the person who typed
    * it), recorded by whoever sent the command with `recordCommandAnswer`. Kept apart from `ephemerals`,
@@ -245,6 +247,11 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     return this.messages.filter((m) => m.channel === channel && m.threadTs === ts);
   }
 
+  /** The Home tab last published for a person, if any. */
+  homeViewOf(user: string): unknown {
+    return this.homeViews.filter((h) => h.user === user).at(-1)?.view;
+  }
+
   ephemeralsFor(user: string): Ephemeral[] {
     return this.ephemerals.filter((e) => e.user === user || e.user === null);
   }
@@ -275,6 +282,7 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     this.ephemerals.length = 0;
     this.commandAnswers.length = 0;
     this.views.length = 0;
+    this.homeViews.length = 0;
     this.byTs.clear();
   }
 
@@ -370,7 +378,9 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
       ? checkMessage(args)
       : method === 'views.open'
         ? checkModal(args.view)
-        : null;
+        : method === 'views.publish'
+          ? checkHomeView(args.view)
+          : null;
     if (check && !check.ok) {
       return { ok: false, error: check.error, errors: check.errors, response_metadata: { messages: check.errors } };
     }
@@ -431,6 +441,11 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
       case 'views.open':
         this.views.push(args.view);
         return { ok: true, view: { id: `V${this.seq}` } };
+      case 'views.publish': {
+        if (typeof args.user_id !== 'string' || args.user_id === '') return { ok: false, error: 'invalid_arguments' };
+        this.homeViews.push({ user: args.user_id, view: args.view });
+        return { ok: true, view: { ...(args.view as object), id: `VHOME${args.user_id}`, type: 'home' } };
+      }
       default:
         return { ok: false, error: 'unknown_method' };
     }

@@ -21,6 +21,9 @@ export const SANDBOX_SECRETS = {
 export const SANDBOX_CHANNEL = 'C0OPS0001';
 export const SANDBOX_TEAM = 'T0SANDBOX';
 
+/** chat.postMessage's pace per channel in the sandbox unless a test sets `timings.slackPostIntervalMs`. */
+export const SANDBOX_POST_INTERVAL_MS = 5;
+
 export interface SandboxOptions {
   /** Extra or overriding environment for the bot (APPROVER_USER_IDS etc.). */
   env?: Record<string, string | undefined>;
@@ -99,6 +102,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     logger,
     now: options.now,
     sweepIntervalMs: options.sweepIntervalMs,
+    // The local Slack counts nothing unless told to (enforceRateLimits): tests whose subject is not the pace
+    // post at once. Those that are (slack-pacing, sync-fairness) ask for Slack's one a second.
+    slackPostIntervalMs: SANDBOX_POST_INTERVAL_MS,
     ...options.timings,
   });
   const { port } = await bot.start();

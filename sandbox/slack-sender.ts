@@ -1,5 +1,6 @@
-// Sends the bot what Slack would: slash commands, button clicks and modal submissions, form-encoded
-// and signed with the signing secret exactly as Slack signs them (v0, HMAC-SHA256).
+// Sends the bot what Slack would: slash commands, button clicks (on a message or a Home tab) and modal
+// submissions, form-encoded, and Events API events (app_home_opened) as JSON, all signed with the signing
+// secret exactly as Slack signs them (v0, HMAC-SHA256).
 import { createHmac } from 'node:crypto';
 
 export interface SentResponse {
@@ -156,6 +157,105 @@ export class SlackSender {
       },
       response_urls: [],
     });
+  }
+
+  /**
+   * The Events API envelope of `app_home_opened` (docs: reference/events/app_home_opened), sent as JSON.
+   * `tab` is 'messages' when the person opened the Messages tab instead; `view` is the Home tab they see, if any.
+   */
+  appHomeOpened(user: string, where: Where & { tab?: 'home' | 'messages'; view?: unknown } = {}) {
+    const team = where.team ?? this.defaults.team;
+    const n = ++this.seq;
+    const body = JSON.stringify({
+      token: 'deprecated-verification-token',
+      team_id: team,
+      ...(where.enterprise ? { enterprise_id: where.enterprise } : {}),
+      api_app_id: 'A0BPDELETE',
+      event: {
+        type: 'app_home_opened',
+        user,
+        channel: `D0${user}`,
+        tab: where.tab ?? 'home',
+        event_ts: `${Date.now() / 1000}`,
+        ...(where.view ? { view: where.view } : {}),
+      },
+      type: 'event_callback',
+      event_id: `Ev0HOME${n}`,
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [
+        {
+          enterprise_id: where.enterprise ?? null,
+          team_id: team,
+          user_id: 'UBOT',
+          is_bot: true,
+          is_enterprise_install: false,
+        },
+      ],
+      is_ext_shared_channel: false,
+      event_context: `4-home-${n}`,
+    });
+    return this.raw(body, { 'content-type': 'application/json', ...signSlackRequest(this.signingSecret, body) });
+  }
+
+  /**
+   * A click on a button of a published Home tab, as Slack sends it: container type `view`, the view itself,
+   * no channel, no response_url. The button (its block_id and value) is read from `view`.
+   */
+  homeClickPayload(user: string, view: unknown, actionId: string, where: Where = {}): Record<string, unknown> {
+    const team = where.team ?? this.defaults.team;
+    const blocks = ((view as { blocks?: unknown[] } | null)?.blocks ?? []) as {
+      block_id?: string;
+      elements?: { action_id?: string; value?: string; text?: unknown; style?: string }[];
+    }[];
+    const block = blocks.find((b) => b.elements?.some((e) => e.action_id === actionId));
+    const button = block?.elements?.find((e) => e.action_id === actionId);
+    if (!block || !button) throw new Error(`no button ${actionId} in this Home tab`);
+    const viewId = `VHOME${user}`;
+    return {
+      type: 'block_actions',
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: userTeamOf(where, team) },
+      api_app_id: 'A0BPDELETE',
+      token: 'deprecated-verification-token',
+      container: { type: 'view', view_id: viewId },
+      trigger_id: `${++this.seq}.444.jkl`,
+      ...teamFields(where, team),
+      view: {
+        id: viewId,
+        team_id: team,
+        type: 'home',
+        blocks,
+        private_metadata: '',
+        callback_id: '',
+        state: { values: {} },
+        hash: `${this.seq}.home`,
+        title: { type: 'plain_text', text: 'View Title', emoji: true },
+        clear_on_close: false,
+        notify_on_close: false,
+        close: null,
+        submit: null,
+        previous_view_id: null,
+        root_view_id: viewId,
+        app_id: 'A0BPDELETE',
+        external_id: '',
+        app_installed_team_id: where.installTeam ?? team,
+        bot_id: 'B0BPDELETE',
+      },
+      actions: [
+        {
+          action_id: actionId,
+          block_id: block.block_id,
+          text: button.text,
+          value: button.value,
+          ...(button.style ? { style: button.style } : {}),
+          type: 'button',
+          action_ts: `${Date.now() / 1000}`,
+        },
+      ],
+    };
+  }
+
+  homeClick(user: string, view: unknown, actionId: string, where: Where = {}): Promise<SentResponse> {
+    return this.signedPayload(this.homeClickPayload(user, view, actionId, where));
   }
 
   signedPayload(payload: unknown): Promise<SentResponse> {

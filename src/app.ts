@@ -76,6 +76,7 @@ export function createApp(deps: AppDeps): BotApp {
     posted: (requestId) => services.sync.request(requestId),
     policy: config.policy,
     permalinks: services.permalinks,
+    home: services.home,
     logger,
   };
   registerListeners(app, listenerDeps, config.slack.teamId);
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps): BotApp {
     async idle() {
       await requests.executor.idle();
       await sync.idle();
+      await services.home.idle();
     },
   };
 }
@@ -116,7 +118,10 @@ async function stopApp(services: Services, closeReceiver: () => Promise<void>, g
   executor.stopAccepting();
   executor.stopTimers();
   const closing = Promise.all([services.sweeper.stop(), closeReceiver()]);
-  await Promise.race([closing.then(() => executor.idle()).then(() => services.sync.idle()), grace]);
+  const settled = closing
+    .then(() => executor.idle())
+    .then(() => Promise.all([services.sync.idle(), services.home.idle()]));
+  await Promise.race([settled, grace]);
   if (graceOver) logger.warn('grace period over with work in flight; recovery will finish it', { graceMs });
   // Closing the BotPenguin client waits for requests under way; past the grace, don't.
   await Promise.race([services.botpenguin.close(), grace]);

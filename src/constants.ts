@@ -9,3 +9,11 @@ export const ACTION_ABORT = 'bp_delete_abort';
 export const VIEW_DENY_REASON = 'bp_delete_deny_reason';
 export const BLOCK_DENY_REASON = 'deny_reason';
 export const INPUT_DENY_REASON = 'reason';
+
+/**
+ * A Home tab lists many requests, and Slack wants each action_id once per view: there the Approve and Deny
+ * buttons carry the request id after the action's own id (`bp_delete_approve.home.<id>`), matched by
+ * HOME_ACTION. The button's value is the request id, as on the message; only the value is read.
+ */
+export const homeActionId = (actionId: string, requestId: string) => `${actionId}.home.${requestId}`;
+export const HOME_ACTION = (actionId: string) => new RegExp(`^${actionId}\\.home\\.[A-Za-z0-9]{1,64}$`);

@@ -11,6 +11,7 @@ import { createRequests, type Requests } from './requests';
 import { quorumReach } from './requests/permissions';
 import type { Directory } from './requests/ports';
 import { Previewer } from './requests/preview';
+import { HomeTab } from './slack/home-tab';
 import { MessageSync } from './slack/message-sync';
 import { Permalinks } from './slack/permalinks';
 import { SlackUsergroupDirectory } from './slack/usergroups';
@@ -25,6 +26,7 @@ export interface Services {
   sync: MessageSync;
   sweeper: Sweeper;
   permalinks: Permalinks;
+  home: HomeTab;
 }
 
 export function createServices(deps: AppDeps, client: WebClient): Services {
@@ -49,8 +51,11 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
     onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
     requesterDm: config.notifyRequester ? { permalink: (channelId, ts) => permalinks.get(channelId, ts) } : null,
   });
+  // Late-bound too: the Home tab reads through the rules.
+  let home: HomeTab | null = null;
   const onChange = (requestId: string) => {
     void sync.request(requestId);
+    void home?.changed(requestId);
   };
   const directory = new SlackUsergroupDirectory(client, { ttlMs: 60_000, now, timeoutMs: 1_500 });
   const requests = createRequests({
@@ -63,6 +68,7 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
     leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
     onChange,
     onPause: (change) => {
+      void home?.everyone();
       if (!change.channelId) return;
       client.chat
         .postMessage({ channel: change.channelId, text: renderPauseAnnouncement(change), unfurl_links: false })
@@ -73,6 +79,13 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
           }),
         );
     },
+    logger,
+  });
+  home = new HomeTab({
+    client,
+    queues: requests.home,
+    find: (requestId) => requests.decisions.find(requestId),
+    now,
     logger,
   });
   withdraw = async (requestId, slackError) => {
@@ -86,7 +99,7 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
     logger,
     intervalMs: deps.sweepIntervalMs ?? 5_000,
   });
-  return { botpenguin, requests, sync, sweeper, permalinks };
+  return { botpenguin, requests, sync, sweeper, permalinks, home };
 }
 
 /** A quorum the approvers can't reach for a request one of them makes is worth a warning at start. */

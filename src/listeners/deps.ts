@@ -1,6 +1,7 @@
 import type { Policy } from '../config';
 import type { Logger } from '../logger';
 import type { Requests } from '../requests';
+import type { HomeTab } from '../slack/home-tab';
 import type { Permalinks } from '../slack/permalinks';
 
 /** What listeners need; app.ts builds it. */
@@ -10,5 +11,7 @@ export interface ListenerDeps {
   posted: (requestId: string) => Promise<void>;
   policy: Policy;
   permalinks: Permalinks;
+  /** Each person's Home tab: published when opened, and where a click on it is answered. */
+  home: HomeTab;
   logger: Logger;
 }

@@ -26,24 +26,26 @@ export interface DecisionsDeps {
 }
 
 /**
- * How a decision arrived: a button on the request's message (so from its channel), or a command that names
- * the request by id (`/bp-delete deny|cancel <id>`), from any channel of the team; its message says from where.
+ * How a decision arrived: a button on the request's message (so from its channel), a button on the person's
+ * own Home tab (which the bot publishes to them alone, so no channel), or a command that names the request by
+ * id (`/bp-delete deny|cancel <id>`), from any channel of the team; its message says from where.
  */
-export type Via = 'button' | 'command';
+export type Via = 'button' | 'home' | 'command';
 
 export class Decisions {
   constructor(private readonly deps: DecisionsDeps) {}
 
   /**
-   * Find the request a click names, and check the click comes from where the request lives. `anyChannel`:
-   * a command that names the request by id (`/bp-delete deny <id>`) may come from any channel of the team.
+   * Find the request a click names, and check the click comes from where the request lives: a button on the
+   * request's message from its channel. A Home tab button or a command that names the request by id
+   * (`/bp-delete deny <id>`) may come from anywhere in the team.
    */
-  private async locate(requestId: string, actor: Actor, anyChannel = false): Promise<Result<DeletionRequest>> {
+  private async locate(requestId: string, actor: Actor, via: Via): Promise<Result<DeletionRequest>> {
     const request = isRequestId(requestId) ? await this.deps.store.getRequest(requestId) : null;
     if (!request) return refuse({ kind: 'unknown_request' });
     if (
-      // A click that names no channel can't be tied to the request's message: refused, not waved through.
-      (!anyChannel && actor.channelId !== request.channelId) ||
+      // A message click that names no channel can't be tied to the request's message: refused, not waved through.
+      (via === 'button' && actor.channelId !== request.channelId) ||
       (actor.teamId !== undefined && request.teamId !== '' && actor.teamId !== request.teamId)
     ) {
       return refuse({ kind: 'wrong_place' });
@@ -55,9 +57,13 @@ export class Decisions {
     return approverRefusal(await this.deps.permissions.approverMembership(userId));
   }
 
-  async approve(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
+  async approve(
+    requestId: string,
+    actor: Actor,
+    via: Exclude<Via, 'command'> = 'button',
+  ): Promise<Result<DeletionRequest>> {
     const { store, policy, now } = this.deps;
-    const found = await this.locate(requestId, actor);
+    const found = await this.locate(requestId, actor, via);
     if (!found.ok) return found;
     const request = found.value;
     if (!isDecidable(request, now())) return refuse(stateRefusal(request, now));
@@ -107,7 +113,7 @@ export class Decisions {
 
   /** Whether this person may deny the request now (checked before a reason is asked for). */
   async checkDeny(requestId: string, actor: Actor, via: Via): Promise<Result<DeletionRequest>> {
-    const found = await this.locate(requestId, actor, via === 'command');
+    const found = await this.locate(requestId, actor, via);
     if (!found.ok) return found;
     const request = found.value;
     if (!isDecidable(request, this.deps.now())) return refuse(stateRefusal(request, this.deps.now));
@@ -124,7 +130,7 @@ export class Decisions {
 
   /** By the requester; by command, an approver may cancel too. */
   async cancel(requestId: string, actor: Actor, via: Via): Promise<Result<DeletionRequest>> {
-    const found = await this.locate(requestId, actor, via === 'command');
+    const found = await this.locate(requestId, actor, via);
     if (!found.ok) return found;
     const request = found.value;
     if (request.requesterId !== actor.userId) {
@@ -141,7 +147,7 @@ export class Decisions {
   }
 
   async abort(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
-    const found = await this.locate(requestId, actor);
+    const found = await this.locate(requestId, actor, 'button');
     if (!found.ok) return found;
     const request = found.value;
     if (!isAbortable(request, this.deps.now())) {

@@ -9,6 +9,7 @@ import { DailyLimit } from './daily-limit';
 import { Decisions } from './decisions';
 import { stricterSettingsEvent } from './event-details';
 import { Executor } from './executor';
+import { HomeQueues } from './home';
 import { Permissions } from './permissions';
 import type { ChangeNotifier, Deleter, Directory, PauseNotifier } from './ports';
 import type { Previewer } from './preview';
@@ -39,6 +40,8 @@ export interface Requests {
   readonly executor: Executor;
   /** Reminds the approvers of requests nobody has decided; the sweeper drives it. */
   readonly reminders: Reminders;
+  /** What each person's Home tab lists. */
+  readonly home: HomeQueues;
   /**
    * At start: a stricter DRY_RUN or APPROVALS_REQUIRED of this instance reaches every pending and approved
    * request in the store (marked there, so instances with older settings see it too).
@@ -88,6 +91,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     decisions,
     executor,
     reminders: new Reminders({ store, policy, now, onChange, logger }),
+    home: new HomeQueues({ store, permissions, now }),
     async applyPolicy() {
       const { dryRun, approvalsRequired } = policy;
       const at = now();

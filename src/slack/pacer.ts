@@ -12,7 +12,7 @@ export type Priority = 'first' | 'rest';
  * tiers (chat.update Tier 3, 50+ a minute; chat.postEphemeral Tier 4, 100+) are minimums that Slack lets
  * apps burst past, so those are paced only by the Retry-After Slack sends when it holds a method back.
  */
-const POST_INTERVAL_MS = 1_000;
+export const SLACK_POST_INTERVAL_MS = 1_000;
 const POST_BURST = 3;
 /** Buckets kept at most before idle ones (full, nobody waiting, not held back) are forgotten. */
 const KEEP_BUCKETS = 1_000;
@@ -39,7 +39,7 @@ export class SlackPacer {
   constructor(
     private readonly now: () => number = Date.now,
     /** chat.postMessage's refill interval per channel; tests of many posts in one channel shorten it. */
-    private readonly postIntervalMs = POST_INTERVAL_MS,
+    private readonly postIntervalMs = SLACK_POST_INTERVAL_MS,
   ) {}
 
   /** A call may go now without overtaking anyone: take it (true), or false and the caller waits its turn. */

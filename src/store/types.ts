@@ -145,6 +145,7 @@ export type ClaimResult =
 export interface RequestFilter {
   channelId?: string;
   customerId?: string;
+  requesterId?: string;
   states?: readonly RequestState[];
   limit: number;
 }

@@ -2,10 +2,12 @@
 // Slack's rate limits (sandbox/fake-slack.ts): a burst of requests in one channel reaches Slack without a call
 // sent into a running Retry-After (beyond those already in flight), approval messages before thread replies,
 // none lost, none twice; the other instance's sweeper, sweeping mid-burst, never posts behind the pacing.
+
 import { Client } from 'pg';
 import { FakeBotPenguin } from '../../sandbox/fake-botpenguin';
 import { FakeSlack } from '../../sandbox/fake-slack';
 import { type Sandbox, startSandbox } from '../../sandbox/harness';
+import { SLACK_POST_INTERVAL_MS } from '../../src/slack/pacer';
 import { postgresSchema } from '../helpers/processes';
 
 const PG_URL = process.env.TEST_DATABASE_URL;
@@ -41,6 +43,7 @@ onPostgres('two instances on PostgreSQL, Slack enforcing its rate limits', () =>
       slack,
       botpenguin,
       sweepIntervalMs,
+      timings: { slackPostIntervalMs: SLACK_POST_INTERVAL_MS },
     });
     sandboxes.push(sb);
     return sb;

@@ -1,9 +1,11 @@
 // Slack work that can never succeed (a deleted approval message, an archived channel) is tried once, recorded
 // on the request and never retried; work that may succeed later backs off per request; neither holds up a
 // newer request. Through the sandbox: the real app, the fake Slack told to fail specific channels and messages.
+
 import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';
 import type { DeletionRequest } from '../../src/requests/types';
+import { SLACK_POST_INTERVAL_MS } from '../../src/slack/pacer';
 import { buttonValue, CUSTOMER, messageText, REQUESTER, requestDeletion, settle } from '../helpers/flow';
 
 const ARCHIVED = 'C0ARCHIVED';
@@ -17,7 +19,7 @@ beforeEach(async () => {
     now: () => Date.now() + skew,
     sweepIntervalMs: 3_600_000, // sweeps only when the test says so
     // A generous timeout: a call timed out under load would be a transient failure, tried again.
-    timings: { slackTimeoutMs: 5_000, slackRetries: 0 },
+    timings: { slackTimeoutMs: 5_000, slackRetries: 0, slackPostIntervalMs: SLACK_POST_INTERVAL_MS },
   });
   sb.botpenguin.addCustomer(CUSTOMER);
 });

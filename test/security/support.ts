@@ -1,7 +1,7 @@
 // Shared by the security tests: "nothing changed" snapshots, a normal request that must still work after
 // an attack, a body sender that reads the answer while still sending, and the dangerous mrkdwn test.
 import http from 'node:http';
-import type { Sandbox } from '../../sandbox/harness';
+import { SANDBOX_CHANNEL, type Sandbox } from '../../sandbox/harness';
 import type { SentResponse } from '../../sandbox/slack-sender';
 import { ACTION_APPROVE } from '../../src/constants';
 import { APPROVER, REQUESTER, requestDeletion, settle, watchListeners } from '../helpers/flow';
@@ -107,13 +107,15 @@ export function postInPieces(port: number, body: Buffer, headers: Record<string,
 }
 
 /**
- * The markup the bot itself puts in messages: mentions of known users, Slack dates (with our UTC
- * fallback) and permalinks from the fake Slack. Any other `<` came from user text.
+ * The markup the bot itself puts in messages: mentions of known users, the sandbox's channel (the Home tab
+ * names a request's channel), Slack dates (with our UTC fallback) and permalinks from the fake Slack. Any
+ * other `<` came from user text.
  */
 export function withoutBotMarkup(text: string, knownUsers: readonly string[]): string {
   const users = knownUsers.map((u) => u.replace(/[^A-Z0-9]/g, '')).join('|');
   return text
     .replace(new RegExp(`<@(?:${users})>`, 'g'), '')
+    .replaceAll(`<#${SANDBOX_CHANNEL}>`, '')
     .replace(/<!date\^\d+\^\{[a-z_]+\}(?: at \{time\}| \{time_secs\})?\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>/g, '')
     .replace(/<https:\/\/example\.slack\.com\/archives\/[A-Z0-9]+\/p\d+\|[^<>|]*>/g, '');
 }

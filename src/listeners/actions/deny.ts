@@ -6,8 +6,8 @@ import type { ListenerDeps } from '../deps';
 import { clickListener } from './click';
 
 export const denyAction = (deps: ListenerDeps) =>
-  clickListener(deps, async (args, requestId, actor) => {
-    const allowed = await deps.requests.decisions.checkDeny(requestId, actor, 'button');
+  clickListener(deps, async (args, requestId, actor, via) => {
+    const allowed = await deps.requests.decisions.checkDeny(requestId, actor, via);
     if (!allowed.ok) return allowed;
     try {
       await args.client.views.open({ trigger_id: args.body.trigger_id, view: renderDenyModal(allowed.value) });
@@ -18,6 +18,6 @@ export const denyAction = (deps: ListenerDeps) =>
         userId: actor.userId,
         ...errorFields(error),
       });
-      return deps.requests.decisions.deny(requestId, actor, null, 'button');
+      return deps.requests.decisions.deny(requestId, actor, null, via);
     }
   });

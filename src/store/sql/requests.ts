@@ -91,6 +91,10 @@ export class SqlRequests extends SqlBase {
       where.push('lower(r.customer_id) = lower(?)');
       params.push(filter.customerId);
     }
+    if (filter.requesterId !== undefined) {
+      where.push('r.requester_id = ?');
+      params.push(filter.requesterId);
+    }
     if (filter.states) {
       // Written out, like OPEN: the list of open requests in a channel is then served by requests_open_by_channel.
       const states = filter.states.filter((state) => /^[a-z_]+$/.test(state));

@@ -1,7 +1,7 @@
 // The fake Slack's Block Kit checks: each documented limit accepts its maximum and refuses one more,
 // and the bot's own blocks pass.
 
-import { checkMessage, checkModal, LIMITS } from '../../../sandbox/block-kit-limits';
+import { checkHomeView, checkMessage, checkModal, LIMITS } from '../../../sandbox/block-kit-limits';
 import { FakeSlack } from '../../../sandbox/fake-slack';
 import { renderDenyModal } from '../../../src/blocks/deny-modal';
 import { renderRequestMessage } from '../../../src/blocks/request-message';
@@ -223,5 +223,37 @@ describe('the fake Slack answers invalid blocks as Slack does, and keeps nothing
     });
     expect(slack.buttonBlockId('C2', String(posted.ts), 'go')).toBe('decide-v3');
     expect(slack.buttonBlockId('C2', String(posted.ts), 'other')).toBeUndefined();
+  });
+});
+
+describe('a Home tab view (views.publish)', () => {
+  const home = (blocks: unknown[]) => ({ type: 'home', blocks });
+  it('takes 100 blocks and refuses 101', () => {
+    const blocks = (n: number) => Array.from({ length: n }, (_, i) => section('x', `b${i}`));
+    expect(checkHomeView(home(blocks(LIMITS.homeBlocks)))).toEqual({ ok: true });
+    expect(checkHomeView(home(blocks(LIMITS.homeBlocks + 1)))).toMatchObject({ ok: false, error: 'invalid_blocks' });
+  });
+
+  it('must be of type home, and wants each action_id once', () => {
+    expect(checkHomeView({ ...home([section('x')]), type: 'modal' })).toMatchObject({ ok: false });
+    expect(checkHomeView(home([actions([button()], 'a1'), actions([button()], 'a2')]))).toMatchObject({ ok: false });
+  });
+
+  it('the fake Slack refuses a views.publish Slack would refuse, and records the ones it takes', async () => {
+    const slack = new FakeSlack();
+    await slack.start();
+    try {
+      const call = (view: unknown) =>
+        fetch(`${slack.apiUrl}views.publish`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ user_id: 'U1', view }),
+        }).then((r) => r.json());
+      expect(await call(home(Array.from({ length: 101 }, () => ({ type: 'divider' }))))).toMatchObject({ ok: false });
+      expect(await call(home([section('hello')]))).toMatchObject({ ok: true });
+      expect(slack.homeViews).toEqual([{ user: 'U1', view: home([section('hello')]) }]);
+    } finally {
+      await slack.stop();
+    }
   });
 });
