@@ -10,5 +10,7 @@ export interface ListenerDeps {
   posted: (requestId: string) => Promise<void>;
   policy: Policy;
   permalinks: Permalinks;
+  /** A Web API call of a listener failed (counted by method and Slack's error code; the caller handles it). */
+  slackApiError: (method: string, error: unknown) => void;
   logger: Logger;
 }

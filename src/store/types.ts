@@ -307,3 +307,6 @@ export interface StoreInstruments {
   /** `listener` is called after each transaction that wrote events commits, with those events in order. */
   onEventsCommitted(listener: (events: readonly CommittedEvent[]) => void): void;
 }
+
+/** The store as createStore opens it: what the rules use and what the instruments read. */
+export type InstrumentedStore = Store & StoreInstruments;

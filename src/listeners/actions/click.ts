@@ -34,6 +34,7 @@ async function refuseClick(deps: ListenerDeps, args: ClickArgs, result: Result<D
     userId: actor.userId,
     text: renderRefusal(result.refusal),
     logger: deps.logger,
+    slackApiError: deps.slackApiError,
   });
 }
 
@@ -61,6 +62,7 @@ export function clickListener(deps: ListenerDeps, handle: ClickHandler) {
         userId: actor.userId,
         text: ':warning: Something went wrong on our side; nothing was changed by your click. Please try again.',
         logger: deps.logger,
+        slackApiError: deps.slackApiError,
       });
     }
   };
