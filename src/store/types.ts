@@ -304,8 +304,11 @@ export interface CommittedEvent {
 export interface StoreInstruments {
   countOpenByState(): Promise<Partial<Record<RequestState, number>>>;
   readonly auditOutbox: AuditOutbox;
-  /** `listener` is called after each transaction that wrote events commits, with those events in order. */
-  onEventsCommitted(listener: (events: readonly CommittedEvent[]) => void): void;
+  /**
+   * `listener` is called after each transaction that wrote events commits, with those events in order.
+   * Returns what stops it.
+   */
+  onEventsCommitted(listener: (events: readonly CommittedEvent[]) => void): () => void;
 }
 
 /** The store as createStore opens it: what the rules use and what the instruments read. */

@@ -87,8 +87,12 @@ export class SqlBase {
     );
   }
 
-  onEventsCommitted(listener: (events: readonly CommittedEvent[]) => void): void {
+  onEventsCommitted(listener: (events: readonly CommittedEvent[]) => void): () => void {
     this.committedListeners.push(listener);
+    return () => {
+      const at = this.committedListeners.indexOf(listener);
+      if (at >= 0) this.committedListeners.splice(at, 1);
+    };
   }
 
   /** The dialect's transaction; once it commits, the listeners hear of the events it wrote. */
