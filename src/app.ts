@@ -106,8 +106,8 @@ export function createApp(deps: AppDeps): BotApp {
       return { port, metricsPort };
     },
     async stop(graceMs = 10_000) {
-      await stopApp(services, () => bolt.stop(app), graceMs, logger);
-      await instruments.stop();
+      // Side by side: the webhook's round under way (each POST bounded) must not add to the grace.
+      await Promise.all([stopApp(services, () => bolt.stop(app), graceMs, logger), instruments.stop()]);
     },
     async idle() {
       await requests.executor.idle();
