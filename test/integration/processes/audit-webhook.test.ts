@@ -1,6 +1,6 @@
 // The audit trail pushed as signed webhooks, end to end (issue 18): two real bot processes share PostgreSQL,
 // a local receiver verifies every delivery with `new Webhook(secret).verify` and answers 500 for a while, and
-// one process is killed mid-stream and started again. Every event id of the store's trail for the flow's
+// the processes are killed with a delivery in flight and started again. Every event id of the store's trail for the flow's
 // requests arrives at least once, in order per request; the commands and clicks are answered within Slack's
 // 3 seconds while the receiver fails. Needs TEST_DATABASE_URL; skipped, visibly, without.
 import type { FakeBotPenguin } from '../../../sandbox/fake-botpenguin';
@@ -99,16 +99,21 @@ if (!PG_URL) {
       );
       expect(flow.every((r) => actionIds(r.message).length === 0)).toBe(true);
 
-      // Both processes have tried and failed to deliver; then one is killed mid-stream (SIGKILL: no cleanup).
+      // Deliveries have failed; then, with a delivery in flight (the receiver holds it unanswered), both
+      // processes are killed (SIGKILL: no cleanup), so what they had leased is neither acknowledged nor released.
       const failing = (bot: BotProcess) => bot.lines.some((l) => l.includes('audit webhook: delivery failed'));
       await eventually(() => failing(one) || failing(two), 10_000, 'a failed delivery');
       expect(receiver.accepted).toHaveLength(0);
-      one.child.kill('SIGKILL');
-      await one.exited;
-
-      // The receiver comes back, and the killed process is started again.
       receiver.failNext(0);
-      one = await startBot(main, env, slack);
+      receiver.hang(true);
+      await eventually(() => receiver.held > 0, 15_000, 'a delivery in flight');
+      one.child.kill('SIGKILL');
+      two.child.kill('SIGKILL');
+      await Promise.all([one.exited, two.exited]);
+
+      // The receiver comes back, and both are started again: they take over the lapsed leases.
+      receiver.hang(false);
+      [one, two] = await Promise.all([startBot(main, env, slack), startBot(main, env, slack)]);
 
       const store = new PostgresStore({ connectionString: PG_URL ?? '', schema: schema.name, poolMax: 1 });
       try {

@@ -146,6 +146,8 @@ export interface Receiver {
   accepting(count: number): Promise<void>;
   /** Holds the next deliveries without answering (a receiver that hangs). */
   hang(on: boolean): void;
+  /** Deliveries held unanswered so far. */
+  held: number;
   close(): Promise<void>;
 }
 
@@ -157,6 +159,7 @@ export async function startReceiver(secret: string): Promise<Receiver> {
   const receiver: Omit<Receiver, 'url' | 'close'> & { rejected: number } = {
     accepted: [],
     rejected: 0,
+    held: 0,
     accepting: (count) =>
       receiver.accepted.length >= count
         ? Promise.resolve()
@@ -172,7 +175,10 @@ export async function startReceiver(secret: string): Promise<Receiver> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (hanging) return;
+      if (hanging) {
+        receiver.held++;
+        return;
+      }
       if (failing > 0) {
         failing--;
         res.writeHead(500).end();
