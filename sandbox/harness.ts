@@ -46,6 +46,8 @@ export interface Sandbox {
   sender: SlackSender;
   /** The bot's HTTP port (in Socket Mode, SLACK_APP_TOKEN set, only the probes: Slack's payloads come over `slack.socketMode`). */
   port: number;
+  /** Where GET /metrics is served (METRICS_PORT set, 0 for any); null when metrics are off. */
+  metricsPort: number | null;
   logs: string[];
   sqlitePath: string;
   /** Stop the bot (and close its store); the fakes keep running unless `fakes` is true. */
@@ -107,7 +109,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     slackPostIntervalMs: SANDBOX_POST_INTERVAL_MS,
     ...options.timings,
   });
-  const { port } = await bot.start();
+  const { port, metricsPort } = await bot.start();
   const sender = new SlackSender(`http://127.0.0.1:${port}/slack/events`, config.slack.signingSecret ?? '', {
     channel: SANDBOX_CHANNEL,
     team: SANDBOX_TEAM,
@@ -122,6 +124,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     botpenguin,
     sender,
     port,
+    metricsPort,
     logs,
     sqlitePath,
     async stop({ fakes = false } = {}) {

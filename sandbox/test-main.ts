@@ -7,6 +7,7 @@
 //   BP_DELETE_TEST_LEASE_MS         execution lease (default 15 s), so recovery after a crash takes ~1 s.
 //   BP_DELETE_TEST_SWEEP_MS         sweeper period (default 5 s).
 //   BP_DELETE_TEST_SYNC_CLAIM_MS    how long a message sync may hold a request (default 60 s).
+//   BP_DELETE_TEST_AUDIT_LEASE_MS   how long the audit webhook's deliveries stay leased (default 60 s).
 //   BP_DELETE_TEST_CLOCK_SHIFT_MS   read by sandbox/clock-shift.ts (loaded with `node --require`), not here:
 //                                   moves the process's Date by that much, as on a machine whose clock is off.
 import { type Checkpoint, type CheckpointHook, setCheckpointHook } from '../src/checkpoints';
@@ -35,6 +36,8 @@ export function testOptions(env: NodeJS.ProcessEnv): MainOptions {
   if (leaseMs !== undefined) options.leaseMs = leaseMs;
   if (sweepIntervalMs !== undefined) options.sweepIntervalMs = sweepIntervalMs;
   if (syncClaimMs !== undefined) options.syncClaimMs = syncClaimMs;
+  const auditLeaseMs = read('BP_DELETE_TEST_AUDIT_LEASE_MS');
+  if (auditLeaseMs !== undefined) options.auditLeaseMs = auditLeaseMs;
   return options;
 }
 

@@ -1,20 +1,22 @@
 // createApp(deps): the Bolt app with its receiver (receiver.ts), the services behind it (services.ts) and
 // its listeners (listeners/index.ts).
-import { App, WebClient } from './bolt';
+import { App } from './bolt';
 import type { Config } from './config';
+import { createInstruments } from './instruments';
 import { registerListeners } from './listeners';
 import type { ListenerDeps } from './listeners/deps';
 import type { Logger } from './logger';
+import { slackErrorCode } from './metrics';
 import { createReceiver, toBoltLogger } from './receiver';
 import type { Requests } from './requests';
 import { createServices, type Services, warnIfQuorumUnreachable } from './services';
 import type { MessageSync } from './slack/message-sync';
-import type { Store } from './store/types';
+import type { InstrumentedStore } from './store/types';
 import type { Sweeper } from './sweeper';
 
 export interface AppDeps {
   config: Config;
-  store: Store;
+  store: InstrumentedStore;
   logger: Logger;
   now?: () => number;
   /** Sweeper period; the default keeps expiry well within the promised minute. */
@@ -27,6 +29,8 @@ export interface AppDeps {
   slackTimeoutMs?: number;
   /** chat.postMessage's pace per channel instead of Slack's one a second: tests that post many messages in one channel. */
   slackPostIntervalMs?: number;
+  /** How long the audit webhook's deliveries stay leased to this instance (default 60 s). Tests shorten it. */
+  auditLeaseMs?: number;
   /** Retries of a failed Slack Web API call before the sync gives up and leaves it to the sweeper (default 3). */
   slackRetries?: number;
 }
@@ -36,9 +40,15 @@ export interface BotApp {
   requests: Requests;
   sweeper: Sweeper;
   sync: MessageSync;
-  /** Listen on PORT and, in Socket Mode, connect; resolves with the HTTP port in use. */
-  start(): Promise<{ port: number }>;
-  /** Stop taking work, let work in flight finish (bounded), and stop the sweeper. Does not close the store. */
+  /**
+   * Listen on PORT and, in Socket Mode, connect; serve the metrics (METRICS_PORT) and start the audit webhook
+   * when configured. Resolves with the HTTP port and the metrics port in use (null: metrics are off).
+   */
+  start(): Promise<{ port: number; metricsPort: number | null }>;
+  /**
+   * Stop taking work, let work in flight finish (bounded), stop the sweeper, the metrics and the webhook.
+   * Does not close the store.
+   */
   stop(graceMs?: number): Promise<void>;
   /** Wait for background work (message syncs) to settle: for tests and shutdown. */
   idle(): Promise<void>;
@@ -46,7 +56,9 @@ export interface BotApp {
 
 export function createApp(deps: AppDeps): BotApp {
   const { config, logger } = deps;
-  const bolt = createReceiver(config, deps.store, logger);
+  const instruments = createInstruments(deps);
+  const { store, metrics } = instruments;
+  const bolt = createReceiver(config, store, logger);
   const clientOptions = {
     slackApiUrl: config.slack.apiUrl,
     timeout: deps.slackTimeoutMs ?? 10_000,
@@ -68,15 +80,16 @@ export function createApp(deps: AppDeps): BotApp {
     clientOptions,
   });
   // The app-level client (message sync, permalinks, user groups, the check at start) carries the token.
-  const client = new WebClient(config.slack.botToken, { ...clientOptions, logger: toBoltLogger(logger) });
+  const client = instruments.slackClient(config.slack.botToken, { ...clientOptions, logger: toBoltLogger(logger) });
   app.client = client;
-  const services = createServices(deps, client);
+  const services = createServices({ ...deps, store }, client, metrics);
   const listenerDeps: ListenerDeps = {
     requests: services.requests,
     posted: (requestId) => services.sync.request(requestId),
     policy: config.policy,
     permalinks: services.permalinks,
     home: services.home,
+    slackApiError: (method, error) => metrics.slackApiError(method, slackErrorCode(error)),
     logger,
   };
   registerListeners(app, listenerDeps, config.slack.teamId);
@@ -94,9 +107,13 @@ export function createApp(deps: AppDeps): BotApp {
       sweeper.start();
       void warnIfQuorumUnreachable(config.policy, client, deps.now ?? Date.now, logger);
       void sweeper.sweep();
-      return { port };
+      const { metricsPort } = await instruments.start();
+      return { port, metricsPort };
     },
-    stop: (graceMs = 10_000) => stopApp(services, () => bolt.stop(app), graceMs, logger),
+    async stop(graceMs = 10_000) {
+      // Side by side: the webhook's round under way (each POST bounded) must not add to the grace.
+      await Promise.all([stopApp(services, () => bolt.stop(app), graceMs, logger), instruments.stop()]);
+    },
     async idle() {
       await requests.executor.idle();
       await sync.idle();

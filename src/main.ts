@@ -6,7 +6,7 @@ import { hasCheckpointHook } from './checkpoints';
 import { type Config, loadConfig } from './config';
 import { createLogger, errorFields, type Logger } from './logger';
 import { verifyBotToken } from './slack/verify-token';
-import { createStore, type Store } from './store';
+import { createStore, type InstrumentedStore } from './store';
 
 /** Heroku sends SIGKILL 30 s after SIGTERM; what is still in flight after this is left to recovery. */
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -19,6 +19,8 @@ export interface MainOptions {
   sweepIntervalMs?: number;
   /** How long a message sync may hold a request, instead of 60 s. */
   syncClaimMs?: number;
+  /** How long the audit webhook's deliveries stay leased, instead of 60 s. */
+  auditLeaseMs?: number;
 }
 
 /**
@@ -59,10 +61,12 @@ export async function main(options: MainOptions = {}): Promise<void> {
     });
   }
   const bot = createApp({ config, store, logger, ...options });
-  const { port } = await bot.start();
+  const { port, metricsPort } = await bot.start();
   logger.info('bp-delete is running', {
     mode: config.slack.appToken ? 'socket' : 'http',
     port,
+    metricsPort,
+    auditWebhook: config.auditWebhook !== null,
     store: store.kind,
     dryRun: config.policy.dryRun,
     approvalsRequired: config.policy.approvalsRequired,
@@ -75,7 +79,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
  * The store, opened and migrated, once Slack has been asked about the token; exits when either is fatal.
  * The two don't depend on each other: both at once.
  */
-async function openStore(config: Config, logger: Logger): Promise<Store> {
+async function openStore(config: Config, logger: Logger): Promise<InstrumentedStore> {
   const [opened, token] = await Promise.all([
     createStore(config.store).then(
       (store) => ({ store }),
@@ -103,7 +107,7 @@ async function openStore(config: Config, logger: Logger): Promise<Store> {
 }
 
 /** SIGTERM (Heroku, Kubernetes) or SIGINT: stop taking work, finish what is under way (bounded), close the store. */
-function stopOnSignals(bot: BotApp, store: Store, logger: Logger): void {
+function stopOnSignals(bot: BotApp, store: InstrumentedStore, logger: Logger): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -7,6 +7,7 @@ import type { WebClient } from './bolt';
 import { BotPenguinClient } from './botpenguin/client';
 import type { Config } from './config';
 import { errorFields, type Logger } from './logger';
+import type { Metrics } from './metrics';
 import { createRequests, type Requests } from './requests';
 import { quorumReach } from './requests/permissions';
 import type { Directory } from './requests/ports';
@@ -29,7 +30,7 @@ export interface Services {
   home: HomeTab;
 }
 
-export function createServices(deps: AppDeps, client: WebClient): Services {
+export function createServices(deps: AppDeps, client: WebClient, metrics: Metrics): Services {
   const { config, store, logger } = deps;
   const now = deps.now ?? Date.now;
   const botpenguin = new BotPenguinClient({
@@ -39,6 +40,7 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
     onAttempt: (info) => {
       if (info.retryInMs !== undefined) logger.warn('BotPenguin call will be retried', info);
     },
+    onCall: (operation, result, seconds) => metrics.botpenguinCall(operation, result, seconds),
   });
   const previewer = new Previewer(botpenguin, { maxPages: 5, budgetMs: 8_000, cacheMs: 60_000, now });
   // Late-bound: the rules need onChange, and the sync tells the rules when a message can't be posted.

@@ -1,6 +1,6 @@
 // What an event of the trail is called outside the bot: its type in pushed webhooks, and the outcome the
 // metrics count it under. The store's kinds are the bot's own; these are the names receivers rely on.
-import type { DeletionRequest, RequestEvent } from '../requests/types';
+import type { DeletionOutcome, RequestEvent } from '../requests/types';
 
 export const AUDIT_EVENT_TYPES = [
   'requested',
@@ -38,7 +38,7 @@ export interface EventClass {
  */
 export function classifyEvent(
   event: Pick<RequestEvent, 'kind' | 'actorId'>,
-  request: Pick<DeletionRequest, 'outcome'> | null,
+  request: { outcome: Pick<DeletionOutcome, 'kind'> | null } | null,
 ): EventClass {
   const plain = (type: AuditEventType): EventClass => ({ type, verdict: null });
   switch (event.kind) {

@@ -22,6 +22,7 @@ export function startAuditWebhook(
     logger: Logger;
     clean: (text: string) => string;
     metrics: AuditWebhookWorkerDeps['metrics'];
+    leaseMs?: number;
   },
 ): AuditWebhook {
   const sender = createWebhookSender({ ...settings, timeoutMs: DELIVERY_TIMEOUT_MS, now: Date.now });

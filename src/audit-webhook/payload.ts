@@ -1,4 +1,4 @@
-// One trail event as the JSON object the audit webhook POSTs (docs/AUDIT-WEBHOOKS.md). Ids, Slack user
+// One trail event as the JSON object the audit webhook POSTs (docs/AUDIT.md). Ids, Slack user
 // ids, the ticket and the words of BotPenguin or of the bot; never a name, an email or text a person typed.
 import type { DeletionOutcome, DeletionRequest, RequestEvent } from '../requests/types';
 import { type AuditEventType, classifyEvent } from './event-type';

@@ -1,6 +1,6 @@
-// The outbox in the store's database: a row per trail event not yet acknowledged, added by a trigger in
-// the same transaction as the event (so no event can be recorded without being queued), removed on
-// acknowledgement. Proposed migration and queries; the lead plugs them into src/store/.
+// The outbox in the store's database (migration 8): a row per trail event not yet acknowledged, written by
+// the store in the same transaction as the event (so no event is recorded unqueued), removed on
+// acknowledgement. The store exposes it as StoreInstruments.auditOutbox.
 
 import type { DeletionOutcome, EventKind } from '../requests/types';
 import type { AuditedRequest } from './payload';
@@ -10,38 +10,6 @@ import type { AuditOutbox, OutboxEntry } from './worker';
 export interface SqlRunner {
   all<R>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   run(sql: string, params?: readonly unknown[]): Promise<number>;
-}
-
-/**
- * Migration: the table and the trigger that fills it. `stream` is the order group: the request id, or ''
- * for an event of no request. Events recorded before the migration are not queued (`npm run audit` has them).
- */
-export function auditOutboxMigration(dialect: 'sqlite' | 'postgres'): string {
-  const bigint = dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
-  const table = `
-    CREATE TABLE audit_outbox (
-      event_id ${dialect === 'postgres' ? 'BIGINT PRIMARY KEY' : 'INTEGER PRIMARY KEY'} REFERENCES events (id),
-      stream TEXT NOT NULL,
-      attempts INTEGER NOT NULL DEFAULT 0,
-      retry_at ${bigint} NOT NULL DEFAULT 0,
-      lease_owner TEXT,
-      lease_until ${bigint}
-    );
-    CREATE INDEX audit_outbox_stream ON audit_outbox (stream, event_id);`;
-  if (dialect === 'sqlite') {
-    return `${table}
-    CREATE TRIGGER events_audit_outbox AFTER INSERT ON events BEGIN
-      INSERT INTO audit_outbox (event_id, stream) VALUES (NEW.id, COALESCE(NEW.request_id, ''));
-    END;`;
-  }
-  return `${table}
-    CREATE FUNCTION audit_outbox_enqueue() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      INSERT INTO audit_outbox (event_id, stream) VALUES (NEW.id, COALESCE(NEW.request_id, ''));
-      RETURN NEW;
-    END $$;
-    CREATE TRIGGER events_audit_outbox AFTER INSERT ON events
-      FOR EACH ROW EXECUTE FUNCTION audit_outbox_enqueue();`;
 }
 
 interface EntryRow {
@@ -58,7 +26,7 @@ interface EntryRow {
   requester_id: string | null;
   dry_run: number | boolean | null;
   outcome: string | null;
-  ticket?: string | null;
+  ticket: string | null;
 }
 
 function toEntry(row: EntryRow): OutboxEntry {
@@ -115,7 +83,7 @@ export function createSqlOutbox(db: SqlRunner, nowMs: string): AuditOutbox {
       const ids = claimed.map((row) => Number(row.event_id));
       const rows = await db.all<EntryRow>(
         `SELECT e.id, e.request_id, e.kind, e.actor_id, e.detail, e.at, o.attempts,
-                r.team_id, r.channel_id, r.customer_id, r.requester_id, r.dry_run, r.outcome
+                r.team_id, r.channel_id, r.customer_id, r.requester_id, r.dry_run, r.outcome, r.ticket
            FROM audit_outbox o
            JOIN events e ON e.id = o.event_id
            LEFT JOIN requests r ON r.id = e.request_id

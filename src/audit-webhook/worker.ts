@@ -55,6 +55,8 @@ export interface AuditWebhookWorkerDeps {
   /** Redacts the bot's secrets from text that goes out. */
   clean: (text: string) => string;
   metrics: { auditWebhookFailure(): void; storeError(operation: string): void };
+  /** How long a round's events stay leased to this instance (default 60 s); the process tests shorten it. */
+  leaseMs?: number;
 }
 
 export class AuditWebhookWorker {
@@ -73,7 +75,7 @@ export class AuditWebhookWorker {
     const { outbox, logger } = this.deps;
     let entries: OutboxEntry[];
     try {
-      entries = await outbox.claim(this.owner, LEASE_MS, BATCH);
+      entries = await outbox.claim(this.owner, this.deps.leaseMs ?? LEASE_MS, BATCH);
     } catch (error) {
       this.deps.metrics.storeError('auditOutboxClaim');
       logger.warn('audit webhook: could not read the outbox', errorFields(error));

@@ -14,7 +14,13 @@ import type {
 import { type Exchange, errorCode, HttpTransport, type Step, type TransportOptions } from './transport';
 
 /** The transport's options (base URL such as https://api.v7.botpenguin.com, token, timeouts, retries); its name is ours. */
-export type BotPenguinClientOptions = Omit<TransportOptions, 'name'>;
+/** How one HTTP attempt ended, as the metrics count it. */
+export type CallResult = 'ok' | DeleteFailureKind;
+
+export interface BotPenguinClientOptions extends Omit<TransportOptions, 'name'> {
+  /** After each HTTP attempt (a retried DELETE reports each): how it ended and how long it took. */
+  onCall?: (operation: 'delete_customer' | 'list_customers', result: CallResult, seconds: number) => void;
+}
 
 /** BotPenguin message texts are cut to this length for display. */
 const MAX_MESSAGE_CHARS = 500;
@@ -61,10 +67,24 @@ type AttemptVerdict =
 
 export class BotPenguinClient implements Deleter, CustomerLister {
   private readonly http: HttpTransport;
+  private readonly onCall: NonNullable<BotPenguinClientOptions['onCall']>;
 
   /** Throws (without echoing the token or URL) on invalid options: a configuration error, not a runtime one. */
-  constructor(options: BotPenguinClientOptions) {
+  constructor({ onCall, ...options }: BotPenguinClientOptions) {
     this.http = new HttpTransport({ name: 'BotPenguin', ...options });
+    this.onCall = onCall ?? (() => undefined);
+  }
+
+  /** One exchange, timed and reported under `operation` with the result `judge` makes of it. */
+  private async timed<V>(
+    operation: 'delete_customer' | 'list_customers',
+    send: () => Promise<Exchange>,
+    judge: (exchange: Exchange) => { verdict: V; result: CallResult },
+  ): Promise<V> {
+    const started = performance.now();
+    const { verdict, result } = judge(await send());
+    this.onCall(operation, result, (performance.now() - started) / 1000);
+    return verdict;
   }
 
   async deleteCustomer(customerId: string): Promise<DeleteResult> {
@@ -82,7 +102,15 @@ export class BotPenguinClient implements Deleter, CustomerLister {
       let uncertain = false;
       return await this.http.retry(async (): Promise<Step<DeleteResult>> => {
         attempts++;
-        const verdict = this.judgeDelete(await this.http.send('DELETE', path), uncertain);
+        const verdict = await this.timed(
+          'delete_customer',
+          () => this.http.send('DELETE', path),
+          (exchange) => {
+            const judged = this.judgeDelete(exchange, uncertain);
+            const result = judged.kind === 'retry' ? judged.failure : judged.result.ok ? 'ok' : judged.result.kind;
+            return { verdict: judged, result };
+          },
+        );
         if (verdict.kind === 'done') {
           const { result } = verdict;
           return {
@@ -124,7 +152,11 @@ export class BotPenguinClient implements Deleter, CustomerLister {
   async listCustomers(page: number): Promise<ListResult> {
     try {
       if (!Number.isInteger(page) || page < 0) return { ok: false, message: 'Invalid page number' };
-      const exchange = await this.http.send('GET', `/customer/list?page=${page}`);
+      const exchange = await this.timed(
+        'list_customers',
+        () => this.http.send('GET', `/customer/list?page=${page}`),
+        (sent) => ({ verdict: sent, result: listResult(sent) }),
+      );
       if (exchange.kind !== 'response') return { ok: false, message: this.http.redact(exchange.description) };
       const { status, body } = exchange;
       const json = parseJson(body);
@@ -276,4 +308,15 @@ function parseJson(body: Buffer | null): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** A list call's result for the metrics: the exchange's failure, or what its status says. */
+function listResult(exchange: Exchange): CallResult {
+  if (exchange.kind !== 'response') return exchange.kind;
+  const { status } = exchange;
+  if (status >= 200 && status <= 299) return 'ok';
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 404) return 'not_found';
+  if (status === 429) return 'rate_limited';
+  return status >= 500 ? 'server_error' : 'rejected';
 }

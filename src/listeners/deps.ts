@@ -13,5 +13,7 @@ export interface ListenerDeps {
   permalinks: Permalinks;
   /** Each person's Home tab: published when opened, and where a click on it is answered. */
   home: HomeTab;
+  /** A Web API call of a listener failed (counted by method and Slack's error code; the caller handles it). */
+  slackApiError: (method: string, error: unknown) => void;
   logger: Logger;
 }

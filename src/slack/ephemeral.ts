@@ -10,13 +10,15 @@ export async function tellUser(args: {
   userId: string;
   text: string;
   logger: Logger;
+  slackApiError: (method: string, error: unknown) => void;
 }): Promise<void> {
-  const { client, respond, channelId, userId, text, logger } = args;
+  const { client, respond, channelId, userId, text, logger, slackApiError } = args;
   if (channelId) {
     try {
       await client.chat.postEphemeral({ channel: channelId, user: userId, text });
       return;
     } catch (error) {
+      slackApiError('chat.postEphemeral', error);
       logger.warn('chat.postEphemeral failed; trying response_url', { userId, channelId, ...errorFields(error) });
     }
   }
@@ -24,6 +26,7 @@ export async function tellUser(args: {
   try {
     await respond({ response_type: 'ephemeral', replace_original: false, text });
   } catch (error) {
+    slackApiError('response_url', error);
     logger.warn('could not tell the user why their click was refused', { userId, ...errorFields(error) });
   }
 }

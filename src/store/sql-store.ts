@@ -1,16 +1,35 @@
 // The Store, written once for SQLite and PostgreSQL: every statement is in this class and the ones it extends
 // (sql/base.ts, sql/requests.ts, sql/execution.ts), with `?` placeholders; what differs between the two
 // databases is asked of the Dialect (dialect.ts). Here: keeping Slack in step, the sweeper's lists, the audit.
-import type { DeletionRequest } from '../requests/types';
+import { createSqlOutbox } from '../audit-webhook/sql-outbox';
+import type { AuditOutbox } from '../audit-webhook/worker';
+import type { DeletionRequest, RequestState } from '../requests/types';
 import { inList } from './dialect';
 import { type EventRow, toEvent } from './rows';
-import { hydrate, NEWS, type RequestWithApprovals } from './sql/base';
+import { hydrate, NEWS, OPEN, type RequestWithApprovals } from './sql/base';
 import { SqlExecution } from './sql/execution';
-import type { AuditedRequest, AuditPageQuery, MessageShown, Store, SweepQuery, SyncEnd } from './types';
+import type {
+  AuditedRequest,
+  AuditPageQuery,
+  MessageShown,
+  Store,
+  StoreInstruments,
+  SweepQuery,
+  SyncEnd,
+} from './types';
 
 const FORGET_FAILURES = 'sync_failures = 0, sync_retry_at = 0';
 
-export class SqlStore extends SqlExecution implements Store {
+export class SqlStore extends SqlExecution implements Store, StoreInstruments {
+  readonly auditOutbox: AuditOutbox = createSqlOutbox(this.dialect, this.dialect.nowMs);
+
+  async countOpenByState(): Promise<Partial<Record<RequestState, number>>> {
+    const rows = await this.dialect.all<{ state: RequestState; n: number | string }>(
+      `SELECT state, COUNT(*) AS n FROM requests WHERE state ${OPEN} GROUP BY state`,
+    );
+    return Object.fromEntries(rows.map((row) => [row.state, Number(row.n)]));
+  }
+
   async claimSync(id: string, until: number, now: number): Promise<boolean> {
     const changed = await this.dialect.run(
       // A request whose sync Slack ended for good (sync_error) is never claimed again.
@@ -37,7 +56,7 @@ export class SqlStore extends SqlExecution implements Store {
         return { failures: 0, ended: changed > 0 };
       }
       case 'retry':
-        return this.dialect.transaction(async (db) => {
+        return this.transaction(async (db) => {
           const [row] = await db.all<{ sync_failures: number }>(
             `SELECT sync_failures FROM requests WHERE id = ?${this.dialect.forUpdate}`,
             [id],

@@ -3,6 +3,8 @@
 // current state and happens in one transaction with its event, so concurrent clicks or instances can never
 // both win a transition; counts that limit a write (the daily limit, open requests, the quorum) are taken
 // under the same lock as the write.
+
+import type { AuditOutbox } from '../audit-webhook/worker';
 import type {
   CustomerPreview,
   DeletionOutcome,
@@ -304,3 +306,30 @@ export interface AuditedRequest {
   request: DeletionRequest;
   events: RequestEvent[];
 }
+
+/** An event as it was committed: what the instruments (metrics, the audit webhook) are told. */
+export interface CommittedEvent {
+  id: number;
+  requestId: string;
+  kind: EventKind;
+  actorId: string | null;
+  /** The request's outcome kind when the event was written (tells a dry run from a real deletion). */
+  outcomeKind: DeletionOutcome['kind'] | null;
+}
+
+/**
+ * What the operators' instruments read from the store, beside the Store the rules use (implemented by the
+ * same class): the open requests the metrics report, the audit webhook's outbox, and every event as it commits.
+ */
+export interface StoreInstruments {
+  countOpenByState(): Promise<Partial<Record<RequestState, number>>>;
+  readonly auditOutbox: AuditOutbox;
+  /**
+   * `listener` is called after each transaction that wrote events commits, with those events in order.
+   * Returns what stops it.
+   */
+  onEventsCommitted(listener: (events: readonly CommittedEvent[]) => void): () => void;
+}
+
+/** The store as createStore opens it: what the rules use and what the instruments read. */
+export type InstrumentedStore = Store & StoreInstruments;

@@ -58,7 +58,8 @@ function compile(): string {
   const testMain = path.join(ROOT, 'sandbox', 'test-main.ts');
   const files = [...sourceFiles(path.join(ROOT, 'src')), testMain, path.join(ROOT, 'sandbox', 'clock-shift.ts')];
   const hash = crypto.createHash('sha256');
-  for (const file of [path.join(ROOT, 'tsconfig.json'), path.join(ROOT, 'tsconfig.build.json'), ...files]) {
+  const inputs = ['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => path.join(ROOT, f));
+  for (const file of [...inputs, ...files]) {
     hash.update(path.relative(ROOT, file)).update('\0').update(fs.readFileSync(file)).update('\0');
   }
   const dir = path.join(CACHE, hash.digest('hex').slice(0, 16));
@@ -74,6 +75,8 @@ function compile(): string {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, out.outputText);
   }
+  // Where the compiled src/ expects it (two levels above src/metrics/): bp_delete_build_info reads the version.
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(tmp, 'package.json'));
   try {
     fs.renameSync(tmp, dir);
   } catch {

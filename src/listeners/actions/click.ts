@@ -43,6 +43,7 @@ async function answer(deps: ListenerDeps, args: ClickArgs, actor: Actor, text: s
     userId: actor.userId,
     text,
     logger: deps.logger,
+    slackApiError: deps.slackApiError,
   });
 }
 

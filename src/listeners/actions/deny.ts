@@ -13,6 +13,7 @@ export const denyAction = (deps: ListenerDeps) =>
       await args.client.views.open({ trigger_id: args.body.trigger_id, view: renderDenyModal(allowed.value) });
       return null;
     } catch (error) {
+      deps.slackApiError('views.open', error);
       deps.logger.warn('could not open the deny modal; denying without a reason', {
         requestId,
         userId: actor.userId,

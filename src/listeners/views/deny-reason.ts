@@ -32,6 +32,7 @@ export function denyReasonView(deps: ListenerDeps) {
           userId,
           text: renderRefusal(result.refusal),
           logger: deps.logger,
+          slackApiError: deps.slackApiError,
         });
       }
     } catch (error) {

@@ -150,6 +150,24 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 8,
+    name: 'outbox of the audit webhook',
+    // A row per trail event not yet acknowledged by the audit webhook's receiver, written by the store in
+    // the same transaction as the event (SqlBase.insertEvent). `stream` orders delivery: the request id, ''
+    // for an event of no request. Events recorded before this migration are not queued (the export has them).
+    sql: (d) => `
+      CREATE TABLE audit_outbox (
+        event_id ${bigint(d)} PRIMARY KEY REFERENCES events (id),
+        stream TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        retry_at ${bigint(d)} NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until ${bigint(d)}
+      );
+      CREATE INDEX audit_outbox_stream ON audit_outbox (stream, event_id);
+    `,
+  },
+  {
     version: 11,
     name: 'the requester told of an ending; reminders to approvers',
     // requester_told: the last state whose direct message to the requester was settled (sent, refused, or not

@@ -5,7 +5,7 @@ import { ERASED_PREVIEW, NEWS_STATES, OPEN_STATES, WAITING_STATES } from '../../
 import type { DatabaseKind, Db, Dialect } from '../dialect';
 import { MIGRATIONS, migrationsTable } from '../migrations';
 import { type RequestRow, toApproval, toRequest } from '../rows';
-import type { NewEvent } from '../types';
+import type { CommittedEvent, NewEvent } from '../types';
 
 /** Any fixed 64-bit key; only this app's migrate() takes it ("bp-d"). */
 const MIGRATION_LOCK_KEY = 0x62702d64;
@@ -53,6 +53,9 @@ export class SqlBase {
   /** A request with its approvals, read by one statement so both come from the same snapshot. */
   protected readonly selectRequest: string;
   private readonly byId: string;
+  /** The events each open transaction has written, by the handle its work was given. */
+  private readonly written = new WeakMap<Db, CommittedEvent[]>();
+  private readonly committedListeners: Array<(events: readonly CommittedEvent[]) => void> = [];
 
   constructor(protected readonly dialect: Dialect) {
     this.kind = dialect.kind;
@@ -88,6 +91,40 @@ export class SqlBase {
     );
   }
 
+  onEventsCommitted(listener: (events: readonly CommittedEvent[]) => void): () => void {
+    this.committedListeners.push(listener);
+    return () => {
+      const at = this.committedListeners.indexOf(listener);
+      if (at >= 0) this.committedListeners.splice(at, 1);
+    };
+  }
+
+  /** The dialect's transaction; once it commits, the listeners hear of the events it wrote. */
+  protected async transaction<T>(
+    work: (db: Db) => Promise<T>,
+    options?: { lockKey?: number; lockName?: string },
+  ): Promise<T> {
+    const events: CommittedEvent[] = [];
+    const result = await this.dialect.transaction((db) => {
+      // A handle of this transaction's own, so insertEvent knows whose events it writes.
+      const handle: Db = { all: (sql, p) => db.all(sql, p), run: (sql, p) => db.run(sql, p), exec: (x) => db.exec(x) };
+      this.written.set(handle, events);
+      return work(handle);
+    }, options);
+    if (events.length > 0) this.committed(events);
+    return result;
+  }
+
+  private committed(events: readonly CommittedEvent[]): void {
+    for (const listener of this.committedListeners) {
+      try {
+        listener(events);
+      } catch {
+        // An instrument's failure is its own: the write has committed and its caller must hear so.
+      }
+    }
+  }
+
   async ping(): Promise<void> {
     await this.dialect.all('SELECT 1');
   }
@@ -114,13 +151,23 @@ export class SqlBase {
     return (await this.dialect.all<RequestWithApprovals>(sql, params)).map(hydrate);
   }
 
+  /** The event, queued for the audit webhook in the same transaction (so none is recorded unqueued). */
   protected async insertEvent(db: Db, requestId: string, event: NewEvent): Promise<void> {
-    await db.run('INSERT INTO events (request_id, kind, actor_id, detail, at) VALUES (?, ?, ?, ?, ?)', [
-      requestId,
-      event.kind,
-      event.actorId,
-      event.detail,
-      event.at,
-    ]);
+    const [row] = await db.all<{ id: number }>(
+      'INSERT INTO events (request_id, kind, actor_id, detail, at) VALUES (?, ?, ?, ?, ?) RETURNING id',
+      [requestId, event.kind, event.actorId, event.detail, event.at],
+    );
+    const id = Number(row?.id);
+    await db.run('INSERT INTO audit_outbox (event_id, stream) VALUES (?, ?)', [id, requestId ?? '']);
+    // Only the bot's own "deleted" can be a dry run's; the metrics tell the two apart by the outcome.
+    const [request] =
+      event.kind === 'deleted' && event.actorId === null
+        ? await db.all<{ outcome: string | null }>('SELECT outcome FROM requests WHERE id = ?', [requestId])
+        : [];
+    const outcomeKind = request?.outcome ? (JSON.parse(request.outcome) as { kind: string }).kind : null;
+    const committed: CommittedEvent = { id, requestId, kind: event.kind, actorId: event.actorId, outcomeKind };
+    const written = this.written.get(db);
+    if (written) written.push(committed);
+    else this.committed([committed]); // a statement of its own commits at once
   }
 }

@@ -10,7 +10,7 @@ import { SqlRequests } from './requests';
 export class SqlExecution extends SqlRequests {
   async claimExecution(id: string, claim: ExecutionClaim): Promise<ClaimResult> {
     // Every instance's claims take turns on one lock, so the daily count and the claim are one step.
-    return this.dialect.transaction(
+    return this.transaction(
       async (db): Promise<ClaimResult> => {
         const [row] = await db.all<Pick<RequestRow, 'state' | 'dry_run'> & { due: number }>(
           `SELECT state, dry_run,
@@ -92,7 +92,7 @@ export class SqlExecution extends SqlRequests {
 
   async setPause(change: PauseChange): Promise<PauseResult> {
     // The claims' lock: a claim either finished before the pause or sees it.
-    const result = await this.dialect.transaction(
+    const result = await this.transaction(
       async (db): Promise<PauseResult & { expired: number }> => {
         const changed = await db.run(
           'UPDATE controls SET paused = ?, paused_by = ?, reason = ?, channel_id = ?, at = ? WHERE id = ? AND paused = ?',

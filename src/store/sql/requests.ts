@@ -40,7 +40,7 @@ export class SqlRequests extends SqlBase {
     // The requester's lock makes their creates take turns, so each counts the others' inserts.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.dialect.transaction(
+        return await this.transaction(
           async (db): Promise<CreateResult> => {
             const existing = await this.findOpen(db, input.customerId);
             if (existing) return { ok: false, kind: 'already_open', existing };
@@ -144,7 +144,7 @@ export class SqlRequests extends SqlBase {
   }
 
   async addApproval(id: string, approval: NewApproval): Promise<ApprovalResult> {
-    return this.dialect.transaction(async (db): Promise<ApprovalResult> => {
+    return this.transaction(async (db): Promise<ApprovalResult> => {
       // The row lock makes concurrent approvals (from any instance) take turns: the second one sees the
       // first one's count and state.
       const [row] = await db.all<RequestRow>(`SELECT * FROM requests WHERE id = ?${this.dialect.forUpdate}`, [id]);
@@ -194,7 +194,7 @@ export class SqlRequests extends SqlBase {
     token?: FencingToken,
   ): Promise<DeletionRequest | null> {
     const erases = ERASED_STATES.includes(to);
-    const done = await this.dialect.transaction(async (db): Promise<DeletionRequest | null> => {
+    const done = await this.transaction(async (db): Promise<DeletionRequest | null> => {
       const { sql, values } = patchAssignments(patch, () => '?', 0);
       const sets = ['state = ?', 'version = version + 1', ...(erases ? [ERASE_PREVIEW] : []), ...sql].join(', ');
       const fenced = token === undefined ? '' : " AND state = 'executing' AND delete_starts = ?";
@@ -221,7 +221,7 @@ export class SqlRequests extends SqlBase {
   }
 
   async applyPolicyFloor(floor: PolicyFloor): Promise<string[]> {
-    return this.dialect.transaction(async (db): Promise<string[]> => {
+    return this.transaction(async (db): Promise<string[]> => {
       const rows = await db.all<{ id: string; dry_run: number; approvals_required: number }>(
         `SELECT id, dry_run, approvals_required FROM requests
          WHERE state ${WAITING} AND ((dry_run = 0 AND ? = 1) OR approvals_required < ?)${this.dialect.forUpdate}`,

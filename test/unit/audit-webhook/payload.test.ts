@@ -1,4 +1,4 @@
-// What each trail event is called outside, and what its payload carries (docs/AUDIT-WEBHOOKS.md).
+// What each trail event is called outside, and what its payload carries (docs/AUDIT.md).
 import { classifyEvent, type EventClass } from '../../../src/audit-webhook/event-type';
 import { type AuditedRequest, type TrailEvent, toPayload } from '../../../src/audit-webhook/payload';
 import type { DeletionOutcome, EventKind } from '../../../src/requests/types';

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { Client, Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { auditOutboxMigration, type SqlRunner } from '../../../src/audit-webhook/sql-outbox';
+import type { SqlRunner } from '../../../src/audit-webhook/sql-outbox';
 import { MIGRATIONS } from '../../../src/store/migrations';
 
 export const SECRET = `whsec_${crypto.randomBytes(32).toString('base64')}`;
@@ -27,7 +27,6 @@ export function sqliteDatabase(): TestDatabase {
   let clock = 1_000_000;
   sqlite.function('test_now_ms', () => clock);
   for (const m of MIGRATIONS) sqlite.exec(m.sql('sqlite'));
-  sqlite.exec(auditOutboxMigration('sqlite'));
   const db: SqlRunner = {
     all: async <R>(sql: string, params: readonly unknown[] = []) => sqlite.prepare(sql).all(...params) as R[],
     run: async (sql: string, params: readonly unknown[] = []) => sqlite.prepare(sql).run(...params).changes,
@@ -61,7 +60,6 @@ export async function postgresDatabase(url: string): Promise<TestDatabase> {
   };
   const setup = await connect();
   for (const m of MIGRATIONS) await setup.query(m.sql('postgres'));
-  await setup.query(auditOutboxMigration('postgres'));
   await setup.query(`CREATE TABLE test_clock (ms BIGINT NOT NULL); INSERT INTO test_clock VALUES (1000000);
     CREATE FUNCTION test_now_ms() RETURNS BIGINT LANGUAGE sql AS 'SELECT ms FROM test_clock';`);
   const runner = (client: Pool): SqlRunner => {
@@ -115,7 +113,7 @@ export async function insertRequest(
   return id;
 }
 
-/** An event as the store records it; the outbox trigger queues it in the same statement. */
+/** An event as the store records it (SqlBase.insertEvent): queued in the outbox with it. */
 export async function insertEvent(
   db: SqlRunner,
   requestId: string,
@@ -123,13 +121,11 @@ export async function insertEvent(
   actorId: string | null,
   detail: string | null,
 ): Promise<void> {
-  await db.run('INSERT INTO events (request_id, kind, actor_id, detail, at) VALUES (?, ?, ?, ?, ?)', [
-    requestId,
-    kind,
-    actorId,
-    detail,
-    1_700_000_000_000,
-  ]);
+  const [row] = await db.all<{ id: number | string }>(
+    'INSERT INTO events (request_id, kind, actor_id, detail, at) VALUES (?, ?, ?, ?, ?) RETURNING id',
+    [requestId, kind, actorId, detail, 1_700_000_000_000],
+  );
+  await db.run('INSERT INTO audit_outbox (event_id, stream) VALUES (?, ?)', [Number(row?.id), requestId]);
 }
 
 export interface Delivery {
@@ -150,6 +146,8 @@ export interface Receiver {
   accepting(count: number): Promise<void>;
   /** Holds the next deliveries without answering (a receiver that hangs). */
   hang(on: boolean): void;
+  /** Deliveries held unanswered so far. */
+  held: number;
   close(): Promise<void>;
 }
 
@@ -161,6 +159,7 @@ export async function startReceiver(secret: string): Promise<Receiver> {
   const receiver: Omit<Receiver, 'url' | 'close'> & { rejected: number } = {
     accepted: [],
     rejected: 0,
+    held: 0,
     accepting: (count) =>
       receiver.accepted.length >= count
         ? Promise.resolve()
@@ -176,7 +175,10 @@ export async function startReceiver(secret: string): Promise<Receiver> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (hanging) return;
+      if (hanging) {
+        receiver.held++;
+        return;
+      }
       if (failing > 0) {
         failing--;
         res.writeHead(500).end();

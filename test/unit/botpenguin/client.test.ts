@@ -564,3 +564,36 @@ describe('constructor', () => {
     expect(() => new BotPenguinClient({ baseUrl: 'http://x', token: TOKEN, timeoutMs: 0 })).toThrow(/timeoutMs/);
   });
 });
+
+describe('onCall: each HTTP attempt, timed, with how it ended (for the metrics)', () => {
+  test('a DELETE answered 500, then 429, then 200 reports three attempts; a list reports one', async () => {
+    const server = await startServer((_req, res, n) => {
+      if (n === 0) return sendJson(res, 500, { success: false });
+      if (n === 1) return sendJson(res, 429, { success: false });
+      if (n === 2) return sendJson(res, 200, OK_BODY);
+      return sendJson(res, 401, { success: false });
+    });
+    const calls: Array<[string, string, number]> = [];
+    const { del, list } = makeClient(server.url, { onCall: (...call) => calls.push(call) });
+    expect((await del('64b7f0c2e4b0a1b2c3d4e5f6')).ok).toBe(true);
+    expect((await list(0)).ok).toBe(false);
+    expect(calls.map(([operation, result]) => [operation, result])).toEqual([
+      ['delete_customer', 'server_error'],
+      ['delete_customer', 'rate_limited'],
+      ['delete_customer', 'ok'],
+      ['list_customers', 'unauthorized'],
+    ]);
+    for (const [, , seconds] of calls) {
+      expect(seconds).toBeGreaterThanOrEqual(0);
+      expect(seconds).toBeLessThan(2);
+    }
+  });
+
+  test('an id refused before sending reports nothing', async () => {
+    const server = await startServer((_req, res) => sendJson(res, 200, OK_BODY));
+    const calls: unknown[] = [];
+    const { del } = makeClient(server.url, { onCall: (...call) => calls.push(call) });
+    expect((await del('..')).ok).toBe(false);
+    expect(calls).toEqual([]);
+  });
+});
