@@ -81,12 +81,19 @@ export function postgresDatabase(url: string): Database {
   const migrate = async () => {
     await admin.connect();
     await stores[0].migrate();
-    const { rows: tables } = await admin.query<{ name: string }>(
-      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = $1 AND c.relkind = 'r'
-       ORDER BY EXISTS (SELECT 1 FROM pg_constraint f WHERE f.conrelid = c.oid AND f.contype = 'f') DESC`,
+    const { rows: tables } = await admin.query<{ name: string; refs: string[] }>(
+      `SELECT c.relname AS name,
+              ARRAY(SELECT t.relname::text FROM pg_constraint f JOIN pg_class t ON t.oid = f.confrelid
+                     WHERE f.conrelid = c.oid AND f.contype = 'f' AND t.oid <> c.oid) AS refs
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relkind = 'r'`,
       [schema],
     );
+    // Referencing tables before the tables they reference (audit_outbox → events → requests), at any depth.
+    const refs = new Map(tables.map((t) => [t.name, t.refs]));
+    const depth = (name: string, seen: Set<string> = new Set()): number =>
+      seen.has(name) ? 0 : Math.max(0, ...(refs.get(name) ?? []).map((r) => 1 + depth(r, new Set([...seen, name]))));
+    tables.sort((a, b) => depth(b.name) - depth(a.name));
     for (const { name } of tables) {
       seed.push({ name, rows: (await admin.query(`SELECT * FROM "${schema}"."${name}"`)).rows });
     }
