@@ -119,12 +119,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  new Gauge({
-    name: 'bp_delete_build_info',
-    help: 'Always 1; the labels say which bp-delete and which Node.js run.',
-    labelNames: ['version', 'node_version'],
-    registers: [registry],
-  }).set({ version: packageVersion(), node_version: process.version }, 1);
+  buildInfo(registry);
 
   const created = new Counter({
     name: 'bp_delete_requests_created_total',
@@ -148,6 +143,60 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const storeOperation = boundedLabel(METHOD_NAME);
   const storeError = (operation: string) => storeErrors.inc({ operation: storeOperation(operation) });
 
+  storeGauges(registry, sources, storeError);
+
+  const botpenguin = new Histogram({
+    name: 'bp_delete_botpenguin_request_duration_seconds',
+    help: "Duration of calls to BotPenguin's Partner API, by operation and result.",
+    labelNames: ['operation', 'result'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
+  const slackErrors = new Counter({
+    name: 'bp_delete_slack_api_errors_total',
+    help: 'Slack Web API calls that failed, by method and Slack error code.',
+    labelNames: ['method', 'error'],
+    registers: [registry],
+  });
+  const slackError = boundedLabel(CODE);
+
+  const webhookFailures = new Counter({
+    name: 'bp_delete_audit_webhook_failures_total',
+    help: 'Audit webhook deliveries that failed (each is retried).',
+    registers: sources.auditBacklog ? [registry] : [],
+  });
+  return {
+    registry,
+    trailEvent(event) {
+      if (event.type === 'requested') return created.inc();
+      const outcome = event.type === 'closed' ? (event.verdict === 'deleted' ? 'deleted' : 'failed') : event.type;
+      if (inSet(FINISH_OUTCOMES, outcome)) finished.inc({ outcome });
+    },
+    botpenguinCall(operation, result, seconds) {
+      // The types close these sets; the checks keep a cast or an `any` from widening them.
+      if (!inSet(BOTPENGUIN_OPERATIONS, operation) || !inSet(BOTPENGUIN_RESULTS, result)) return;
+      botpenguin.observe({ operation, result }, seconds);
+    },
+    slackApiError(method, error) {
+      slackErrors.inc({ method: inSet(SLACK_METHODS, method) ? method : 'other', error: slackError(error) });
+    },
+    storeError,
+    auditWebhookFailure: () => webhookFailures.inc(),
+  };
+}
+
+function buildInfo(registry: Registry): void {
+  new Gauge({
+    name: 'bp_delete_build_info',
+    help: 'Always 1; the labels say which bp-delete and which Node.js run.',
+    labelNames: ['version', 'node_version'],
+    registers: [registry],
+  }).set({ version: packageVersion(), node_version: process.version }, 1);
+}
+
+/** Gauges read from the store at each scrape, so several instances agree; a failed read is counted, not thrown. */
+function storeGauges(registry: Registry, sources: MetricsSources, storeError: (operation: string) => void): void {
   new Gauge({
     name: 'bp_delete_open_requests',
     help: 'Open requests by state, as the store holds them (the same on every instance).',
@@ -177,28 +226,6 @@ export function createMetrics(sources: MetricsSources): Metrics {
       }
     },
   });
-
-  const botpenguin = new Histogram({
-    name: 'bp_delete_botpenguin_request_duration_seconds',
-    help: "Duration of calls to BotPenguin's Partner API, by operation and result.",
-    labelNames: ['operation', 'result'],
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
-
-  const slackErrors = new Counter({
-    name: 'bp_delete_slack_api_errors_total',
-    help: 'Slack Web API calls that failed, by method and Slack error code.',
-    labelNames: ['method', 'error'],
-    registers: [registry],
-  });
-  const slackError = boundedLabel(CODE);
-
-  const webhookFailures = new Counter({
-    name: 'bp_delete_audit_webhook_failures_total',
-    help: 'Audit webhook deliveries that failed (each is retried).',
-    registers: sources.auditBacklog ? [registry] : [],
-  });
   const backlog = sources.auditBacklog;
   if (backlog) {
     new Gauge({
@@ -215,23 +242,4 @@ export function createMetrics(sources: MetricsSources): Metrics {
       },
     });
   }
-
-  return {
-    registry,
-    trailEvent(event) {
-      if (event.type === 'requested') return created.inc();
-      const outcome = event.type === 'closed' ? (event.verdict === 'deleted' ? 'deleted' : 'failed') : event.type;
-      if (inSet(FINISH_OUTCOMES, outcome)) finished.inc({ outcome });
-    },
-    botpenguinCall(operation, result, seconds) {
-      // The types close these sets; the checks keep a cast or an `any` from widening them.
-      if (!inSet(BOTPENGUIN_OPERATIONS, operation) || !inSet(BOTPENGUIN_RESULTS, result)) return;
-      botpenguin.observe({ operation, result }, seconds);
-    },
-    slackApiError(method, error) {
-      slackErrors.inc({ method: inSet(SLACK_METHODS, method) ? method : 'other', error: slackError(error) });
-    },
-    storeError,
-    auditWebhookFailure: () => webhookFailures.inc(),
-  };
 }

@@ -8,7 +8,7 @@ const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 const sorted = (names: Iterable<string>) => [...names].sort();
 
 /** Where the settings table lives: move it, and change this line with it. */
-const SETTINGS_TABLE = { file: 'README.md', heading: '## Settings' } as const;
+const SETTINGS_TABLE = { file: 'docs/SETTINGS.md', heading: '## Every setting' } as const;
 
 /**
  * The variables named in the first column of the table under `heading` (a cell may name several), in
