@@ -96,7 +96,7 @@ export function renderPauseAnswer(paused: boolean, changed: boolean, pause: Paus
     : ':information_source: DELETEs were not paused; nothing changed.';
 }
 
-/** `/bp-delete deny|cancel <id>` done: no channel named, since the request's may be private. */
+/** `/bp-delete deny|cancel|abort <id>` done: no channel named, since the request's may be private. */
 export function renderClosedByCommand(request: DeletionRequest): string {
   return `:white_check_mark: Request \`${request.id}\` (customer \`${safeMrkdwn(request.customerId, 80)}\`) is ${stateWord(request)}; nothing will be deleted. Its message and thread say who did it and from where.`;
 }
@@ -113,6 +113,7 @@ export function renderHelp(settings: Policy, pause: Pause | null = null): string
     '• `/bp-delete list`: the open requests in this channel.',
     '• `/bp-delete deny &lt;request-id&gt; [reason]`: an approver denies a request, from any channel.',
     '• `/bp-delete cancel &lt;request-id&gt;`: the requester or an approver cancels a request, from any channel.',
+    '• `/bp-delete abort &lt;request-id&gt;`: the requester or an approver stops an approved DELETE while its delay runs, from any channel.',
     '• `/bp-delete pause [reason]`, `/bp-delete resume`: an approver stops or restarts every DELETE (approvals are still recorded).',
     '• `/bp-delete close &lt;request-id&gt; deleted|kept [note]`: approvers settle a request whose outcome is uncertain.',
     '• `/bp-delete help`: this text.',

@@ -27,7 +27,7 @@ export interface DecisionsDeps {
 
 /**
  * How a decision arrived: a button on the request's message (so from its channel), or a command that names
- * the request by id (`/bp-delete deny|cancel <id>`), from any channel of the team; its message says from where.
+ * the request by id (`/bp-delete deny|cancel|abort <id>`), from any channel of the team; its message says from where.
  */
 export type Via = 'button' | 'command';
 
@@ -140,8 +140,9 @@ export class Decisions {
     return this.close(request, ['pending'], 'cancelled', actor.userId, null, elsewhere(request, actor));
   }
 
-  async abort(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
-    const found = await this.locate(requestId, actor);
+  /** By the requester or an approver, while EXECUTION_DELAY runs; by command (`abort <id>`) from any channel. */
+  async abort(requestId: string, actor: Actor, via: Via): Promise<Result<DeletionRequest>> {
+    const found = await this.locate(requestId, actor, via === 'command');
     if (!found.ok) return found;
     const request = found.value;
     if (!isAbortable(request, this.deps.now())) {
@@ -152,7 +153,7 @@ export class Decisions {
       if (notApprover)
         return refuse(notApprover.kind === 'not_approver' ? { kind: 'not_allowed_to_abort' } : notApprover);
     }
-    const closed = await this.close(request, ['approved'], 'aborted', actor.userId, null);
+    const closed = await this.close(request, ['approved'], 'aborted', actor.userId, null, elsewhere(request, actor));
     if (closed.ok) this.deps.executor.unschedule(request.id);
     return closed;
   }

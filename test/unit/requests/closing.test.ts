@@ -176,7 +176,7 @@ describe('aborting during the execution delay', () => {
     value(await w.requests.decisions.approve(request.id, actor(APPROVER_2)));
     w.clock.now += DELAY / 2;
     const changes = w.changes.length;
-    const aborted = value(await w.requests.decisions.abort(request.id, actor(userId)));
+    const aborted = value(await w.requests.decisions.abort(request.id, actor(userId), 'button'));
     expect(aborted).toMatchObject({ state: 'aborted', closedBy: userId });
     expect(w.changes).toHaveLength(changes + 1);
     w.clock.now = START + DELAY + 1;
@@ -189,7 +189,9 @@ describe('aborting during the execution delay', () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
     const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
-    expect(await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(OUTSIDER)))).toEqual({
+    expect(
+      await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(OUTSIDER), 'button')),
+    ).toEqual({
       kind: 'not_allowed_to_abort',
     });
   });
@@ -201,7 +203,7 @@ describe('aborting during the execution delay', () => {
     const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     w.directory.failing.add(APPROVER_GROUP);
     expect(
-      await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(GROUP_MEMBER))),
+      await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(GROUP_MEMBER), 'button')),
     ).toEqual({
       kind: 'directory_unavailable',
     });
@@ -213,7 +215,8 @@ describe('aborting during the execution delay', () => {
     const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     w.clock.now = START + DELAY;
     expect(
-      (await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(REQUESTER)))).kind,
+      (await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(REQUESTER), 'button')))
+        .kind,
     ).toBe('not_abortable');
   });
 
@@ -221,7 +224,8 @@ describe('aborting during the execution delay', () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
     expect(
-      (await expectUnchanged(w, request, () => w.requests.decisions.abort(request.id, actor(REQUESTER)))).kind,
+      (await expectUnchanged(w, request, () => w.requests.decisions.abort(request.id, actor(REQUESTER), 'button')))
+        .kind,
     ).toBe('not_abortable');
   });
 
@@ -232,9 +236,9 @@ describe('aborting during the execution delay', () => {
     await w.executor.idle();
     const done = await stateOf(w, request.id);
     expect(done.state).toBe('succeeded');
-    expect((await expectUnchanged(w, done, () => w.requests.decisions.abort(request.id, actor(REQUESTER)))).kind).toBe(
-      'not_abortable',
-    );
+    expect(
+      (await expectUnchanged(w, done, () => w.requests.decisions.abort(request.id, actor(REQUESTER), 'button'))).kind,
+    ).toBe('not_abortable');
   });
 
   it('an abort from another channel is refused', async () => {
@@ -243,7 +247,7 @@ describe('aborting during the execution delay', () => {
     const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     expect(
       await expectUnchanged(w, approved, () =>
-        w.requests.decisions.abort(request.id, actor(REQUESTER, { channelId: OTHER_CHANNEL })),
+        w.requests.decisions.abort(request.id, actor(REQUESTER, { channelId: OTHER_CHANNEL }), 'button'),
       ),
     ).toEqual({ kind: 'wrong_place' });
   });
