@@ -10,12 +10,12 @@ import type { Requests } from './requests';
 import { createServices, type Services, warnIfQuorumUnreachable } from './services';
 import type { MessageSync } from './slack/message-sync';
 import { Permalinks } from './slack/permalinks';
-import type { Store } from './store/types';
+import type { BotStore } from './store/types';
 import type { Sweeper } from './sweeper';
 
 export interface AppDeps {
   config: Config;
-  store: Store;
+  store: BotStore;
   logger: Logger;
   now?: () => number;
   /** Sweeper period; the default keeps expiry well within the promised minute. */

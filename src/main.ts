@@ -6,7 +6,7 @@ import { hasCheckpointHook } from './checkpoints';
 import { type Config, loadConfig } from './config';
 import { createLogger, errorFields, type Logger } from './logger';
 import { verifyBotToken } from './slack/verify-token';
-import { createStore, type Store } from './store';
+import { type BotStore, createStore, type Store } from './store';
 
 /** Heroku sends SIGKILL 30 s after SIGTERM; what is still in flight after this is left to recovery. */
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -75,7 +75,7 @@ export async function main(options: MainOptions = {}): Promise<void> {
  * The store, opened and migrated, once Slack has been asked about the token; exits when either is fatal.
  * The two don't depend on each other: both at once.
  */
-async function openStore(config: Config, logger: Logger): Promise<Store> {
+async function openStore(config: Config, logger: Logger): Promise<BotStore> {
   const [opened, token] = await Promise.all([
     createStore(config.store).then(
       (store) => ({ store }),

@@ -1,8 +1,10 @@
 // A request said once: every state and outcome is worded here, and the message's blocks, its top-level
 // text, the thread replies and the short ephemeral answers all render this one description.
 import {
+  activeDenyHold,
   type DeletionOutcome,
   type DeletionRequest,
+  type DenyHold,
   isAbortable,
   isDecidable,
   isWaiting,
@@ -42,6 +44,8 @@ export interface Description {
   approvalsMissing: number;
   /** The pause, while it holds this request. */
   pause: Pause | null;
+  /** An approver's Deny, while it holds this request (its modal is open). */
+  denying: DenyHold | null;
   /** When it ended, once it has. */
   finishedAt: number | null;
 }
@@ -207,7 +211,7 @@ function closedHeadline(request: DeletionRequest, words: StateWords): string {
 function describeState(
   request: DeletionRequest,
   now: number,
-): Omit<Description, 'pause' | 'finishedAt' | 'approvalsMissing'> {
+): Omit<Description, 'pause' | 'denying' | 'finishedAt' | 'approvalsMissing'> {
   const words = STATES[request.state];
   const base = { tone: words.tone, headline: words.headline, nothingDeleted: false, detail: null, words: null };
   const none = { ...base, why: null, next: null };
@@ -269,6 +273,7 @@ export function describeRequest(request: DeletionRequest, now: number): Descript
     ...outcome,
     why: state.why ?? closedNote,
     pause: request.pause && isWaiting(request) ? request.pause : null,
+    denying: activeDenyHold(request, now),
     finishedAt: ended ? request.finishedAt : null,
     approvalsMissing: isDecidable(request, now) ? Math.max(0, request.approvalsRequired - request.approvals.length) : 0,
   };
@@ -285,6 +290,11 @@ export function saidLine(words: Words | null, max: number): string {
 /** The pause, on a request it holds: who paused, why, and until when DELETEs wait. */
 export function pauseSentence(pause: Pause): string {
   return `Paused by ${mention(pause.by)}${pause.reason ? `: ${safeMrkdwn(pause.reason, 300)}` : ''} — DELETEs wait until an approver types \`/bp-delete resume\`.`;
+}
+
+/** A Deny in progress, on the request it holds. */
+export function denyingSentence(hold: DenyHold): string {
+  return `Being denied by ${mention(hold.by)}: approvals wait until they deny or close the form (at the latest ${slackDate(hold.until)}).`;
 }
 
 /** Sentences joined by spaces, leaving out the empty ones. */

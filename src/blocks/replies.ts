@@ -37,6 +37,8 @@ export function renderRefusal(refusal: Refusal, permalink: string | null = null)
       return ':no_entry_sign: You can’t approve your own request: a second person has to.';
     case 'not_approver':
       return ':no_entry_sign: You are not an authorized approver for customer deletions, so nothing was changed.';
+    case 'being_denied':
+      return `:hourglass_flowing_sand: This request is being denied by ${mention(refusal.by)} (their Deny is open), so your click was not recorded. If they close it without denying, you can approve then.`;
     case 'already_approved':
       return ':information_source: You have already approved this request; another approver is needed.';
     case 'decided':

@@ -2,7 +2,7 @@
 // the listeners, the sweeper and app.ts, which call them directly. app.ts and the tests build them the same way.
 import type { Policy } from '../config';
 import type { Logger } from '../logger';
-import type { Store } from '../store/types';
+import type { BotStore } from '../store/types';
 import { Commands } from './commands';
 import { Controls } from './controls';
 import { DailyLimit } from './daily-limit';
@@ -14,7 +14,7 @@ import type { ChangeNotifier, Deleter, Directory, PauseNotifier } from './ports'
 import type { Previewer } from './preview';
 
 export interface RequestsDeps {
-  store: Store;
+  store: BotStore;
   policy: Policy;
   directory: Directory;
   deleter: Deleter;

@@ -19,6 +19,8 @@ export type Refusal =
   | { kind: 'self_approval' }
   | { kind: 'not_approver' }
   | { kind: 'already_approved' }
+  /** An approver clicked Deny and its modal is open: nothing is approved meanwhile. */
+  | { kind: 'being_denied'; by: string }
   | { kind: 'decided'; request: DeletionRequest }
   | { kind: 'expired'; request: DeletionRequest }
   | { kind: 'only_requester_cancels' }

@@ -1,9 +1,9 @@
 // Picks the store: PostgreSQL when a database URL is set (several instances can share it), else the embedded
 // SQLite file. Either is migrated before it is returned. Each driver is loaded only when it is used.
 import type { StoreSettings } from '../config';
-import type { Store } from './types';
+import type { BotStore } from './types';
 
-export type { Store } from './types';
+export type { BotStore, Store } from './types';
 
 export interface StoreOptions {
   /** false: only read the schema as it is (the audit export must not change the database). */
@@ -12,8 +12,8 @@ export interface StoreOptions {
   now?: () => number;
 }
 
-export async function createStore(settings: StoreSettings, options: StoreOptions = {}): Promise<Store> {
-  let store: Store;
+export async function createStore(settings: StoreSettings, options: StoreOptions = {}): Promise<BotStore> {
+  let store: BotStore;
   if (settings.databaseUrl) {
     const { PostgresStore, postgresStoreOptions } =
       require('./dialects/postgres') as typeof import('./dialects/postgres');

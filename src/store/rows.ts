@@ -26,6 +26,8 @@ export interface RequestRow {
   finished_at: number | null;
   closed_from?: string | null;
   sync_error?: string | null;
+  deny_hold_by?: string | null;
+  deny_hold_until?: number | null;
 }
 
 export interface EventRow {
@@ -65,6 +67,8 @@ export function toRequest(row: RequestRow, approvals: Approval[]): DeletionReque
     finishedAt: row.finished_at,
     closedFrom: row.closed_from ?? null,
     syncError: row.sync_error ?? null,
+    denyHold:
+      row.deny_hold_by && row.deny_hold_until != null ? { by: row.deny_hold_by, until: row.deny_hold_until } : null,
   };
 }
 

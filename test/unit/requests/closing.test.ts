@@ -1,5 +1,6 @@
 // The rules of a deletion request (see world.ts): ending a request before its DELETE: denying, cancelling,
 // aborting, expiring, and by id from any channel.
+import { DENY_HOLD_MS } from '../../../src/requests/decisions';
 import {
   APPROVER,
   APPROVER_2,
@@ -109,6 +110,53 @@ describe('denying', () => {
         w.requests.decisions.deny(request.id, actor(APPROVER, { channelId: OTHER_CHANNEL }), 'x', 'button'),
       ),
     ).toEqual({ kind: 'wrong_place' });
+  });
+});
+
+describe('a Deny click holds the request (deny wins from the click)', () => {
+  it('while it holds, approvals and other Deny clicks are refused as "being denied"; only its holder releases it', async () => {
+    const w = await world();
+    const request = await create(w);
+    expect(value(await w.requests.decisions.startDeny(request.id, actor(APPROVER)))).toMatchObject({
+      state: 'pending',
+      denyHold: { by: APPROVER, until: START + DENY_HOLD_MS },
+    });
+    const held = await stateOf(w, request.id);
+    expect(await expectUnchanged(w, held, () => w.requests.decisions.approve(request.id, actor(APPROVER_2)))).toEqual({
+      kind: 'being_denied',
+      by: APPROVER,
+    });
+    expect(refusal(await w.requests.decisions.startDeny(request.id, actor(APPROVER_2)))).toEqual({
+      kind: 'being_denied',
+      by: APPROVER,
+    });
+    expect(await w.requests.decisions.releaseDenyHold(request.id, APPROVER_2)).toBe(false);
+    expect((await stateOf(w, request.id))?.denyHold).toMatchObject({ by: APPROVER });
+    expect(await w.requests.decisions.releaseDenyHold(request.id, APPROVER)).toBe(true);
+    expect(value(await w.requests.decisions.approve(request.id, actor(APPROVER_2)))).toMatchObject({
+      state: 'approved',
+    });
+  });
+
+  it('a hold whose modal never reports back lapses after DENY_HOLD_MS', async () => {
+    const w = await world();
+    const request = await create(w);
+    value(await w.requests.decisions.startDeny(request.id, actor(APPROVER)));
+    w.clock.now += DENY_HOLD_MS - 1;
+    expect(refusal(await w.requests.decisions.approve(request.id, actor(APPROVER_2))).kind).toBe('being_denied');
+    w.clock.now += 1;
+    expect(value(await w.requests.decisions.approve(request.id, actor(APPROVER_2))).state).toBe('approved');
+  });
+
+  it('the holder’s submitted Deny ends it denied; nothing is deleted', async () => {
+    const w = await world();
+    const request = await create(w);
+    value(await w.requests.decisions.startDeny(request.id, actor(APPROVER)));
+    expect(value(await w.requests.decisions.deny(request.id, actor(APPROVER), 'no ticket', 'button')).state).toBe(
+      'denied',
+    );
+    await w.executor.idle();
+    expect(w.deleter.calls).toEqual([]);
   });
 });
 
