@@ -70,6 +70,7 @@ storeContract((h, current) => {
         closedFrom: null,
         syncError: null,
         pause: null,
+        denyHold: null,
       };
       expect(result.ok && result.request).toEqual(expected);
       expect(await store.getRequest(input.id)).toEqual(expected);
