@@ -66,12 +66,16 @@ export function renderRefusal(refusal: Refusal, permalink: string | null = null)
   }
 }
 
-/** Why a request was withdrawn when Slack would not let the bot post its message. */
+/** Why a request was withdrawn when Slack refused its message for good, and what to do about it. */
 export function cannotPostReason(slackError: string): string {
   const hint =
     slackError === 'not_in_channel' || slackError === 'channel_not_found'
       ? 'Invite the bot to this channel (`/invite @bp-delete`) and ask again.'
-      : 'Ask again in a channel where the bot can post.';
+      : slackError === 'messages_tab_disabled'
+        ? 'This is the app’s direct message, where it can’t write: ask again in a channel where the bot is.'
+        : slackError === 'msg_too_long' || slackError.startsWith('invalid_blocks') || slackError === 'no_text'
+          ? 'Slack refused the message itself (too long, or not in a form it takes): ask again with a shorter reason, and tell the bot’s operators if it happens again.'
+          : 'Ask again in a channel where the bot can post.';
   return `The approval message could not be posted in this channel (Slack said \`${safeMrkdwn(slackError, 60)}\`), so the request was withdrawn and nothing will be deleted. ${hint}`;
 }
 
@@ -139,7 +143,8 @@ export function renderClosed(request: DeletionRequest): string {
 }
 
 export function renderCreated(request: DeletionRequest): string {
-  return `:white_check_mark: Request \`${request.id}\` to delete customer \`${safeMrkdwn(request.customerId, 80)}\` is posted in this channel${request.dryRun ? ' (DRY RUN)' : ''}. It needs ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'} from an authorized approver other than you, and expires ${slackDate(request.expiresAt)}.`;
+  // Said before the message is posted: should Slack refuse it, the requester is told here (tellIfNotPosted).
+  return `:white_check_mark: Request \`${request.id}\` to delete customer \`${safeMrkdwn(request.customerId, 80)}\` is made${request.dryRun ? ' (DRY RUN)' : ''}; its approval message is being posted in this channel (if Slack refuses it, you'll be told here). It needs ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'} from an authorized approver other than you, and expires ${slackDate(request.expiresAt)}.`;
 }
 
 /** Ephemeral answers keep to the 4,000 characters Slack advises for a message's text. */

@@ -8,7 +8,7 @@ import { errorFields, type Logger } from '../logger';
 import { NO_MESSAGE_TS } from '../requests/types';
 import type { Store } from '../store/types';
 
-/** Slack errors that mean the bot can't post in that channel at all; trying again won't help. */
+/** Slack errors that mean the bot can't post in that channel at all (part of PERMANENT). */
 const CANNOT_POST = new Set([
   'not_in_channel',
   'channel_not_found',
@@ -110,7 +110,7 @@ export interface MessageSyncOptions {
   retryBaseMs?: number;
   /** Longest backoff (default 10 min). */
   retryCapMs?: number;
-  /** Slack refused to post a request's message for good (e.g. not_in_channel): end the request. */
+  /** Slack refused the first post of a request's message for good (not_in_channel, msg_too_long…): end it. */
   onCannotPost?: (requestId: string, slackError: string) => Promise<void>;
 }
 
@@ -268,7 +268,9 @@ export class MessageSync {
           });
         } catch (error) {
           const code = slackErrorCode(error);
-          if (!code || !CANNOT_POST.has(code) || !options.onCannotPost)
+          // Any refusal for good of the first post (not only "can't post here"): a request nobody can see
+          // would hold its customer until it expires, so it is withdrawn and the requester told.
+          if (!code || !PERMANENT.has(code) || !options.onCannotPost)
             throw new SlackCallFailed(classifySlackError(error));
           this.logger.warn('Slack will not let the bot post the approval message', {
             requestId,
