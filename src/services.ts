@@ -25,7 +25,15 @@ export interface Services {
   sweeper: Sweeper;
 }
 
-export function createServices(deps: AppDeps, client: WebClient): Services {
+/** What the services learn of Slack's connection from the receiver and the app. */
+export interface SlackLink {
+  /** Whether Slack can reach the bot now (see BotReceiver.hearsSlack). */
+  hearsSlack: () => boolean;
+  /** Slack refused the bot token for good on a call. */
+  onBotTokenRefused: (error: string) => void;
+}
+
+export function createServices(deps: AppDeps, client: WebClient, link: SlackLink): Services {
   const { config, store, logger } = deps;
   const now = deps.now ?? Date.now;
   const botpenguin = new BotPenguinClient({
@@ -43,6 +51,7 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
     claimMs: deps.syncClaimMs ?? 60_000,
     now,
     onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
+    onTokenRefused: link.onBotTokenRefused,
   });
   const onChange = (requestId: string, change?: 'created') => {
     void sync.request(requestId, change === 'created' ? 'post' : 'update');
@@ -56,6 +65,7 @@ export function createServices(deps: AppDeps, client: WebClient): Services {
     previewer,
     now,
     leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
+    hearsSlack: link.hearsSlack,
     onChange,
     onPause: (change) => {
       if (!change.channelId) return;

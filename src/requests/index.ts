@@ -22,6 +22,8 @@ export interface RequestsDeps {
   now: () => number;
   /** How long an execution's lease lasts without renewal (see Executor). */
   leaseMs: number;
+  /** Whether Slack can reach the bot now: while it can't, no DELETE whose Abort window was open is claimed. */
+  hearsSlack: () => boolean;
   onChange: ChangeNotifier;
   /** DELETEs paused or resumed: the Slack layer announces it where it was typed. */
   onPause?: PauseNotifier;
@@ -53,6 +55,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     previewer: deps.previewer,
     now,
     leaseMs: deps.leaseMs,
+    hearsSlack: deps.hearsSlack,
     dailyLimit,
     policy,
     permissions,

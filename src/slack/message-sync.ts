@@ -7,6 +7,7 @@ import { WorkQueue } from '../limiter';
 import { errorFields, type Logger } from '../logger';
 import { NO_MESSAGE_TS } from '../requests/types';
 import type { Store } from '../store/types';
+import { TOKEN_REFUSED } from './verify-token';
 
 /** Slack errors that mean the bot can't post in that channel at all (part of PERMANENT). */
 const CANNOT_POST = new Set([
@@ -110,6 +111,8 @@ export interface MessageSyncOptions {
   retryBaseMs?: number;
   /** Longest backoff (default 10 min). */
   retryCapMs?: number;
+  /** Slack refused the bot token for good (invalid_auth, token_revoked…): the app ends the process. */
+  onTokenRefused?: (slackError: string) => void;
   /** Slack refused the first post of a request's message for good (not_in_channel, msg_too_long…): end it. */
   onCannotPost?: (requestId: string, slackError: string) => Promise<void>;
 }
@@ -203,6 +206,7 @@ export class MessageSync {
       return;
     }
     const { failure } = error;
+    if (TOKEN_REFUSED.has(failure.error)) options.onTokenRefused?.(failure.error);
     if (failure.kind === 'permanent') {
       if ((await store.endSync(requestId, { kind: 'ended', error: failure.error })).ended) {
         this.logger.warn('Slack refuses this request’s message for good; its sync has ended', {

@@ -95,6 +95,7 @@ export class Engine {
       previewer: null,
       now: world.now,
       leaseMs: LEASE,
+      hearsSlack: () => true,
       onChange: () => {},
       logger: silentLogger,
     });

@@ -214,6 +214,30 @@ describe('aborting during the execution delay', () => {
     expect((await stateOf(w, request.id)).state).toBe('succeeded');
   });
 
+  it('while Slack can’t reach the bot (socket lost), a due DELETE that could have been aborted waits; it runs once Slack is back', async () => {
+    const w = await world({ executionDelayMs: DELAY });
+    const request = await create(w);
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
+    w.slack.hears = false;
+    w.clock.now = START + DELAY;
+    await w.executor.run(request.id);
+    expect(w.deleter.calls).toEqual([]);
+    expect(await stateOf(w, request.id)).toMatchObject({ state: 'approved', deleteStarts: 0 });
+    w.slack.hears = true;
+    await w.executor.run(request.id);
+    expect(w.deleter.calls).toEqual([CUSTOMER]);
+    expect((await stateOf(w, request.id)).state).toBe('succeeded');
+  });
+
+  it('without an execution delay there is no Abort window to protect: a lost socket holds nothing', async () => {
+    const w = await world({ executionDelayMs: 0 });
+    const request = await create(w);
+    w.slack.hears = false;
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
+    await w.executor.idle();
+    expect(w.deleter.calls).toEqual([CUSTOMER]);
+  });
+
   it.each([
     ['the requester', REQUESTER],
     ['an approver', APPROVER],
