@@ -83,7 +83,7 @@ async function exportTo(store: BotStore, args: AuditArgs, out: Writable, clean: 
     args.format === 'csv' ? csvControlRow(e, clean) : `${jsonControlLine(e, clean)}\n`,
   );
   if (lines.length > 0 && !(await writeOut(out, lines.join('')))) return null;
-  return { requests, events: events + controls.length };
+  return { requests, events, controls: controls.length };
 }
 
 /** Runs the export with these arguments; resolves to the exit code. */
@@ -139,7 +139,9 @@ export async function runAudit(argv: readonly string[], io: AuditIo): Promise<nu
       return FAILED;
     }
     const window = `from ${new Date(args.since).toISOString()}${args.until === null ? ' on' : ` until ${new Date(args.until).toISOString()}`}`;
-    say(`bp-delete audit: ${counts.requests} request(s) with ${counts.events} event(s), created ${window}`);
+    say(
+      `bp-delete audit: ${counts.requests} request(s) with ${counts.events} event(s), created ${window}; ${counts.controls} pause(s) and resume(s)`,
+    );
     return 0;
   } catch (error) {
     return fail('could not read the requests from', error);

@@ -3,13 +3,13 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewClosedAction } from '@slack/bolt';
 import { errorFields } from '../../logger';
 import type { ListenerDeps } from '../deps';
-import { DenyModalMetadata } from './deny-reason';
+import { DenyMetadataSchema } from './deny-reason';
 
 export function denyClosedView(deps: ListenerDeps) {
   return async ({ ack, body, view }: AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewClosedAction>) => {
     await ack();
     const userId = body.user.id;
-    const metadata = DenyModalMetadata.safeParse(parseJson(view.private_metadata));
+    const metadata = DenyMetadataSchema.safeParse(parseJson(view.private_metadata));
     if (!metadata.success) {
       deps.logger.warn('deny modal closed with unreadable metadata', { userId });
       return;
