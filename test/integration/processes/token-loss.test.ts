@@ -45,8 +45,7 @@ describe('Socket Mode: losing Slack while running', () => {
     slack.failNext('apps.connections.open', { status: 200, error: 'invalid_auth' }, 50);
     socket.drop();
     const exit = await bot.exited;
-    expect(exit.code).not.toBe(0);
-    expect(exit.code).not.toBeNull();
+    expect(exit.code).toBe(1);
     const entries = bot.lines.map(parseLine).filter((e) => e !== null);
     expect(entries).toContainEqual(
       expect.objectContaining({
@@ -72,5 +71,23 @@ describe('Socket Mode: losing Slack while running', () => {
       '/readyz 200 once reconnected',
     );
     expect(await bot.stop()).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('HTTP mode: the bot token refused while running', () => {
+  it('a Web API call answered token_revoked ends the process non-zero, saying why', async () => {
+    const bot = await startBot(main, botEnv(slack, botpenguin, { SQLITE_PATH: tempSqlitePath() }), slack);
+    // The approval message's first post is the bot's next Web API call.
+    slack.failNext('chat.postMessage', { status: 200, error: 'token_revoked' }, 50);
+    expect((await bot.sender.command('UREQUESTER', '64b7f0c2e4b0a1b2c3d4e5f6 customer asked')).status).toBe(200);
+    const exit = await bot.exited;
+    expect(exit.code).toBe(1);
+    expect(bot.lines.map(parseLine)).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: expect.stringContaining('Slack refused SLACK_BOT_TOKEN while running'),
+        error: 'token_revoked',
+      }),
+    );
   });
 });
