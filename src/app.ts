@@ -33,6 +33,12 @@ export interface AppDeps {
   auditLeaseMs?: number;
   /** Retries of a failed Slack Web API call before the sync gives up and leaves it to the sweeper (default 3). */
   slackRetries?: number;
+  /**
+   * Slack refused a token for good while running (the app token at a reconnect, the bot token on a call): the
+   * bot can no longer hear or answer anyone. main.ts ends the process (non-zero) so the platform restarts it
+   * and someone is alerted; without it (in-process tests) it is only logged.
+   */
+  onTokenRefused?: (which: 'SLACK_APP_TOKEN' | 'SLACK_BOT_TOKEN', error: string) => void;
 }
 
 export interface BotApp {
@@ -58,7 +64,11 @@ export function createApp(deps: AppDeps): BotApp {
   const { config, logger } = deps;
   const instruments = createInstruments(deps);
   const { store, metrics } = instruments;
-  const bolt = createReceiver(config, store, logger);
+  const tokenRefused = (which: 'SLACK_APP_TOKEN' | 'SLACK_BOT_TOKEN', error: string) => {
+    logger.error(`Slack refused ${which} while running; the bot can't hear or answer Slack, so it stops`, { error });
+    deps.onTokenRefused?.(which, error);
+  };
+  const bolt = createReceiver(config, store, logger, (error) => tokenRefused('SLACK_APP_TOKEN', error));
   const clientOptions = {
     slackApiUrl: config.slack.apiUrl,
     timeout: deps.slackTimeoutMs ?? 10_000,
@@ -82,7 +92,10 @@ export function createApp(deps: AppDeps): BotApp {
   // The app-level client (message sync, permalinks, user groups, the check at start) carries the token.
   const client = instruments.slackClient(config.slack.botToken, { ...clientOptions, logger: toBoltLogger(logger) });
   app.client = client;
-  const services = createServices({ ...deps, store }, client, metrics);
+  const services = createServices({ ...deps, store }, client, metrics, {
+    hearsSlack: bolt.hearsSlack,
+    onBotTokenRefused: (error) => tokenRefused('SLACK_BOT_TOKEN', error),
+  });
   const listenerDeps: ListenerDeps = {
     requests: services.requests,
     posted: (requestId) => services.sync.request(requestId),

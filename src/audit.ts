@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import dotenv from 'dotenv';
 import { type AuditArgs, parseAuditArgs, USAGE } from './audit/args';
-import { type Clean, csvHeader, csvRows, jsonLine } from './audit/format';
+import { type Clean, csvControlRow, csvHeader, csvRows, jsonControlLine, jsonLine } from './audit/format';
 import { loadStoreConfig, SECRET_VARIABLES } from './config';
 import { createRedactor } from './logger';
-import { createStore, type Store } from './store';
+import { type BotStore, createStore } from './store';
 
 /** Requests read per statement: memory stays flat however long the history is. */
 const AUDIT_PAGE_SIZE = 500;
@@ -53,7 +53,7 @@ function writeOut(out: Writable, text: string): Promise<boolean> {
 }
 
 /** The export proper: pages of requests, each written before the next is read. Resolves to the counts. */
-async function exportTo(store: Store, args: AuditArgs, out: Writable, clean: Clean) {
+async function exportTo(store: BotStore, args: AuditArgs, out: Writable, clean: Clean) {
   let requests = 0;
   let events = 0;
   let after: { createdAt: number; id: string } | null = null;
@@ -77,7 +77,13 @@ async function exportTo(store: Store, args: AuditArgs, out: Writable, clean: Cle
     const last = page[page.length - 1].request;
     after = { createdAt: last.createdAt, id: last.id };
   }
-  return { requests, events };
+  // Every pause and resume of the window, after the requests (a few rows: operators' actions, not clicks).
+  const controls = await store.listControlEvents(args.since, args.until ?? Number.MAX_SAFE_INTEGER);
+  const lines = controls.map((e) =>
+    args.format === 'csv' ? csvControlRow(e, clean) : `${jsonControlLine(e, clean)}\n`,
+  );
+  if (lines.length > 0 && !(await writeOut(out, lines.join('')))) return null;
+  return { requests, events, controls: controls.length };
 }
 
 /** Runs the export with these arguments; resolves to the exit code. */
@@ -114,7 +120,7 @@ export async function runAudit(argv: readonly string[], io: AuditIo): Promise<nu
     return FAILED;
   }
 
-  let store: Store;
+  let store: BotStore;
   try {
     store = await createStore(settings, { migrate: false });
   } catch (error) {
@@ -133,7 +139,9 @@ export async function runAudit(argv: readonly string[], io: AuditIo): Promise<nu
       return FAILED;
     }
     const window = `from ${new Date(args.since).toISOString()}${args.until === null ? ' on' : ` until ${new Date(args.until).toISOString()}`}`;
-    say(`bp-delete audit: ${counts.requests} request(s) with ${counts.events} event(s), created ${window}`);
+    say(
+      `bp-delete audit: ${counts.requests} request(s) with ${counts.events} event(s), created ${window}; ${counts.controls} pause(s) and resume(s)`,
+    );
     return 0;
   } catch (error) {
     return fail('could not read the requests from', error);

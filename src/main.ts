@@ -60,7 +60,16 @@ export async function main(options: MainOptions = {}): Promise<void> {
       checkpointHook: hasCheckpointHook(),
     });
   }
-  const bot = createApp({ config, store, logger, ...options });
+  const bot = createApp({
+    config,
+    store,
+    logger,
+    ...options,
+    // Exit non-zero, as at start: a bot that can't hear Slack must not keep running DELETEs nobody can abort.
+    onTokenRefused: () => {
+      void store.close().finally(() => process.exit(1));
+    },
+  });
   const { port, metricsPort } = await bot.start();
   logger.info('bp-delete is running', {
     mode: config.slack.appToken ? 'socket' : 'http',

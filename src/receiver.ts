@@ -7,6 +7,7 @@ import { HTTPReceiver, SocketModeReceiver } from './bolt';
 import type { Config } from './config';
 import { guardSlackEvents } from './http-guard';
 import type { Logger } from './logger';
+import { TOKEN_REFUSED } from './slack/verify-token';
 import type { Store } from './store/types';
 
 /** Slack sends a few hundred KB at most; anything larger is refused with 413 before parsing. */
@@ -15,16 +16,27 @@ const EVENTS_PATH = '/slack/events';
 /** A probe waits this long for the store; an unreachable database must not hold it until the probe times out. */
 const PING_TIMEOUT_MS = 2_000;
 
+/** How long to wait before asking apps.connections.open again after a transient failure of a reconnect. */
+const RECONNECT_RETRY_MS = 5_000;
+
 export interface BotReceiver {
   receiver: HTTPReceiver | SocketModeReceiver;
+  /** Whether Slack can reach the bot now: always in HTTP mode; in Socket Mode, while the socket is connected. */
+  hearsSlack(): boolean;
   /** Listen on PORT and, in Socket Mode, connect; resolves with the HTTP port in use. */
   start(app: App): Promise<number>;
   stop(app: App): Promise<void>;
 }
 
-export function createReceiver(config: Config, store: Store, logger: Logger): BotReceiver {
+/** `onTokenRefused`: Slack refused SLACK_APP_TOKEN for good while running (a reconnect); the caller ends the process. */
+export function createReceiver(
+  config: Config,
+  store: Store,
+  logger: Logger,
+  onTokenRefused: (error: string) => void,
+): BotReceiver {
   return config.slack.appToken
-    ? socketModeReceiver(config, config.slack.appToken, store, logger)
+    ? socketModeReceiver(config, config.slack.appToken, store, logger, onTokenRefused)
     : httpReceiver(config, store, logger);
 }
 
@@ -52,6 +64,7 @@ function httpReceiver(config: Config, store: Store, logger: Logger): BotReceiver
   });
   return {
     receiver,
+    hearsSlack: () => true,
     async start() {
       const server = await receiver.start(config.port);
       return (server.address() as AddressInfo).port;
@@ -62,7 +75,13 @@ function httpReceiver(config: Config, store: Store, logger: Logger): BotReceiver
   };
 }
 
-function socketModeReceiver(config: Config, appToken: string, store: Store, logger: Logger): BotReceiver {
+function socketModeReceiver(
+  config: Config,
+  appToken: string,
+  store: Store,
+  logger: Logger,
+  onTokenRefused: (error: string) => void,
+): BotReceiver {
   const receiver = new SocketModeReceiver({
     appToken,
     // Bolt hands these to its SocketModeClient's WebClient, so apps.connections.open goes to SLACK_API_URL too.
@@ -79,22 +98,66 @@ function socketModeReceiver(config: Config, appToken: string, store: Store, logg
       connected = false;
     });
   }
+  let stopping = false;
+  keepReconnecting(receiver, logger, onTokenRefused, () => stopping);
   // Our own server for the probes: Bolt's (for custom routes) doesn't say which port it got.
   const server = http.createServer(probes(store, () => (connected ? null : 'socket')));
   return {
     receiver,
+    hearsSlack: () => connected,
     async start(app) {
       await new Promise<void>((resolve) => server.listen(config.port, resolve));
       await app.start();
       return (server.address() as AddressInfo).port;
     },
     async stop(app) {
+      stopping = true;
       server.close();
       // Keep-alive connections of probes would hold the process open after the server closed.
       server.closeAllConnections();
       await closeSocket(app, receiver);
     },
   };
+}
+
+/**
+ * The Socket Mode client reconnects by calling its own start() from a timer, and lets that promise reject
+ * unhandled when apps.connections.open fails in a way it deems unrecoverable: the bot would stay deaf for good.
+ * Wrapped here (the client reads `this.start` when it schedules a reconnect): a refused token is reported to
+ * `onTokenRefused`, anything else (network, HTTP errors) is retried. The first start's failure still rejects
+ * app.start(), so main.ts exits as before.
+ */
+function keepReconnecting(
+  receiver: SocketModeReceiver,
+  logger: Logger,
+  onTokenRefused: (error: string) => void,
+  stopping: () => boolean,
+): void {
+  const client = receiver.client;
+  const start = client.start.bind(client);
+  let startedOnce = false;
+  const guarded = async (): ReturnType<typeof start> => {
+    try {
+      const opened = await start();
+      startedOnce = true;
+      return opened;
+    } catch (error) {
+      if (!startedOnce) throw error;
+      const code = (error as { data?: { error?: unknown } }).data?.error;
+      if (typeof code === 'string' && TOKEN_REFUSED.has(code)) {
+        onTokenRefused(code);
+        return new Promise<never>(() => {}); // the process is ending
+      }
+      if (stopping()) return new Promise<never>(() => {});
+      logger.warn('could not reconnect the Socket Mode socket; will retry', {
+        error: typeof code === 'string' ? code : error instanceof Error ? error.message : String(error),
+        retryInMs: RECONNECT_RETRY_MS,
+      });
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_RETRY_MS));
+      return stopping() ? new Promise<never>(() => {}) : guarded();
+    }
+  };
+  client.start = guarded;
 }
 
 /** GET /healthz and GET /readyz; `socketFailing` names the socket when it is not connected (null in HTTP mode). */

@@ -30,7 +30,15 @@ export interface Services {
   home: HomeTab;
 }
 
-export function createServices(deps: AppDeps, client: WebClient, metrics: Metrics): Services {
+/** What the services learn of Slack's connection from the receiver and the app. */
+export interface SlackLink {
+  /** Whether Slack can reach the bot now (see BotReceiver.hearsSlack). */
+  hearsSlack: () => boolean;
+  /** Slack refused the bot token for good on a call. */
+  onBotTokenRefused: (error: string) => void;
+}
+
+export function createServices(deps: AppDeps, client: WebClient, metrics: Metrics, link: SlackLink): Services {
   const { config, store, logger } = deps;
   const now = deps.now ?? Date.now;
   const botpenguin = new BotPenguinClient({
@@ -52,6 +60,7 @@ export function createServices(deps: AppDeps, client: WebClient, metrics: Metric
     now,
     onCannotPost: (requestId, slackError) => withdraw(requestId, slackError),
     requesterDm: config.notifyRequester ? { permalink: (channelId, ts) => permalinks.get(channelId, ts) } : null,
+    onTokenRefused: link.onBotTokenRefused,
   });
   // Late-bound too: the Home tab reads through the rules.
   let home: HomeTab | null = null;
@@ -68,6 +77,7 @@ export function createServices(deps: AppDeps, client: WebClient, metrics: Metric
     previewer,
     now,
     leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
+    hearsSlack: link.hearsSlack,
     onChange,
     onPause: (change) => {
       void home?.everyone();

@@ -34,7 +34,8 @@ export interface EventClass {
 /**
  * The event's outside name. A person closing an uncertain request and the bot recording BotPenguin's
  * answer write the same kinds (deleted, failed); only the first has an actor. Likewise a cancel with no
- * actor is the bot withdrawing a request whose message could not be posted.
+ * actor is the bot withdrawing a request whose message could not be posted. A pause or resume kept with no
+ * request (ControlEvent, table control_events) is classified with `request` null: `paused` / `resumed`.
  */
 export function classifyEvent(
   event: Pick<RequestEvent, 'kind' | 'actorId'>,

@@ -1,6 +1,6 @@
 // The audit export's two shapes: CSV, one row per event with the request's columns repeated (RFC 4180, every
 // field quoted, guarded against formula injection under any list separator), and JSON Lines, one request per line with its events. Times are ISO 8601 UTC.
-import type { DeletionOutcome } from '../requests/types';
+import type { ControlEvent, DeletionOutcome } from '../requests/types';
 import type { AuditedRequest } from '../store/types';
 
 /** Applied to every text value before it is written (the export redacts the bot's secrets with it). */
@@ -139,4 +139,34 @@ export function csvRows({ request: r, events }: AuditedRequest, clean: Clean): s
       csvLine([...requestCells, e.id, e.kind, e.actorId, iso(e.at), e.detail === null ? null : clean(e.detail)]),
     )
     .join('');
+}
+
+/**
+ * A pause or resume of every DELETE, after the requests: a CSV row with only the channel it was typed in and
+ * the event columns (no request), so the trail shows it whether or not a request was open.
+ */
+export function csvControlRow(e: ControlEvent, clean: Clean): string {
+  const cells: Cell[] = CSV_COLUMNS.map(() => null);
+  const set = (column: (typeof CSV_COLUMNS)[number], value: Cell) => {
+    cells[CSV_COLUMNS.indexOf(column)] = value;
+  };
+  set('channel_id', e.channelId);
+  set('event_kind', e.kind);
+  set('event_actor_id', e.actorId);
+  set('event_at', iso(e.at));
+  set('event_detail', e.detail === null ? null : clean(e.detail));
+  return csvLine(cells);
+}
+
+/** A pause or resume as a JSON line of its own, `{"control": {…}}`, after the requests' lines. */
+export function jsonControlLine(e: ControlEvent, clean: Clean): string {
+  return JSON.stringify({
+    control: {
+      kind: e.kind,
+      actorId: e.actorId,
+      channelId: e.channelId,
+      at: iso(e.at),
+      detail: e.detail === null ? null : clean(e.detail),
+    },
+  });
 }

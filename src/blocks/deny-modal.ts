@@ -13,6 +13,8 @@ export function renderDenyModal(request: DeletionRequest): types.View {
   return {
     type: 'modal',
     callback_id: VIEW_DENY_REASON,
+    // Slack then sends view_closed when it is closed without denying, which releases the Deny's hold.
+    notify_on_close: true,
     private_metadata: JSON.stringify(metadata),
     title: { type: 'plain_text', text: 'Deny deletion' },
     submit: { type: 'plain_text', text: 'Deny' },

@@ -1,8 +1,10 @@
 // A request said once: every state and outcome is worded here, and the message's blocks, its top-level
 // text, the thread replies and the short ephemeral answers all render this one description.
 import {
+  activeDenyHold,
   type DeletionOutcome,
   type DeletionRequest,
+  type DenyHold,
   isAbortable,
   isDecidable,
   isWaiting,
@@ -42,6 +44,8 @@ export interface Description {
   approvalsMissing: number;
   /** The pause, while it holds this request. */
   pause: Pause | null;
+  /** An approver's Deny, while it holds this request (its modal is open). */
+  denying: DenyHold | null;
   /** When it ended, once it has. */
   finishedAt: number | null;
   /** When the approvers are reminded next (REMIND_AFTER), while it waits for them and nothing holds it. */
@@ -209,7 +213,7 @@ function closedHeadline(request: DeletionRequest, words: StateWords): string {
 function describeState(
   request: DeletionRequest,
   now: number,
-): Omit<Description, 'pause' | 'finishedAt' | 'approvalsMissing' | 'nextReminderAt'> {
+): Omit<Description, 'pause' | 'denying' | 'finishedAt' | 'approvalsMissing' | 'nextReminderAt'> {
   const words = STATES[request.state];
   const base = { tone: words.tone, headline: words.headline, nothingDeleted: false, detail: null, words: null };
   const none = { ...base, why: null, next: null };
@@ -271,6 +275,7 @@ export function describeRequest(request: DeletionRequest, now: number): Descript
     ...outcome,
     why: state.why ?? closedNote,
     pause: request.pause && isWaiting(request) ? request.pause : null,
+    denying: activeDenyHold(request, now),
     finishedAt: ended ? request.finishedAt : null,
     approvalsMissing: isDecidable(request, now) ? Math.max(0, request.approvalsRequired - request.approvals.length) : 0,
     nextReminderAt: isDecidable(request, now) && !request.pause ? (request.nextRemindAt ?? null) : null,
@@ -293,6 +298,11 @@ export function pauseSentence(pause: Pause): string {
 /** When the approvers are reminded next, as a sentence. */
 export const reminderSentence = (at: number) =>
   `The approvers are reminded ${slackDate(at)} if nobody decides by then.`;
+
+/** A Deny in progress, on the request it holds. */
+export function denyingSentence(hold: DenyHold): string {
+  return `Being denied by ${mention(hold.by)}: approvals wait until they deny or close the form (at the latest ${slackDate(hold.until)}).`;
+}
 
 /** Sentences joined by spaces, leaving out the empty ones. */
 export const sentences = (...parts: (string | null)[]) => parts.filter((p) => p).join(' ');

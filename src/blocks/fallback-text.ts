@@ -1,6 +1,6 @@
 // The approval message's top-level `text`: the whole message in plain words, from the request's description.
 import type { DeletionRequest } from '../requests/types';
-import { type Description, pauseSentence, reminderSentence, saidLine, sentences } from './describe';
+import { type Description, denyingSentence, pauseSentence, reminderSentence, saidLine, sentences } from './describe';
 import { fitMrkdwn, mention, quoted, safeMrkdwn, slackDate, TEXT_LIMIT, ticketLink } from './text';
 
 /**
@@ -13,6 +13,7 @@ export function renderFallbackText(request: DeletionRequest, d: Description): st
     `${request.dryRun ? 'DRY RUN, nothing will really be deleted. ' : ''}Request ${request.id} to delete BotPenguin customer ${safeMrkdwn(request.customerId, 200)}, asked by ${mention(request.requesterId)}.`,
     `Status: ${statusSentences(d)}`,
     d.pause ? pauseSentence(d.pause) : '',
+    d.denying ? denyingSentence(d.denying) : '',
     approvals(request, d),
     request.ticket ? `Ticket: ${ticketLink(request)}.` : '',
     request.reason

@@ -41,6 +41,8 @@ export function renderRefusal(refusal: Refusal, permalink: string | null = null)
       return ':no_entry_sign: You can’t approve your own request: a second person has to.';
     case 'not_approver':
       return ':no_entry_sign: You are not an authorized approver for customer deletions, so nothing was changed.';
+    case 'being_denied':
+      return `:hourglass_flowing_sand: This request is being denied by ${mention(refusal.by)} (their Deny is open), so your click was not recorded. If they close it without denying, you can approve then.`;
     case 'already_approved':
       return ':information_source: You have already approved this request; another approver is needed.';
     case 'decided':
@@ -78,12 +80,16 @@ function ticketRequired(pattern: string, example: string | null): string {
   return `:warning: The reason must name the request's ticket${like} (text matching ${inlineCode(pattern, 200)}). Nothing was posted.\nUsage: \`${usage}\`.`;
 }
 
-/** Why a request was withdrawn when Slack would not let the bot post its message. */
+/** Why a request was withdrawn when Slack refused its message for good, and what to do about it. */
 export function cannotPostReason(slackError: string): string {
   const hint =
     slackError === 'not_in_channel' || slackError === 'channel_not_found'
       ? 'Invite the bot to this channel (`/invite @bp-delete`) and ask again.'
-      : 'Ask again in a channel where the bot can post.';
+      : slackError === 'messages_tab_disabled'
+        ? 'This is the app’s direct message, where it can’t write: ask again in a channel where the bot is.'
+        : slackError === 'msg_too_long' || slackError.startsWith('invalid_blocks') || slackError === 'no_text'
+          ? 'Slack refused the message itself (too long, or not in a form it takes): ask again with a shorter reason, and tell the bot’s operators if it happens again.'
+          : 'Ask again in a channel where the bot can post.';
   return `The approval message could not be posted in this channel (Slack said \`${safeMrkdwn(slackError, 60)}\`), so the request was withdrawn and nothing will be deleted. ${hint}`;
 }
 
@@ -110,7 +116,7 @@ export function renderPauseAnswer(paused: boolean, changed: boolean, pause: Paus
     : ':information_source: DELETEs were not paused; nothing changed.';
 }
 
-/** `/bp-delete deny|cancel <id>` done: no channel named, since the request's may be private. */
+/** `/bp-delete deny|cancel|abort <id>` done: no channel named, since the request's may be private. */
 export function renderClosedByCommand(request: DeletionRequest): string {
   return `:white_check_mark: Request \`${request.id}\` (customer \`${safeMrkdwn(request.customerId, 80)}\`) is ${stateWord(request)}; nothing will be deleted. Its message and thread say who did it and from where.`;
 }
@@ -127,6 +133,7 @@ export function renderHelp(settings: Policy, pause: Pause | null = null): string
     '• `/bp-delete list`: the open requests in this channel.',
     '• `/bp-delete deny &lt;request-id&gt; [reason]`: an approver denies a request, from any channel.',
     '• `/bp-delete cancel &lt;request-id&gt;`: the requester or an approver cancels a request, from any channel.',
+    '• `/bp-delete abort &lt;request-id&gt;`: the requester or an approver stops an approved DELETE while its delay runs, from any channel.',
     '• `/bp-delete pause [reason]`, `/bp-delete resume`: an approver stops or restarts every DELETE (approvals are still recorded).',
     '• `/bp-delete close &lt;request-id&gt; deleted|kept [note]`: approvers settle a request whose outcome is uncertain.',
     '• `/bp-delete help`: this text.',
@@ -156,7 +163,8 @@ export function renderClosed(request: DeletionRequest): string {
 }
 
 export function renderCreated(request: DeletionRequest): string {
-  return `:white_check_mark: Request \`${request.id}\` to delete customer \`${safeMrkdwn(request.customerId, 80)}\` is posted in this channel${request.dryRun ? ' (DRY RUN)' : ''}. It needs ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'} from an authorized approver other than you, and expires ${slackDate(request.expiresAt)}.`;
+  // Said before the message is posted: should Slack refuse it, the requester is told here (tellIfNotPosted).
+  return `:white_check_mark: Request \`${request.id}\` to delete customer \`${safeMrkdwn(request.customerId, 80)}\` is made${request.dryRun ? ' (DRY RUN)' : ''}; its approval message is being posted in this channel (if Slack refuses it, you'll be told here). It needs ${request.approvalsRequired} approval${request.approvalsRequired === 1 ? '' : 's'} from an authorized approver other than you, and expires ${slackDate(request.expiresAt)}.`;
 }
 
 /** Ephemeral answers keep to the 4,000 characters Slack advises for a message's text. */

@@ -5,7 +5,15 @@ type KnownBlock = types.KnownBlock;
 
 import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY } from '../constants';
 import { type DeletionRequest, isAbortable, isDecidable } from '../requests/types';
-import { type Description, describeRequest, pauseSentence, reminderSentence, saidLine, sentences } from './describe';
+import {
+  type Description,
+  denyingSentence,
+  describeRequest,
+  pauseSentence,
+  reminderSentence,
+  saidLine,
+  sentences,
+} from './describe';
 import { renderFallbackText } from './fallback-text';
 import { code, fitMrkdwn, mention, plain, safeMrkdwn, safeQuote, slackDate, ticketLink } from './text';
 
@@ -54,6 +62,7 @@ function statusLine(d: Description, hasButtons: boolean): string {
     d.why ? safeQuote(d.why.text, 1000) : '',
     d.pause ? `:double_vertical_bar: ${pauseSentence(d.pause)}` : '',
     d.nextReminderAt !== null ? `:bell: ${reminderSentence(d.nextReminderAt)}` : '',
+    d.denying ? `:hourglass_flowing_sand: ${denyingSentence(d.denying)}` : '',
     d.finishedAt ? `_${slackDate(d.finishedAt)}_` : '',
   ];
   return lines.filter((l) => l !== '').join('\n');

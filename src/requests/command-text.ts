@@ -10,6 +10,7 @@ export type ParsedCommand =
   | { kind: 'resume' }
   | { kind: 'deny'; requestId: string | null; reason: string | null }
   | { kind: 'cancel'; requestId: string | null }
+  | { kind: 'abort'; requestId: string | null }
   | { kind: 'request'; customerId: string; reason: string };
 
 /** Longest reason kept; Slack's own command text limit is lower, this guards the store. */
@@ -38,6 +39,10 @@ export function parseCommand(text: string): ParsedCommand {
   const reason = (text: string) => Array.from(text).slice(0, MAX_REASON_LENGTH).join('') || null;
   if (word === 'pause') return { kind: 'pause', reason: reason(rest) };
   if (word === 'resume') return { kind: 'resume' };
+  if (word === 'abort') {
+    const id = rest.split(/\s+/)[0] ?? '';
+    return { kind: 'abort', requestId: isRequestId(id) ? id.toUpperCase() : null };
+  }
   if (word === 'deny' || word === 'cancel') {
     const [, id = '', why = ''] = /^(\S*)\s*([\s\S]*)$/.exec(rest) ?? [];
     const requestId = isRequestId(id) ? id.toUpperCase() : null;

@@ -21,7 +21,7 @@ export type CommandResult =
   | { kind: 'help'; pause: Pause | null }
   | { kind: 'paused'; changed: boolean; pause: Pause | null }
   | { kind: 'resumed'; changed: boolean }
-  /** Denied or cancelled by `/bp-delete deny|cancel <id>`, maybe from another channel. */
+  /** Denied, cancelled or aborted by `/bp-delete deny|cancel|abort <id>`, maybe from another channel. */
   | { kind: 'decided'; request: DeletionRequest }
   | { kind: 'created'; request: DeletionRequest }
   | { kind: 'list'; requests: DeletionRequest[] }
@@ -66,6 +66,11 @@ export class Commands {
           parsed.kind === 'deny'
             ? await this.deps.decisions.deny(parsed.requestId, actor, parsed.reason, 'command')
             : await this.deps.decisions.cancel(parsed.requestId, actor, 'command');
+        return r.ok ? { kind: 'decided', request: r.value } : { kind: 'refused', refusal: r.refusal };
+      }
+      case 'abort': {
+        if (!parsed.requestId) return { kind: 'refused', refusal: { kind: 'needs_request_id', subcommand: 'abort' } };
+        const r = await this.deps.decisions.abort(parsed.requestId, actor, 'command');
         return r.ok ? { kind: 'decided', request: r.value } : { kind: 'refused', refusal: r.refusal };
       }
       case 'list':

@@ -1,7 +1,7 @@
 // `/bp-delete pause` and `resume`: an approver stops and restarts every DELETE, on every instance. The pause
 // lives in the store (claimExecution checks it in the same step as the claim), so it holds across restarts.
 import type { Logger } from '../logger';
-import type { Store } from '../store/types';
+import type { BotStore } from '../store/types';
 import { expiredWhilePausedEvent } from './event-details';
 import type { Executor } from './executor';
 import type { Permissions } from './permissions';
@@ -10,7 +10,7 @@ import { approverRefusal, type Result, refuse } from './refusals';
 import type { Actor, Pause } from './types';
 
 export interface ControlsDeps {
-  store: Store;
+  store: BotStore;
   permissions: Permissions;
   executor: Executor;
   now: () => number;

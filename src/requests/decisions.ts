@@ -3,7 +3,7 @@
 import { checkpoint } from '../checkpoints';
 import type { Policy } from '../config';
 import type { Logger } from '../logger';
-import type { Store } from '../store/types';
+import type { BotStore } from '../store/types';
 import { isRequestId } from './command-text';
 import type { DailyLimit } from './daily-limit';
 import { approvalEvent, formerApproversDrop } from './event-details';
@@ -12,10 +12,13 @@ import { approvalsRequired, type Permissions } from './permissions';
 import type { ChangeNotifier } from './ports';
 import { approverRefusal, type Refusal, type Result, refuse, stateRefusal } from './refusals';
 import type { Actor, DeletionRequest } from './types';
-import { isAbortable, isDecidable } from './types';
+import { activeDenyHold, isAbortable, isDecidable } from './types';
+
+/** How long a Deny click holds a request when its modal never reports back (neither submitted nor closed). */
+export const DENY_HOLD_MS = 10 * 60_000;
 
 export interface DecisionsDeps {
-  store: Store;
+  store: BotStore;
   permissions: Permissions;
   policy: Policy;
   now: () => number;
@@ -28,7 +31,7 @@ export interface DecisionsDeps {
 /**
  * How a decision arrived: a button on the request's message (so from its channel), a button on the person's
  * own Home tab (which the bot publishes to them alone, so no channel), or a command that names the request by
- * id (`/bp-delete deny|cancel <id>`), from any channel of the team; its message says from where.
+ * id (`/bp-delete deny|cancel|abort <id>`), from any channel of the team; its message says from where.
  */
 export type Via = 'button' | 'home' | 'command';
 
@@ -71,6 +74,8 @@ export class Decisions {
     const notApprover = await this.mayApprove(actor.userId);
     if (notApprover) return refuse(notApprover);
     if (request.approvals.some((a) => a.userId === actor.userId)) return refuse({ kind: 'already_approved' });
+    const hold = activeDenyHold(request, now());
+    if (hold) return refuse({ kind: 'being_denied', by: hold.by });
     // The store is told whom NOT to count, so an approval racing this one still counts.
     const earlier = await this.deps.permissions.approvalsThatCount(request);
     if (earlier === null) return refuse({ kind: 'directory_unavailable' });
@@ -93,6 +98,8 @@ export class Decisions {
     switch (result.kind) {
       case 'duplicate':
         return refuse({ kind: 'already_approved' });
+      case 'being_denied':
+        return refuse({ kind: 'being_denied', by: result.request.denyHold?.by ?? '' });
       case 'not_pending':
         return refuse(result.request ? stateRefusal(result.request, now) : { kind: 'unknown_request' });
       case 'recorded':
@@ -122,6 +129,35 @@ export class Decisions {
     return found;
   }
 
+  /**
+   * A Deny click: hold the request for this approver at once (no approval is recorded while it holds), before
+   * the modal asks for a reason. Another approver's hold in force refuses it.
+   */
+  async startDeny(requestId: string, actor: Actor, via: Via = 'button'): Promise<Result<DeletionRequest>> {
+    const allowed = await this.checkDeny(requestId, actor, via);
+    if (!allowed.ok) return allowed;
+    const at = this.deps.now();
+    const held = await this.deps.store.holdForDeny(requestId, { by: actor.userId, now: at, until: at + DENY_HOLD_MS });
+    if (held.kind === 'held_by_other') return refuse({ kind: 'being_denied', by: held.request.denyHold?.by ?? '' });
+    if (held.kind === 'not_pending' || !held.request) {
+      return refuse(held.request ? stateRefusal(held.request, this.deps.now) : { kind: 'unknown_request' });
+    }
+    this.deps.logger.info('deny started: request held', { requestId, userId: actor.userId });
+    this.deps.onChange(requestId);
+    return { ok: true, value: held.request };
+  }
+
+  /** The deny modal was closed without denying: its hold is released (only the holder's). */
+  async releaseDenyHold(requestId: string, userId: string): Promise<boolean> {
+    if (!isRequestId(requestId)) return false;
+    const released = await this.deps.store.releaseDenyHold(requestId, userId);
+    if (released) {
+      this.deps.logger.info('deny hold released', { requestId, userId });
+      this.deps.onChange(requestId);
+    }
+    return released;
+  }
+
   async deny(requestId: string, actor: Actor, reason: string | null, via: Via): Promise<Result<DeletionRequest>> {
     const allowed = await this.checkDeny(requestId, actor, via);
     if (!allowed.ok) return allowed;
@@ -146,8 +182,9 @@ export class Decisions {
     return this.close(request, ['pending'], 'cancelled', actor.userId, null, elsewhere(request, actor));
   }
 
-  async abort(requestId: string, actor: Actor): Promise<Result<DeletionRequest>> {
-    const found = await this.locate(requestId, actor, 'button');
+  /** By the requester or an approver, while EXECUTION_DELAY runs; by command (`abort <id>`) from any channel. */
+  async abort(requestId: string, actor: Actor, via: Via): Promise<Result<DeletionRequest>> {
+    const found = await this.locate(requestId, actor, via);
     if (!found.ok) return found;
     const request = found.value;
     if (!isAbortable(request, this.deps.now())) {
@@ -158,7 +195,7 @@ export class Decisions {
       if (notApprover)
         return refuse(notApprover.kind === 'not_approver' ? { kind: 'not_allowed_to_abort' } : notApprover);
     }
-    const closed = await this.close(request, ['approved'], 'aborted', actor.userId, null);
+    const closed = await this.close(request, ['approved'], 'aborted', actor.userId, null, elsewhere(request, actor));
     if (closed.ok) this.deps.executor.unschedule(request.id);
     return closed;
   }

@@ -32,8 +32,10 @@ export interface ExecutorDeps {
    */
   leaseMs: number;
   dailyLimit: DailyLimit;
+  /** Whether Slack can reach the bot now (in Socket Mode: the socket is connected). */
+  hearsSlack: () => boolean;
   /** This instance's settings: a stricter DRY_RUN or APPROVALS_REQUIRED applies to older requests too. */
-  policy: Pick<Policy, 'dryRun' | 'approvalsRequired'>;
+  policy: Pick<Policy, 'dryRun' | 'approvalsRequired' | 'executionDelayMs'>;
   /** Which approvals still count when the DELETE is claimed (group lookups cached 60 s). */
   permissions: Pick<Permissions, 'approvalsThatCount'>;
   onChange: ChangeNotifier;
@@ -113,6 +115,11 @@ export class Executor {
     if (!this.accepting) return;
     const due = await store.getRequest(requestId);
     if (!due || due.state !== 'approved' || (due.executeAt ?? 0) > now()) return;
+    // Its Abort could not reach us while Slack can't: an Abort window's DELETE waits for the socket to be back.
+    if (policy.executionDelayMs > 0 && !this.deps.hearsSlack()) {
+      logger.warn('Slack can’t reach the bot: a due DELETE that could be aborted waits until it can', { requestId });
+      return; // it stays approved and due: the sweeper tries again
+    }
     // An approval counts only if its giver is still an approver when the DELETE is claimed.
     const approvals = await this.deps.permissions.approvalsThatCount(due);
     if (approvals === null) {

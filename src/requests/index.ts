@@ -2,7 +2,7 @@
 // the listeners, the sweeper and app.ts, which call them directly. app.ts and the tests build them the same way.
 import type { Policy } from '../config';
 import type { Logger } from '../logger';
-import type { Store } from '../store/types';
+import type { BotStore } from '../store/types';
 import { Commands } from './commands';
 import { Controls } from './controls';
 import { DailyLimit } from './daily-limit';
@@ -16,7 +16,7 @@ import type { Previewer } from './preview';
 import { Reminders } from './reminders';
 
 export interface RequestsDeps {
-  store: Store;
+  store: BotStore;
   policy: Policy;
   directory: Directory;
   deleter: Deleter;
@@ -24,6 +24,8 @@ export interface RequestsDeps {
   now: () => number;
   /** How long an execution's lease lasts without renewal (see Executor). */
   leaseMs: number;
+  /** Whether Slack can reach the bot now: while it can't, no DELETE whose Abort window was open is claimed. */
+  hearsSlack: () => boolean;
   onChange: ChangeNotifier;
   /** DELETEs paused or resumed: the Slack layer announces it where it was typed. */
   onPause?: PauseNotifier;
@@ -59,6 +61,7 @@ export function createRequests(deps: RequestsDeps): Requests {
     previewer: deps.previewer,
     now,
     leaseMs: deps.leaseMs,
+    hearsSlack: deps.hearsSlack,
     dailyLimit,
     policy,
     permissions,

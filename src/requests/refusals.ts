@@ -18,11 +18,13 @@ export type Refusal =
   | { kind: 'already_open'; existing: DeletionRequest }
   /** The open request lives in another channel (maybe private): only its id, nothing else of it. */
   | { kind: 'already_open_elsewhere'; requestId: string; customerId: string }
-  | { kind: 'needs_request_id'; subcommand: 'deny' | 'cancel' }
+  | { kind: 'needs_request_id'; subcommand: 'deny' | 'cancel' | 'abort' }
   | { kind: 'only_requester_or_approver_cancels' }
   | { kind: 'self_approval' }
   | { kind: 'not_approver' }
   | { kind: 'already_approved' }
+  /** An approver clicked Deny and its modal is open: nothing is approved meanwhile. */
+  | { kind: 'being_denied'; by: string }
   | { kind: 'decided'; request: DeletionRequest }
   | { kind: 'expired'; request: DeletionRequest }
   | { kind: 'only_requester_cancels' }

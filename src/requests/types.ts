@@ -160,6 +160,29 @@ export interface DeletionRequest {
   nextRemindAt?: number | null;
   /** Reminders posted so far. */
   remindersSent?: number;
+  /** An approver clicked Deny and its modal is open: no approval is recorded until `until` or the modal closes. */
+  denyHold?: DenyHold | null;
+}
+
+export interface DenyHold {
+  by: string;
+  until: number;
+}
+
+/** The deny hold still in force at `now`, or null. */
+export function activeDenyHold(request: DeletionRequest, now: number): DenyHold | null {
+  const hold = request.denyHold;
+  return hold && request.state === 'pending' && hold.until > now ? hold : null;
+}
+
+/** A pause or resume of every DELETE, kept in the trail whether or not a request was open. */
+export interface ControlEvent {
+  id: number;
+  kind: 'paused' | 'resumed';
+  actorId: string;
+  detail: string | null;
+  channelId: string | null;
+  at: number;
 }
 
 /** `/bp-delete pause`: every DELETE waits until an approver resumes. One for the whole store. */

@@ -12,13 +12,14 @@ import { type DeletionRequest, NO_MESSAGE_TS } from '../requests/types';
 import type { Store } from '../store/types';
 import { bucketOf, SlackPacer } from './pacer';
 import {
-  CANNOT_POST,
   classifySlackError,
   DM_TRANSIENT,
+  PERMANENT,
   SlackCallFailed,
   slackErrorCode,
   type Turn,
 } from './slack-errors';
+import { TOKEN_REFUSED } from './verify-token';
 
 export { classifySlackError, type SlackFailure } from './slack-errors';
 
@@ -41,7 +42,9 @@ export interface MessageSyncOptions {
   /** How long one sync may hold a request before another instance may take over. */
   claimMs: number;
   now: () => number;
-  /** Slack refused to post a request's message for good (e.g. not_in_channel): end the request. */
+  /** Slack refused the bot token for good (invalid_auth, token_revoked…): the app ends the process. */
+  onTokenRefused?: (slackError: string) => void;
+  /** Slack refused the first post of a request's message for good (not_in_channel, msg_too_long…): end it. */
   onCannotPost?: (requestId: string, slackError: string) => Promise<void>;
   /** Tell requesters what became of their request by direct message (NOTIFY_REQUESTER), linking its message. */
   requesterDm?: { permalink: (channelId: string, ts: string) => Promise<string | null> } | null;
@@ -203,6 +206,7 @@ export class MessageSync {
       return;
     }
     const { failure } = error;
+    if (TOKEN_REFUSED.has(failure.error)) options.onTokenRefused?.(failure.error);
     if (failure.kind === 'permanent') {
       if ((await store.endSync(requestId, { kind: 'ended', error: failure.error })).ended) {
         this.logger.warn('Slack refuses this request’s message for good; its sync has ended', {
@@ -350,7 +354,9 @@ export class MessageSync {
       );
     } catch (error) {
       const code = error instanceof SlackCallFailed ? error.failure.error : undefined;
-      if (!code || !CANNOT_POST.has(code) || !options.onCannotPost) throw error;
+      // Any refusal for good of the first post (not only "can't post here"): a request nobody can see would
+      // hold its customer until it expires, so it is withdrawn and the requester told.
+      if (!code || !PERMANENT.has(code) || !options.onCannotPost) throw error;
       this.logger.warn('Slack will not let the bot post the approval message', {
         requestId,
         channelId: channel,

@@ -2,8 +2,8 @@
 // another try (and after how long), and which failures of the requester's direct message are worth a retry.
 import type { Priority } from './pacer';
 
-/** Slack errors that mean the bot can't post in that channel at all; trying again won't help. */
-export const CANNOT_POST = new Set([
+/** Slack errors that mean the bot can't post in that channel at all (part of PERMANENT). */
+const CANNOT_POST = new Set([
   'not_in_channel',
   'channel_not_found',
   'is_archived',
@@ -24,7 +24,7 @@ export const CANNOT_POST = new Set([
  * token_revoked, account_inactive, missing_scope…), which concern every request alike and are fixed by
  * the operator, after which everything must catch up.
  */
-const PERMANENT = new Set([
+export const PERMANENT = new Set([
   ...CANNOT_POST,
   'message_not_found', // chat.update: the approval message was deleted
   'cant_update_message', // chat.update: not a message the bot may edit

@@ -5,7 +5,20 @@ import { WebClient } from '../bolt';
 
 export type TokenCheck = { ok: true } | { ok: false; fatal: boolean; error: string };
 
-const REFUSED = /invalid_auth|not_authed|account_inactive|token_revoked|token_expired/;
+/**
+ * Slack's answers that no retry mends: the token is refused. The first five are @slack/socket-mode's
+ * UnrecoverableSocketModeStartError (apps.connections.open); a revoked or expired token answers the rest.
+ * Fatal at start (auth.test, the socket's first open) and while running (a reconnect, any bot call).
+ */
+export const TOKEN_REFUSED: ReadonlySet<string> = new Set([
+  'not_authed',
+  'invalid_auth',
+  'account_inactive',
+  'user_removed_from_team',
+  'team_disabled',
+  'token_revoked',
+  'token_expired',
+]);
 
 export async function verifyBotToken(token: string, slackApiUrl: string): Promise<TokenCheck> {
   const client = new WebClient(token, {
@@ -26,6 +39,6 @@ export async function verifyBotToken(token: string, slackApiUrl: string): Promis
     return { ok: true };
   } catch (error) {
     const code = String((error as { data?: { error?: unknown } })?.data?.error ?? (error as Error)?.message ?? error);
-    return { ok: false, fatal: REFUSED.test(code), error: code };
+    return { ok: false, fatal: TOKEN_REFUSED.has(code), error: code };
   }
 }

@@ -3,7 +3,7 @@
 import type { StoreSettings } from '../config';
 import type { InstrumentedStore } from './types';
 
-export type { InstrumentedStore, Store } from './types';
+export type { BotStore, InstrumentedStore, Store } from './types';
 
 export interface StoreOptions {
   /** false: only read the schema as it is (the audit export must not change the database). */

@@ -31,6 +31,8 @@ export interface RequestRow {
   requester_told?: string | null;
   next_remind_at?: number | null;
   reminders_sent?: number;
+  deny_hold_by?: string | null;
+  deny_hold_until?: number | null;
 }
 
 export interface EventRow {
@@ -75,6 +77,8 @@ export function toRequest(row: RequestRow, approvals: Approval[]): DeletionReque
     requesterTold: (row.requester_told ?? null) as RequestState | null,
     nextRemindAt: row.next_remind_at ?? null,
     remindersSent: row.reminders_sent ?? 0,
+    denyHold:
+      row.deny_hold_by && row.deny_hold_until != null ? { by: row.deny_hold_by, until: row.deny_hold_until } : null,
   };
 }
 

@@ -3,7 +3,7 @@
 // databases is asked of the Dialect (dialect.ts). Here: keeping Slack in step, the sweeper's lists, the audit.
 import { createSqlOutbox } from '../audit-webhook/sql-outbox';
 import type { AuditOutbox } from '../audit-webhook/worker';
-import type { DeletionRequest, RequestState } from '../requests/types';
+import type { ControlEvent, DeletionRequest, RequestState } from '../requests/types';
 import { inList } from './dialect';
 import { type EventRow, toEvent } from './rows';
 import { hydrate, NEWS, OPEN, type RequestWithApprovals } from './sql/base';
@@ -11,6 +11,7 @@ import { SqlExecution } from './sql/execution';
 import type {
   AuditedRequest,
   AuditPageQuery,
+  HoldsAndTrail,
   MessageShown,
   Store,
   StoreInstruments,
@@ -20,7 +21,7 @@ import type {
 
 const FORGET_FAILURES = 'sync_failures = 0, sync_retry_at = 0';
 
-export class SqlStore extends SqlExecution implements Store, StoreInstruments {
+export class SqlStore extends SqlExecution implements Store, StoreInstruments, HoldsAndTrail {
   readonly auditOutbox: AuditOutbox = createSqlOutbox(this.dialect, this.dialect.nowMs);
 
   async countOpenByState(): Promise<Partial<Record<RequestState, number>>> {
@@ -28,6 +29,48 @@ export class SqlStore extends SqlExecution implements Store, StoreInstruments {
       `SELECT state, COUNT(*) AS n FROM requests WHERE state ${OPEN} GROUP BY state`,
     );
     return Object.fromEntries(rows.map((row) => [row.state, Number(row.n)]));
+  }
+
+  async holdForDeny(
+    id: string,
+    hold: { by: string; now: number; until: number },
+  ): ReturnType<HoldsAndTrail['holdForDeny']> {
+    const changed = await this.dialect.run(
+      `UPDATE requests SET deny_hold_by = ?, deny_hold_until = ?, version = version + 1
+       WHERE id = ? AND state = 'pending' AND (deny_hold_until IS NULL OR deny_hold_until <= ? OR deny_hold_by = ?)`,
+      [hold.by, hold.until, id, hold.now, hold.by],
+    );
+    const request = await this.getRequest(id);
+    if (changed > 0) return { kind: 'held', request };
+    return request?.state === 'pending' ? { kind: 'held_by_other', request } : { kind: 'not_pending', request };
+  }
+
+  async releaseDenyHold(id: string, by: string): Promise<boolean> {
+    const changed = await this.dialect.run(
+      `UPDATE requests SET deny_hold_by = NULL, deny_hold_until = NULL, version = version + 1
+       WHERE id = ? AND deny_hold_by = ? AND state = 'pending'`,
+      [id, by],
+    );
+    return changed > 0;
+  }
+
+  async listControlEvents(since: number, until: number): Promise<ControlEvent[]> {
+    const rows = await this.dialect.all<{
+      id: number;
+      kind: ControlEvent['kind'];
+      actor_id: string;
+      detail: string | null;
+      channel_id: string | null;
+      at: number;
+    }>('SELECT * FROM control_events WHERE at >= ? AND at < ? ORDER BY at, id', [since, until]);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      kind: r.kind,
+      actorId: r.actor_id,
+      detail: r.detail,
+      channelId: r.channel_id,
+      at: Number(r.at),
+    }));
   }
 
   async claimSync(id: string, until: number, now: number): Promise<boolean> {

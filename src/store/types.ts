@@ -6,6 +6,7 @@
 
 import type { AuditOutbox } from '../audit-webhook/worker';
 import type {
+  ControlEvent,
   CustomerPreview,
   DeletionOutcome,
   DeletionRequest,
@@ -95,6 +96,7 @@ export type ApprovalResult =
   | { kind: 'recorded'; request: DeletionRequest } // counted, more approvals needed
   | { kind: 'approved'; request: DeletionRequest } // this approval reached the quorum
   | { kind: 'duplicate'; request: DeletionRequest } // this person already approved
+  | { kind: 'being_denied'; request: DeletionRequest } // an approver's Deny holds it (DeletionRequest.denyHold)
   | { kind: 'not_pending'; request: DeletionRequest | null }; // decided, expired, or unknown
 
 export interface ExecutionClaim {
@@ -292,6 +294,30 @@ export interface Store {
   listAuditPage(page: AuditPageQuery): Promise<AuditedRequest[]>;
 }
 
+/**
+ * Deny holds and the trail of pauses: implemented by the same SQL store, kept out of Store to keep it small.
+ */
+export interface HoldsAndTrail {
+  /**
+   * Hold a pending request for `by`'s Deny until `until`: refused ('held') while another approver's hold is in
+   * force at `now`; `by`'s own hold is renewed. Bumps the version, so its message says so.
+   */
+  holdForDeny(
+    id: string,
+    hold: { by: string; now: number; until: number },
+  ): Promise<
+    | { kind: 'held' | 'not_pending'; request: DeletionRequest | null }
+    | { kind: 'held_by_other'; request: DeletionRequest }
+  >;
+  /** Release `by`'s hold (the modal was closed); false when `by` held none. */
+  releaseDenyHold(id: string, by: string): Promise<boolean>;
+  /** Pauses and resumes in [since, until), oldest first. */
+  listControlEvents(since: number, until: number): Promise<ControlEvent[]>;
+}
+
+/** What the bot's store does: the Store, and the few capabilities kept out of it. */
+export type BotStore = Store & HoldsAndTrail;
+
 export interface AuditPageQuery {
   /** Created at or after (ms since the epoch). */
   since: number;
@@ -332,4 +358,4 @@ export interface StoreInstruments {
 }
 
 /** The store as createStore opens it: what the rules use and what the instruments read. */
-export type InstrumentedStore = Store & StoreInstruments;
+export type InstrumentedStore = BotStore & StoreInstruments;

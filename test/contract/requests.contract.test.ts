@@ -82,6 +82,7 @@ storeContract((h, current) => {
         requesterTold: null,
         nextRemindAt: input.nextRemindAt,
         remindersSent: 0,
+        denyHold: null,
       };
       expect(result.ok && result.request).toEqual(expected);
       expect(await store.getRequest(input.id)).toEqual(expected);

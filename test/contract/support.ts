@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { PostgresStore } from '../../src/store/dialects/postgres';
 import { SqliteStore } from '../../src/store/dialects/sqlite';
-import type { NewEvent, NewRequest, Store } from '../../src/store/types';
+import type { BotStore, NewEvent, NewRequest, Store } from '../../src/store/types';
 import { NO_OPEN_LIMIT } from '../helpers/fixtures';
 
 export const PG_URL = process.env.TEST_DATABASE_URL;
@@ -19,7 +19,7 @@ export const PG_URL = process.env.TEST_DATABASE_URL;
 
 export interface BlankDatabase {
   /** A store on this database; not migrated. Closed after the test. */
-  open(): Store;
+  open(): BotStore;
   migrationVersions(): Promise<number[]>;
 }
 
@@ -27,9 +27,9 @@ export interface Harness {
   setup(): Promise<void>;
   teardown(): Promise<void>;
   /** The store for one test, on an empty, migrated database. */
-  fresh(): Promise<Store>;
+  fresh(): Promise<BotStore>;
   /** Another store on the current test's database, as a second process would have. Closed after the test. */
-  another(): Store;
+  another(): BotStore;
   /** A new database that has never been migrated. */
   blank(): BlankDatabase;
   /** Closes the stores opened for the test. */
@@ -37,9 +37,9 @@ export interface Harness {
 }
 
 function closer() {
-  let open: Store[] = [];
+  let open: BotStore[] = [];
   return {
-    track<S extends Store>(store: S): S {
+    track<S extends BotStore>(store: S): S {
       open.push(store);
       return store;
     },
@@ -212,10 +212,10 @@ export function expectWithin(actual: number | null | undefined, window: { from: 
 // Run a part of the contract against every store.
 
 /** Registers `body` once per store: `h` is its harness, `current()` the test's store on a fresh database. */
-export function storeContract(body: (h: Harness, current: () => Store) => void): void {
+export function storeContract(body: (h: Harness, current: () => BotStore) => void): void {
   const run = (makeHarness: () => Harness) => {
     const h = makeHarness();
-    let store: Store;
+    let store: BotStore;
     beforeAll(() => h.setup());
     afterAll(() => h.teardown());
     beforeEach(async () => {

@@ -59,7 +59,7 @@ describe('a DELETE whose every attempt timed out', () => {
     expect(said).not.toMatch(/BotPenguin said/);
     // Settled as not deleted: the customer may be asked for again.
     const again = await sb.sender.command(REQUESTER, `${CUSTOMER} once more`);
-    expect(ackText(again.json)).toMatch(/is posted in this channel/);
+    expect(ackText(again.json)).toMatch(/is being posted in this channel/);
   });
 
   it('stays uncertain when BotPenguin no longer lists it: held, listed, and closed only by an approver', async () => {
@@ -155,7 +155,7 @@ describe.each(backends)('MAX_PENDING_PER_REQUESTER when one person sends command
       customers.map((c, i) => (i % 2 ? other : sb).sender.command(REQUESTER, `${c} bulk`)),
     );
     const texts = answers.map((a) => ackText(a.json));
-    expect(texts.filter((t) => /is posted in this channel/.test(t))).toHaveLength(2);
+    expect(texts.filter((t) => /is being posted in this channel/.test(t))).toHaveLength(2);
     expect(texts.filter((t) => /You already have 2 open deletion requests/.test(t))).toHaveLength(8);
     // Every command was decided before its answer; the posts they started are what settle() waits for.
     await Promise.all([settle(sb), settle(other)]);

@@ -101,7 +101,7 @@ describe('who may ask, and where', () => {
     expect(res.json).toMatchObject({ response_type: 'ephemeral' });
     expect(ackText(res.json)).toMatch(/not allowed to ask/);
     const ok = await sb.sender.command('USUPPORT1', `${CUSTOMER} please`);
-    expect(ackText(ok.json)).toMatch(/is posted in this channel/);
+    expect(ackText(ok.json)).toMatch(/is being posted in this channel/);
     await sb.slack.waitFor(() => sb.slack.channelMessages(SANDBOX_CHANNEL).length === 1);
   });
 
@@ -109,7 +109,7 @@ describe('who may ask, and where', () => {
     sb = await startSandbox({ env: { REQUESTER_USERGROUP_IDS: 'S0SUPPORT' } });
     sb.slack.usergroups.set('S0SUPPORT', ['USUPPORT2']);
     expect(ackText((await sb.sender.command(REQUESTER, CUSTOMER)).json)).toMatch(/not allowed to ask/);
-    expect(ackText((await sb.sender.command('USUPPORT2', CUSTOMER)).json)).toMatch(/is posted/);
+    expect(ackText((await sb.sender.command('USUPPORT2', CUSTOMER)).json)).toMatch(/is being posted/);
   });
 
   it('outside ALLOWED_CHANNEL_IDS the command is refused with the channels where it works', async () => {

@@ -105,7 +105,7 @@ describe('what no listener handles is acknowledged within a second and changes n
       }),
     ],
     [
-      'a view_closed of our deny modal (we never ask for those)',
+      'a view_closed of our deny modal by someone who holds nothing',
       () => {
         const closed = viewSubmission({
           user: APPROVER,

@@ -7,14 +7,14 @@ import BetterSqlite from 'better-sqlite3';
 import { Client } from 'pg';
 import { PostgresStore } from '../../src/store/dialects/postgres';
 import { SqliteStore } from '../../src/store/dialects/sqlite';
-import type { Store } from '../../src/store/types';
+import type { BotStore } from '../../src/store/types';
 import { START } from './constants';
 
 export interface Database {
   /** Whether leases and due times are on the database's own clock, which the test can't move. */
   readonly realClock: boolean;
   /** Two stores on one empty, migrated database, reading `now` where the database has no clock of its own. */
-  open(now: () => number): Promise<readonly [Store, Store]>;
+  open(now: () => number): Promise<readonly [BotStore, BotStore]>;
   /** Empties the database for the next run. */
   close(): Promise<void>;
   teardown(): Promise<void>;

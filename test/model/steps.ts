@@ -86,7 +86,7 @@ export class Decide extends Step {
           ? await requests.decisions.deny(id, actor(this.who), 'no', 'button')
           : this.decision === 'cancel'
             ? await requests.decisions.cancel(id, actor(this.who), 'button')
-            : await requests.decisions.abort(id, actor(this.who));
+            : await requests.decisions.abort(id, actor(this.who), 'button');
     w.log.push(`  → ${id}: ${outcome(result)}`);
   }
   toString() {

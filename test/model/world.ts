@@ -7,7 +7,7 @@ import { startOfUtcDay } from '../../src/requests/daily-limit';
 import type { DeleteResult, Deleter } from '../../src/requests/ports';
 import type { DeletionRequest } from '../../src/requests/types';
 import { FINAL_STATES, OPEN_STATES } from '../../src/requests/types';
-import type { Store } from '../../src/store/types';
+import type { BotStore } from '../../src/store/types';
 import { Sweeper } from '../../src/sweeper';
 import { testPolicy } from '../helpers/policy';
 import { type DeleteCall, FakeBotPenguin } from './botpenguin';
@@ -18,7 +18,7 @@ import type { Database } from './databases';
  * A store as one engine sees it. Once the engine is dead its calls never return, as a dead process does
  * nothing; while it is frozen (a stalled process) they wait, and run in order when it thaws.
  */
-function mortal(store: Store): { store: Store; die(): void; freeze(): void; thaw(): void } {
+function mortal(store: BotStore): { store: BotStore; die(): void; freeze(): void; thaw(): void } {
   let mode: 'alive' | 'frozen' | 'dead' = 'alive';
   const frozen: (() => void)[] = [];
   const proxy = new Proxy(store, {
@@ -70,13 +70,13 @@ export class Engine {
   readonly firstHang: Promise<void>;
   private signalHang = () => {};
 
-  readonly store: Store;
+  readonly store: BotStore;
   private readonly life: ReturnType<typeof mortal>;
 
   constructor(
     readonly id: number,
     readonly slot: number,
-    shared: Store,
+    shared: BotStore,
     readonly policy: Policy,
     world: World,
   ) {
@@ -95,6 +95,7 @@ export class Engine {
       previewer: null,
       now: world.now,
       leaseMs: LEASE,
+      hearsSlack: () => true,
       onChange: () => {},
       logger: silentLogger,
     });
@@ -221,7 +222,7 @@ export class World {
   private readonly floors = new Map<string, { dryRun: boolean; approvalsRequired: number }>();
 
   constructor(
-    readonly stores: readonly [Store, Store],
+    readonly stores: readonly [BotStore, BotStore],
     readonly setup: Setup,
     /** The injected clock; where the database keeps its own (real) clock, it starts at the real time. */
     readonly clock: { now: number },

@@ -129,6 +129,7 @@ describe('the daily cap holds when many approvals arrive at the same moment', ()
       previewer: null,
       now: Date.now,
       leaseMs: 60_000,
+      hearsSlack: () => true,
       onChange: () => {},
       logger: silentLogger,
     });

@@ -112,6 +112,7 @@ async function requestsWorld(overrides: Partial<Policy> = {}) {
     previewer: null,
     now,
     leaseMs: 60_000,
+    hearsSlack: () => true,
     onChange: () => {},
     logger: silentLogger,
   });

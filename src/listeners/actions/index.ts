@@ -19,6 +19,6 @@ export const register = (app: App, deps: ListenerDeps): void => {
   );
   app.action<BlockAction<ButtonAction>>(
     button(ACTION_ABORT),
-    requestsClick(deps, (requests, id, actor) => requests.decisions.abort(id, actor)),
+    requestsClick(deps, (requests, id, actor) => requests.decisions.abort(id, actor, 'button')),
   );
 };

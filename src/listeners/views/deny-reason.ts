@@ -7,15 +7,15 @@ import { errorFields } from '../../logger';
 import { tellUser } from '../../slack/ephemeral';
 import type { ListenerDeps } from '../deps';
 
-const Metadata = z.object({ requestId: z.string().max(64), channelId: z.string().max(64) });
+export const DenyMetadataSchema = z.object({ requestId: z.string().max(64), channelId: z.string().max(64) });
 
 export function denyReasonView(deps: ListenerDeps) {
   return async ({ ack, body, view, client }: AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>) => {
     await ack();
     const userId = body.user.id;
-    let metadata: z.infer<typeof Metadata>;
+    let metadata: z.infer<typeof DenyMetadataSchema>;
     try {
-      metadata = Metadata.parse(JSON.parse(view.private_metadata));
+      metadata = DenyMetadataSchema.parse(JSON.parse(view.private_metadata));
     } catch {
       deps.logger.warn('deny modal with unreadable metadata', { userId });
       return;

@@ -168,6 +168,25 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    name: 'deny holds; the trail of pauses and resumes',
+    // deny_hold_by/until: an approver clicked Deny and its modal is open; until then (or until the modal is
+    // closed) no approval is recorded. control_events: every pause and resume, kept even when no request is open.
+    sql: (d) => `
+      ALTER TABLE requests ADD COLUMN deny_hold_by TEXT;
+      ALTER TABLE requests ADD COLUMN deny_hold_until ${bigint(d)};
+      CREATE TABLE control_events (
+        id ${d === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT'},
+        kind TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        detail TEXT,
+        channel_id TEXT,
+        at ${bigint(d)} NOT NULL
+      );
+      CREATE INDEX control_events_at ON control_events (at, id);
+    `,
+  },
+  {
     version: 11,
     name: 'the requester told of an ending; reminders to approvers',
     // requester_told: the last state whose direct message to the requester was settled (sent, refused, or not

@@ -108,6 +108,14 @@ export class SqlExecution extends SqlRequests {
         );
         const pause = await this.readPause(db);
         if (changed === 0) return { changed: false, pause, affected: [], expired: 0 };
+        // The trail of pauses, kept whether or not a request is open (controls holds only the latest).
+        await db.run('INSERT INTO control_events (kind, actor_id, detail, channel_id, at) VALUES (?, ?, ?, ?, ?)', [
+          change.paused ? 'paused' : 'resumed',
+          change.by,
+          change.reason,
+          change.channelId,
+          change.at,
+        ]);
         const expired = change.expire ? await this.expireApproved(db, change.expire.before, change.expire.event) : [];
         const open = await db.all<{ id: string }>(`SELECT id FROM requests WHERE state ${WAITING} ORDER BY id`);
         for (const { id } of open) {

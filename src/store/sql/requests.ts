@@ -151,6 +151,10 @@ export class SqlRequests extends SqlBase {
       if (!row || row.state !== 'pending' || row.expires_at <= approval.at) {
         return { kind: 'not_pending', request: row ? await this.load(db, id) : null };
       }
+      // An approver's Deny click holds it (see holdForDeny): deny wins from the moment of the click.
+      if (row.deny_hold_until != null && row.deny_hold_until > approval.at) {
+        return { kind: 'being_denied', request: await this.loaded(db, id) };
+      }
       const inserted = await db.run(
         'INSERT INTO approvals (request_id, user_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
         [id, approval.userId, approval.at],

@@ -41,7 +41,7 @@ async function approveMeanwhile(requestId: string): Promise<string[]> {
 
 describe('a Deny click holds the request while its modal is open', () => {
   // Defect 5: the click only opens the modal; the request stays approvable and the Approve sends the DELETE.
-  it.failing('another approver’s Approve is refused as "being denied"; no DELETE; the submitted modal denies', async () => {
+  it('another approver’s Approve is refused as "being denied"; no DELETE; the submitted modal denies', async () => {
     const { requestId, message } = await requestDeletion(sb);
     await settle(sb);
     const view = await startDenying(requestId);
@@ -67,7 +67,7 @@ describe('a Deny click holds the request while its modal is open', () => {
   });
 
   // Defect 5: there is no hold to release, and the modal does not ask Slack for view_closed.
-  it.failing('closing the modal without submitting releases the hold: an Approve then deletes, once', async () => {
+  it('closing the modal without submitting releases the hold: an Approve then deletes, once', async () => {
     const { requestId, message } = await requestDeletion(sb);
     await settle(sb);
     const view = await startDenying(requestId);

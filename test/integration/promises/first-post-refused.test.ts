@@ -17,7 +17,7 @@ describe('the first post of the approval message refused for good', () => {
   });
 
   // Defect 8: the answer says "posted", the sync ends quietly, and the request holds the customer until it expires.
-  it.failing.each([
+  it.each([
     ['invalid_blocks'],
     ['msg_too_long'],
     // `/bp-delete` typed in the app's DM while its Messages tab is off.

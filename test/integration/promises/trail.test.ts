@@ -65,7 +65,7 @@ describe('every DELETE sent is in the trail', () => {
 
 describe('every pause and resume is in the trail', () => {
   // Kept only in one overwritten row: with no open request, nothing records who paused and resumed.
-  it.failing('with no open request: the export has a paused and a resumed row, who and why', async () => {
+  it('with no open request: the export has a paused and a resumed row, who and why', async () => {
     const sb = await start();
     expect(ackText((await sb.sender.command(APPROVER, 'pause incident 7: BotPenguin misbehaving')).json)).toMatch(
       /Every DELETE is paused/,

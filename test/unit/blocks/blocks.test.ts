@@ -490,6 +490,7 @@ describe('every refusal is explained in a sentence', () => {
   const REFUSALS: Record<Refusal['kind'], Refusal> = {
     unknown_request: { kind: 'unknown_request' },
     wrong_place: { kind: 'wrong_place' },
+    being_denied: { kind: 'being_denied', by: 'U0APPROVER' },
     channel_not_allowed: { kind: 'channel_not_allowed', allowedChannelIds: ['C0ALLOWED1', 'C0ALLOWED2'] },
     invalid_customer_id: { kind: 'invalid_customer_id', given: 'not-an-id', pattern: '^[0-9a-fA-F]{24}$' },
     requester_not_allowed: { kind: 'requester_not_allowed' },

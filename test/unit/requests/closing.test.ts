@@ -1,5 +1,6 @@
 // The rules of a deletion request (see world.ts): ending a request before its DELETE: denying, cancelling,
 // aborting, expiring, and by id from any channel.
+import { DENY_HOLD_MS } from '../../../src/requests/decisions';
 import {
   APPROVER,
   APPROVER_2,
@@ -112,6 +113,53 @@ describe('denying', () => {
   });
 });
 
+describe('a Deny click holds the request (deny wins from the click)', () => {
+  it('while it holds, approvals and other Deny clicks are refused as "being denied"; only its holder releases it', async () => {
+    const w = await world();
+    const request = await create(w);
+    expect(value(await w.requests.decisions.startDeny(request.id, actor(APPROVER)))).toMatchObject({
+      state: 'pending',
+      denyHold: { by: APPROVER, until: START + DENY_HOLD_MS },
+    });
+    const held = await stateOf(w, request.id);
+    expect(await expectUnchanged(w, held, () => w.requests.decisions.approve(request.id, actor(APPROVER_2)))).toEqual({
+      kind: 'being_denied',
+      by: APPROVER,
+    });
+    expect(refusal(await w.requests.decisions.startDeny(request.id, actor(APPROVER_2)))).toEqual({
+      kind: 'being_denied',
+      by: APPROVER,
+    });
+    expect(await w.requests.decisions.releaseDenyHold(request.id, APPROVER_2)).toBe(false);
+    expect((await stateOf(w, request.id))?.denyHold).toMatchObject({ by: APPROVER });
+    expect(await w.requests.decisions.releaseDenyHold(request.id, APPROVER)).toBe(true);
+    expect(value(await w.requests.decisions.approve(request.id, actor(APPROVER_2)))).toMatchObject({
+      state: 'approved',
+    });
+  });
+
+  it('a hold whose modal never reports back lapses after DENY_HOLD_MS', async () => {
+    const w = await world();
+    const request = await create(w);
+    value(await w.requests.decisions.startDeny(request.id, actor(APPROVER)));
+    w.clock.now += DENY_HOLD_MS - 1;
+    expect(refusal(await w.requests.decisions.approve(request.id, actor(APPROVER_2))).kind).toBe('being_denied');
+    w.clock.now += 1;
+    expect(value(await w.requests.decisions.approve(request.id, actor(APPROVER_2))).state).toBe('approved');
+  });
+
+  it('the holder’s submitted Deny ends it denied; nothing is deleted', async () => {
+    const w = await world();
+    const request = await create(w);
+    value(await w.requests.decisions.startDeny(request.id, actor(APPROVER)));
+    expect(value(await w.requests.decisions.deny(request.id, actor(APPROVER), 'no ticket', 'button')).state).toBe(
+      'denied',
+    );
+    await w.executor.idle();
+    expect(w.deleter.calls).toEqual([]);
+  });
+});
+
 describe('cancelling', () => {
   it('the requester cancels: the request ends cancelled and nothing is deleted', async () => {
     const w = await world();
@@ -166,6 +214,30 @@ describe('aborting during the execution delay', () => {
     expect((await stateOf(w, request.id)).state).toBe('succeeded');
   });
 
+  it('while Slack can’t reach the bot (socket lost), a due DELETE that could have been aborted waits; it runs once Slack is back', async () => {
+    const w = await world({ executionDelayMs: DELAY });
+    const request = await create(w);
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
+    w.slack.hears = false;
+    w.clock.now = START + DELAY;
+    await w.executor.run(request.id);
+    expect(w.deleter.calls).toEqual([]);
+    expect(await stateOf(w, request.id)).toMatchObject({ state: 'approved', deleteStarts: 0 });
+    w.slack.hears = true;
+    await w.executor.run(request.id);
+    expect(w.deleter.calls).toEqual([CUSTOMER]);
+    expect((await stateOf(w, request.id)).state).toBe('succeeded');
+  });
+
+  it('without an execution delay there is no Abort window to protect: a lost socket holds nothing', async () => {
+    const w = await world({ executionDelayMs: 0 });
+    const request = await create(w);
+    w.slack.hears = false;
+    value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
+    await w.executor.idle();
+    expect(w.deleter.calls).toEqual([CUSTOMER]);
+  });
+
   it.each([
     ['the requester', REQUESTER],
     ['an approver', APPROVER],
@@ -176,7 +248,7 @@ describe('aborting during the execution delay', () => {
     value(await w.requests.decisions.approve(request.id, actor(APPROVER_2)));
     w.clock.now += DELAY / 2;
     const changes = w.changes.length;
-    const aborted = value(await w.requests.decisions.abort(request.id, actor(userId)));
+    const aborted = value(await w.requests.decisions.abort(request.id, actor(userId), 'button'));
     expect(aborted).toMatchObject({ state: 'aborted', closedBy: userId });
     expect(w.changes).toHaveLength(changes + 1);
     w.clock.now = START + DELAY + 1;
@@ -189,7 +261,9 @@ describe('aborting during the execution delay', () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
     const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
-    expect(await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(OUTSIDER)))).toEqual({
+    expect(
+      await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(OUTSIDER), 'button')),
+    ).toEqual({
       kind: 'not_allowed_to_abort',
     });
   });
@@ -201,7 +275,7 @@ describe('aborting during the execution delay', () => {
     const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     w.directory.failing.add(APPROVER_GROUP);
     expect(
-      await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(GROUP_MEMBER))),
+      await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(GROUP_MEMBER), 'button')),
     ).toEqual({
       kind: 'directory_unavailable',
     });
@@ -213,7 +287,8 @@ describe('aborting during the execution delay', () => {
     const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     w.clock.now = START + DELAY;
     expect(
-      (await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(REQUESTER)))).kind,
+      (await expectUnchanged(w, approved, () => w.requests.decisions.abort(request.id, actor(REQUESTER), 'button')))
+        .kind,
     ).toBe('not_abortable');
   });
 
@@ -221,7 +296,8 @@ describe('aborting during the execution delay', () => {
     const w = await world({ executionDelayMs: DELAY });
     const request = await create(w);
     expect(
-      (await expectUnchanged(w, request, () => w.requests.decisions.abort(request.id, actor(REQUESTER)))).kind,
+      (await expectUnchanged(w, request, () => w.requests.decisions.abort(request.id, actor(REQUESTER), 'button')))
+        .kind,
     ).toBe('not_abortable');
   });
 
@@ -232,9 +308,9 @@ describe('aborting during the execution delay', () => {
     await w.executor.idle();
     const done = await stateOf(w, request.id);
     expect(done.state).toBe('succeeded');
-    expect((await expectUnchanged(w, done, () => w.requests.decisions.abort(request.id, actor(REQUESTER)))).kind).toBe(
-      'not_abortable',
-    );
+    expect(
+      (await expectUnchanged(w, done, () => w.requests.decisions.abort(request.id, actor(REQUESTER), 'button'))).kind,
+    ).toBe('not_abortable');
   });
 
   it('an abort from another channel is refused', async () => {
@@ -243,7 +319,7 @@ describe('aborting during the execution delay', () => {
     const approved = value(await w.requests.decisions.approve(request.id, actor(APPROVER)));
     expect(
       await expectUnchanged(w, approved, () =>
-        w.requests.decisions.abort(request.id, actor(REQUESTER, { channelId: OTHER_CHANNEL })),
+        w.requests.decisions.abort(request.id, actor(REQUESTER, { channelId: OTHER_CHANNEL }), 'button'),
       ),
     ).toEqual({ kind: 'wrong_place' });
   });

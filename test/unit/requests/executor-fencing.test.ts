@@ -48,6 +48,7 @@ function instance(deleter: HeldDeleter, previewer: Previewer | null = null): Req
     previewer,
     now: () => clock.now,
     leaseMs: LEASE_MS,
+    hearsSlack: () => true,
     onChange: () => {},
     logger: createLogger({ level: 'debug', secrets: [], write: (line) => logs.push(line) }),
   });

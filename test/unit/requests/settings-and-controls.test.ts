@@ -61,7 +61,7 @@ describe('onChange is called after each change, never after a refusal', () => {
     expect(new Set(w.changes)).toEqual(new Set([request.id]));
     const afterOutcome = w.changes.length;
     await w.requests.decisions.deny(request.id, actor(APPROVER), 'too late', 'button'); // refused
-    await w.requests.decisions.abort(request.id, actor(REQUESTER)); // refused
+    await w.requests.decisions.abort(request.id, actor(REQUESTER), 'button'); // refused
     expect(w.changes).toHaveLength(afterOutcome);
   });
 });

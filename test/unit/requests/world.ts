@@ -71,6 +71,8 @@ export interface World {
   /** Request ids passed to onChange, in order. */
   changes: string[];
   clock: { now: number };
+  /** Whether Slack can reach the bot (hearsSlack); a test sets it false to drop the socket. */
+  slack: { hears: boolean };
 }
 
 const open: World[] = [];
@@ -84,6 +86,8 @@ export async function world(overrides: Partial<Policy> = {}): Promise<World> {
   await store.migrate();
   const directory = new FakeDirectory();
   const deleter = new FakeDeleter();
+  // Whether Slack can reach the bot (in Socket Mode: the socket is connected); a test drops it.
+  const slack = { hears: true };
   const changes: string[] = [];
   const onChange = (id: string) => {
     changes.push(id);
@@ -96,11 +100,12 @@ export async function world(overrides: Partial<Policy> = {}): Promise<World> {
     previewer: null,
     now,
     leaseMs: 60_000,
+    hearsSlack: () => slack.hears,
     onChange,
     logger: silentLogger,
   });
   const { executor } = requests;
-  const w = { requests, store, executor, deleter, directory, changes, clock };
+  const w = { requests, store, executor, deleter, directory, changes, clock, slack };
   open.push(w);
   return w;
 }
@@ -165,6 +170,7 @@ export async function instance(
     previewer: null,
     now: () => w.clock.now,
     leaseMs: 60_000,
+    hearsSlack: () => w.slack.hears,
     onChange: (id) => {
       w.changes.push(id);
     },
