@@ -19,6 +19,11 @@ export function patchAssignments(
   if (patch.leaseUntil !== undefined) set('lease_until', patch.leaseUntil);
   if (patch.finishedAt !== undefined) set('finished_at', patch.finishedAt);
   if (patch.closedFrom !== undefined) set('closed_from', patch.closedFrom);
+  if (patch.unclaimed) {
+    // Both read the row as it was: a first start undone leaves no start and no start time.
+    sql.push('delete_starts = delete_starts - 1');
+    sql.push('delete_started_at = CASE WHEN delete_starts <= 1 THEN NULL ELSE delete_started_at END');
+  }
   if (patch.approvalsRequired !== undefined) {
     // Never lowered: a stricter instance may have raised it since the rules read it.
     values.push(patch.approvalsRequired, patch.approvalsRequired);

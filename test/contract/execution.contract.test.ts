@@ -18,6 +18,7 @@ storeContract((h, current) => {
       maxPerDay: 50,
       dryRun: false,
       drop: null,
+      sent: { kind: 'delete_sent', actorId: null, detail: 'start 1', at: T0 },
       ...over,
     });
     const pauseBy = (paused: boolean, at: number, by = 'UAPP') => {

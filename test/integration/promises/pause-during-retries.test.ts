@@ -18,7 +18,7 @@ describe('a pause typed while a DELETE waits to be retried', () => {
   });
 
   // Defect 1: the pause is checked only at the claim; the retry loop sends two more DELETEs and deletes the customer.
-  it.failing('stops every DELETE not yet sent: none reaches BotPenguin after the pause answer', async () => {
+  it('stops every DELETE not yet sent: none reaches BotPenguin after the pause answer', async () => {
     const { requestId, message } = await requestDeletion(sb);
     await settle(sb);
     sb.botpenguin.answerNext('DELETE', {

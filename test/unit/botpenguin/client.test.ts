@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BotPenguinClient, type BotPenguinClientOptions } from '../../../src/botpenguin/client';
+import type { AttemptGate } from '../../../src/requests/ports';
 
 const TOKEN = 'xtok-SECRET-123';
 
@@ -73,8 +74,8 @@ function makeClient(baseUrl: string, overrides: Partial<BotPenguinClientOptions>
     ...overrides,
   });
   clients.push(client);
-  const del = async (id: string) => {
-    const result = await client.deleteCustomer(id);
+  const del = async (id: string, mayAttempt: AttemptGate = async () => true) => {
+    const result = await client.deleteCustomer(id, mayAttempt);
     seen.push(result);
     return result;
   };

@@ -117,10 +117,13 @@ it(`a take-over after ${MAX_DELETE_STARTS} starts sends nothing more: the reques
     maxPerDay: 50,
     dryRun: false,
     drop: null,
+    sent: { kind: 'delete_sent', actorId: null, detail: 'start 1', at: clock.now },
   });
   for (let seen = 1; seen < MAX_DELETE_STARTS; seen++) {
     clock.now += LEASE_MS + 1;
-    expect(await store.takeOverExecution(id, { now: clock.now, leaseMs: LEASE_MS, seenToken: seen })).not.toBeNull();
+    expect(
+      await store.takeOverExecution(id, { now: clock.now, leaseMs: LEASE_MS, seenToken: seen, sent: null }),
+    ).not.toBeNull();
   }
   clock.now += LEASE_MS + 1;
   const stale = await store.listForSweep({ kind: 'stale', limit: 10 });
