@@ -60,6 +60,7 @@ storeContract((h, current) => {
         closeReason: null,
         outcome: null,
         deleteStarts: 0,
+        deleteStartedAt: null,
         leaseUntil: null,
         dryRun: true,
         preview: null,
@@ -466,7 +467,8 @@ storeContract((h, current) => {
         await store.transition(r.id, ['executing'], 'failed', { outcome, finishedAt: T0 }, event('failed'), oldToken),
       ).toBeNull();
       expect(await store.getRequest(r.id)).toEqual(before);
-      expect((await store.listEvents(r.id)).map((e) => e.kind)).toEqual(['requested', 'approved']);
+      // The claim's delete_sent only: the take-over above was given none to write.
+      expect((await store.listEvents(r.id)).map((e) => e.kind)).toEqual(['requested', 'approved', 'delete_sent']);
 
       // The current holder can do both.
       expect(await other.renewLease(r.id, newToken, 15_000)).toBe(true);
