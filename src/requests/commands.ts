@@ -17,7 +17,7 @@ import { OPEN_STATES } from './types';
 
 export type CommandResult =
   | { kind: 'help'; pause: Pause | null }
-  | { kind: 'paused'; changed: boolean; pause: Pause | null }
+  | { kind: 'paused'; changed: boolean; pause: Pause | null; inFlight: string[] }
   | { kind: 'resumed'; changed: boolean }
   /** Denied or cancelled by `/bp-delete deny|cancel <id>`, maybe from another channel. */
   | { kind: 'decided'; request: DeletionRequest }

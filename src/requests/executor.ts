@@ -9,7 +9,15 @@ import type { FencingToken, Store } from '../store/types';
 import type { DailyLimit } from './daily-limit';
 import { deleteSentEvent, formerApproversDrop, reopenedEvent } from './event-details';
 import { holdLease, persist } from './holding';
-import { eventFor, type Hold, heldOutcome, stateFor, toOutcome, tooManyStartsOutcome } from './outcomes';
+import {
+  eventFor,
+  type Hold,
+  heldOutcome,
+  SETTLE_WINDOW_MS,
+  stateFor,
+  toOutcome,
+  tooManyStartsOutcome,
+} from './outcomes';
 import { approvalsRequired, type Permissions } from './permissions';
 import type { ChangeNotifier, Deleter } from './ports';
 import { customerChanged, type Previewer } from './preview';
@@ -20,11 +28,6 @@ export const MAX_DELETE_STARTS = 3;
 /** Settle checks of an uncertain request (the first right away, then by the sweeper) and their spacing. */
 const MAX_SETTLE_CHECKS = 6;
 const SETTLE_CHECK_EVERY_MS = 2.5 * 60_000;
-/**
- * "Still listed" proves a DELETE failed only this long after its outcome was recorded uncertain: a gateway may
- * answer 5xx (or we time out) while BotPenguin's backend is still deleting, and that takes a while to finish.
- */
-export const SETTLE_WINDOW_MS = 10 * 60_000;
 
 export interface ExecutorDeps {
   store: Store;

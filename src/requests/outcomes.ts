@@ -2,6 +2,12 @@
 import type { DeleteResult } from './ports';
 import type { DeletionOutcome, DeletionRequest, Pause, RequestState } from './types';
 
+/**
+ * "Still listed" proves a DELETE failed only this long after its outcome was recorded uncertain: a gateway may
+ * answer 5xx (or we time out) while BotPenguin's backend is still deleting, and that takes a while to finish.
+ */
+export const SETTLE_WINDOW_MS = 10 * 60_000;
+
 /** The state an outcome leaves the request in. */
 export function stateFor(outcome: DeletionOutcome): RequestState {
   if (outcome.ok) return 'succeeded';
