@@ -344,28 +344,6 @@ class PauseDuringRetries extends Step {
   }
 }
 
-/**
- * BotPenguin answers the next DELETE 503; while the retry waits, its engine is restarted with DRY_RUN=true
- * (a deploy). The new engine takes the request over: it sends nothing, and must not say none was sent.
- */
-class DryRunRestartDuringRetries extends Step {
-  constructor(readonly applied: boolean) {
-    super();
-  }
-  async act(w: World) {
-    w.bp.answers = [this.applied ? 'busy_applied' : 'busy_kept'];
-    w.inRetryWait = async (engine) => {
-      w.strictest = { ...w.strictest, dryRun: true };
-      w.sentBeforeDryRun ??= new Set(w.calls.flatMap((c) => (c.requestId ? [c.requestId] : [])));
-      await w.replace(engine.slot, { ...engine.policy, dryRun: true }, 'restarted with DRY_RUN=true mid-retry');
-    };
-    for (const engine of [...w.engines]) await engine.sweeper.sweep();
-  }
-  toString() {
-    return `a DELETE answered 503 (${this.applied ? 'deleted' : 'kept'}); its engine restarts with DRY_RUN=true before the retry`;
-  }
-}
-
 /** Someone looks the customer up in BotPenguin and closes an uncertain request accordingly. */
 class Close extends Step {
   constructor(
@@ -449,7 +427,6 @@ export const steps: fc.Arbitrary<Step>[] = [
   fc.tuple(approve, approve, lag).map(([a, b, n]) => new Together(a, b, n)),
   fc.tuple(slot, user).map(([s, u]) => new Pause(s, u)),
   fc.tuple(slot, approver, fc.boolean()).map(([s, u, applied]) => new PauseDuringRetries(s, u, applied)),
-  fc.boolean().map((applied) => new DryRunRestartDuringRetries(applied)),
   fc.tuple(slot, approver).map(([s, u]) => new Resume(s, u)),
   fc.tuple(slot, user).map(([s, u]) => new Resume(s, u)),
   fc.tuple(slot, user, pick).map(([s, u, p]) => new Close(s, u, p)),

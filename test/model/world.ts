@@ -297,7 +297,7 @@ export class World {
     let unknown = false;
     for (let attempt = 2; !result.ok && result.kind === 'server_error' && attempt <= 3; attempt++) {
       unknown = true;
-      // Not in a stalled engine's retry: the stall step waits for that engine to finish, and a restart never would.
+      // Not in a stalled engine's retry: the stall step alone decides when that engine runs again.
       const wait = engine.stallArmed ? null : this.inRetryWait;
       if (wait) {
         this.inRetryWait = null;
