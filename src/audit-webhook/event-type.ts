@@ -43,8 +43,6 @@ export function classifyEvent(
 ): EventClass {
   const plain = (type: AuditEventType): EventClass => ({ type, verdict: null });
   switch (event.kind) {
-    case 'executing':
-      return plain('delete_sent');
     case 'deleted':
       if (event.actorId !== null) return { type: 'closed', verdict: 'deleted' };
       return plain(request?.outcome?.kind === 'dry_run' ? 'dry_run' : 'deleted');
@@ -54,6 +52,7 @@ export function classifyEvent(
       return plain(event.actorId === null ? 'withdrawn' : 'cancelled');
     case 'requested':
     case 'approved':
+    case 'delete_sent':
     case 'uncertain':
     case 'denied':
     case 'expired':

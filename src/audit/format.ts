@@ -46,6 +46,8 @@ export function jsonLine({ request: r, events }: AuditedRequest, clean: Clean): 
     closedFrom: r.closedFrom ?? null,
     closeReason: text(r.closeReason),
     deleteStarts: r.deleteStarts,
+    /** When the first DELETE was started (the trail's delete_sent events say when each was). */
+    deleteStartedAt: iso(r.deleteStartedAt ?? null),
     outcome: outcomeOf(r.outcome, clean),
     events: events.map((e) => ({ id: e.id, kind: e.kind, actorId: e.actorId, at: iso(e.at), detail: text(e.detail) })),
   });
@@ -70,6 +72,7 @@ export const CSV_COLUMNS = [
   'closed_from',
   'close_reason',
   'delete_starts',
+  'delete_started_at',
   'outcome_ok',
   'outcome_kind',
   'outcome_message',
@@ -127,6 +130,7 @@ export function csvRows({ request: r, events }: AuditedRequest, clean: Clean): s
     r.closedFrom ?? null,
     r.closeReason === null ? null : clean(r.closeReason),
     r.deleteStarts,
+    iso(r.deleteStartedAt ?? null),
     outcome?.ok ?? null,
     outcome?.kind ?? null,
     outcome?.message ?? null,

@@ -1,5 +1,7 @@
 // A request said once: every state and outcome is worded here, and the message's blocks, its top-level
 // text, the thread replies and the short ephemeral answers all render this one description.
+
+import { SETTLE_WINDOW_MS } from '../requests/outcomes';
 import {
   activeDenyHold,
   type DeletionOutcome,
@@ -129,6 +131,7 @@ interface OutcomeWords {
   next?: (request: DeletionRequest) => string;
 }
 
+const WINDOW_MINUTES = SETTLE_WINDOW_MS / 60_000;
 const http = (o: DeletionOutcome, label = '') => (o.httpStatus ? ` (${label}HTTP ${o.httpStatus})` : '');
 const closer = (r: DeletionRequest) => (r.closedBy ? mention(r.closedBy) : 'an approver');
 /** The bot's own sentence, as it wrote it. */
@@ -154,12 +157,12 @@ const OUTCOMES: Record<OutcomeKind, OutcomeWords> = {
       `Customer ${code(r.customerId)} *may have been deleted*: BotPenguin's answer to the DELETE is unknown${http(o, 'last: ')}.`,
     quotesMessage: true,
     next: (r) =>
-      `The bot looks the customer up again; an approver can settle it with \`/bp-delete close ${r.id} deleted\` or \`/bp-delete close ${r.id} kept\`.`,
+      `The bot looks the customer up again over the next ${WINDOW_MINUTES} minutes: a DELETE may still be under way at BotPenguin, so a customer still listed counts only once that time has passed. An approver can settle it with \`/bp-delete close ${r.id} deleted\` or \`/bp-delete close ${r.id} kept\`.`,
   },
   still_listed: {
     headline: 'Not deleted',
     detail: (r) =>
-      `Customer ${code(r.customerId)} was not deleted: BotPenguin still lists it after a DELETE whose answer was unknown. You can ask again.`,
+      `Customer ${code(r.customerId)} was not deleted: BotPenguin still lists it ${WINDOW_MINUTES} minutes after a DELETE whose answer was unknown. You can ask again.`,
     quotesMessage: false,
   },
   closed_deleted: {

@@ -105,15 +105,28 @@ export function renderPauseAnnouncement(change: { paused: boolean; by: string; r
     : `:arrow_forward: ${mention(change.by)} resumed the DELETEs of \`/bp-delete\`: approved requests that are due go ahead now.`;
 }
 
-export function renderPauseAnswer(paused: boolean, changed: boolean, pause: Pause | null): string {
+export function renderPauseAnswer(
+  paused: boolean,
+  changed: boolean,
+  pause: Pause | null,
+  inFlight: readonly string[] = [],
+): string {
   if (paused) {
     return changed
-      ? ':double_vertical_bar: Every DELETE is paused, on every instance. This channel was told; the open requests say so.'
+      ? `:double_vertical_bar: Every DELETE is paused, on every instance. This channel was told; the open requests say so. ${inFlightSentence(inFlight)}`
       : `:information_source: DELETEs were already paused. ${pause ? renderPause(pause) : ''}`.trim();
   }
   return changed
     ? ':arrow_forward: DELETEs are resumed: approved requests that are due go ahead now. This channel was told.'
     : ':information_source: DELETEs were not paused; nothing changed.';
+}
+
+/** What became of the DELETEs under way when the pause came: held before their next attempt. */
+function inFlightSentence(ids: readonly string[]): string {
+  if (ids.length === 0) return 'No DELETE was under way.';
+  const which = ids.map((id) => `\`${id}\``).join(', ');
+  const count = ids.length === 1 ? '1 DELETE was' : `${ids.length} DELETEs were`;
+  return `${count} under way (${which}): no further attempt of ${ids.length === 1 ? 'it' : 'theirs'} is sent, though one already on its way to BotPenguin can't be called back. If nothing can have reached BotPenguin, it waits for resume; if something may have, it is marked outcome unknown and the bot looks the customer up again. Its message says which.`;
 }
 
 /** `/bp-delete deny|cancel|abort <id>` done: no channel named, since the request's may be private. */

@@ -57,7 +57,8 @@ const REPLIES: Record<EventKind, Reply> = {
   requested: (e, r) =>
     `:inbox_tray: ${who(e)} asked to delete customer ${code(r.customerId)} (request \`${r.id}\`${ticketOf(r)}).${detail(e)}`,
   approved: (e) => `:white_check_mark: ${who(e)} approved (${safeMrkdwn(e.detail ?? '', 40)}).`,
-  executing: () => ':gear: Sending the DELETE to BotPenguin.',
+  delete_sent: (e) =>
+    `:gear: The bot is sending the DELETE to BotPenguin${e.detail ? ` (${safeMrkdwn(e.detail, 200)})` : ''}.`,
   deleted: (_e, r) => outcomeReply(r, r.outcome, ':wastebasket: Deleted.'),
   failed: (_e, r) => outcomeReply(r, r.outcome, ':x: The deletion failed.'),
   // Said as it was then: by the time the reply is posted, a settle check may have decided it.

@@ -4,6 +4,7 @@
 // handed out is redacted (no token, raw or URL-encoded).
 import { z } from 'zod';
 import type {
+  AttemptGate,
   CustomerLister,
   CustomerSummary,
   DeleteFailureKind,
@@ -87,7 +88,7 @@ export class BotPenguinClient implements Deleter, CustomerLister {
     return verdict;
   }
 
-  async deleteCustomer(customerId: string): Promise<DeleteResult> {
+  async deleteCustomer(customerId: string, mayAttempt: AttemptGate): Promise<DeleteResult> {
     let attempts = 0;
     try {
       const path = customerPath(customerId);
@@ -100,7 +101,12 @@ export class BotPenguinClient implements Deleter, CustomerLister {
         };
       }
       let uncertain = false;
+      const unknown = () => (uncertain ? { answerUnknown: true as const } : {});
       return await this.http.retry(async (): Promise<Step<DeleteResult>> => {
+        if (!(await mayAttempt(attempts + 1))) {
+          const message = `Held before attempt ${attempts + 1}: no further DELETE was sent`;
+          return { kind: 'done', value: { ok: false, kind: 'held', attempts, message, ...unknown() }, error: message };
+        }
         attempts++;
         const verdict = await this.timed(
           'delete_customer',
@@ -113,9 +119,12 @@ export class BotPenguinClient implements Deleter, CustomerLister {
         );
         if (verdict.kind === 'done') {
           const { result } = verdict;
+          // A refusal proves nothing about an earlier attempt that may have deleted the customer (a not found
+          // is judged apart: it says the customer is gone).
+          const refusedAfterUnknown = !result.ok && result.kind !== 'not_found';
           return {
             kind: 'done',
-            value: { ...result, attempts },
+            value: { ...result, attempts, ...(refusedAfterUnknown ? unknown() : {}) },
             status: 'status' in result ? result.status : undefined,
             error: result.ok ? undefined : result.message,
           };
@@ -131,7 +140,7 @@ export class BotPenguinClient implements Deleter, CustomerLister {
             attempts,
             message: verdict.message,
             ...(verdict.fromBotPenguin ? { fromBotPenguin: true } : {}),
-            ...(uncertain ? { answerUnknown: true as const } : {}),
+            ...unknown(),
           },
           status: verdict.status,
           error: verdict.message,

@@ -19,7 +19,7 @@ import { OPEN_STATES, WAITING_STATES } from './types';
 
 export type CommandResult =
   | { kind: 'help'; pause: Pause | null }
-  | { kind: 'paused'; changed: boolean; pause: Pause | null }
+  | { kind: 'paused'; changed: boolean; pause: Pause | null; inFlight: string[] }
   | { kind: 'resumed'; changed: boolean }
   /** Denied, cancelled or aborted by `/bp-delete deny|cancel|abort <id>`, maybe from another channel. */
   | { kind: 'decided'; request: DeletionRequest }

@@ -19,7 +19,12 @@ export interface ControlsDeps {
   logger: Logger;
 }
 
-export type PauseOutcome = { changed: boolean; pause: Pause | null };
+export type PauseOutcome = {
+  changed: boolean;
+  pause: Pause | null;
+  /** Requests whose DELETE was under way when the pause was stored: each checks it before its next attempt. */
+  inFlight: string[];
+};
 
 export class Controls {
   constructor(private readonly deps: ControlsDeps) {}
@@ -52,17 +57,25 @@ export class Controls {
       // A DELETE held past its request's expiry is not sent on resume: it is asked for again if still wanted.
       expire: paused ? null : { before: at, event: expiredWhilePausedEvent(at) },
     });
-    if (!result.changed) return { ok: true, value: { changed: false, pause: result.pause } };
+    if (!result.changed) return { ok: true, value: { changed: false, pause: result.pause, inFlight: [] } };
+    // Read after the pause is stored: none of these sends another attempt (one already on the wire can't be recalled).
+    const inFlight = paused ? await this.underWay() : [];
     logger.warn(paused ? 'DELETEs paused' : 'DELETEs resumed', {
       userId: actor.userId,
       channelId,
       reason,
       affected: result.affected.length,
+      inFlight,
     });
     this.deps.onPause({ paused, by: actor.userId, reason, channelId });
     for (const id of result.affected) this.deps.onChange(id);
     if (!paused) await this.runDue();
-    return { ok: true, value: { changed: true, pause: result.pause } };
+    return { ok: true, value: { changed: true, pause: result.pause, inFlight } };
+  }
+
+  private async underWay(): Promise<string[]> {
+    const executing = await this.deps.store.listRequests({ states: ['executing'], limit: 50 });
+    return executing.map((r) => r.id);
   }
 
   /** After a resume: start the DELETEs that came due while paused (the sweeper would, a little later). */

@@ -67,3 +67,14 @@ export const expiredWhilePausedEvent = (at: number): NewEvent => ({
   detail: 'It expired while DELETEs were paused, so no DELETE was sent.',
   at,
 });
+
+/** The trail's record of a DELETE started: the claim (start 1) or a take-over after a lost answer (2, 3, …). */
+export const deleteSentEvent = (start: number, at: number): NewEvent => ({
+  kind: 'delete_sent',
+  actorId: null,
+  detail:
+    start === 1
+      ? 'start 1'
+      : `start ${start}: re-sent after a take-over (the answer to the start before was never recorded)`,
+  at,
+});

@@ -7,8 +7,17 @@ import type { Policy } from '../config';
 import { errorFields, type Logger } from '../logger';
 import type { FencingToken, Store } from '../store/types';
 import type { DailyLimit } from './daily-limit';
-import { formerApproversDrop, reopenedEvent } from './event-details';
-import { eventFor, stateFor, toOutcome } from './outcomes';
+import { deleteSentEvent, formerApproversDrop, reopenedEvent } from './event-details';
+import { holdLease, persist } from './holding';
+import {
+  eventFor,
+  type Hold,
+  heldOutcome,
+  SETTLE_WINDOW_MS,
+  stateFor,
+  toOutcome,
+  tooManyStartsOutcome,
+} from './outcomes';
 import { approvalsRequired, type Permissions } from './permissions';
 import type { ChangeNotifier, Deleter } from './ports';
 import { customerChanged, erasedBeforeDelete, type Previewer } from './preview';
@@ -18,7 +27,7 @@ import type { DeletionOutcome, DeletionRequest } from './types';
 export const MAX_DELETE_STARTS = 3;
 /** Settle checks of an uncertain request (the first right away, then by the sweeper) and their spacing. */
 const MAX_SETTLE_CHECKS = 6;
-const SETTLE_CHECK_EVERY_MS = 10 * 60_000;
+const SETTLE_CHECK_EVERY_MS = 2.5 * 60_000;
 
 export interface ExecutorDeps {
   store: Store;
@@ -44,9 +53,6 @@ export interface ExecutorDeps {
 
 /** Each start of a DELETE (a claim, a take-over) is a new token; the store refuses writes of an older one. */
 const fencingToken = (request: DeletionRequest): FencingToken => request.deleteStarts;
-
-/** Attempts at recording a DELETE's outcome before giving up (recovery then re-sends it). */
-const PERSIST_ATTEMPTS = 20;
 
 export class Executor {
   private readonly inflight = new Set<Promise<void>>();
@@ -138,6 +144,7 @@ export class Executor {
       ...this.deps.dailyLimit.claimWindow(now()),
       dryRun: policy.dryRun,
       drop: formerApproversDrop(approvals.formerApprovers, now()),
+      sent: deleteSentEvent(due.deleteStarts + 1, now()),
     });
     if (claim.kind === 'paused') {
       logger.debug('DELETE waits: DELETEs are paused', { requestId, pausedBy: claim.request.pause?.by });
@@ -195,10 +202,14 @@ export class Executor {
       // A re-send is a DELETE too: it waits while DELETEs are paused (the lease stays run out for later).
       if (await store.getPause()) return;
       // Conditional on the lease having run out and on nobody having taken over since we looked.
+      // The trail's delete_sent, unless this start sends nothing (a dry run, or one started too often).
+      const start = current.deleteStarts + 1;
+      const sends = !current.dryRun && !this.deps.policy.dryRun && start <= MAX_DELETE_STARTS;
       const claimed = await store.takeOverExecution(request.id, {
         now: now(),
         leaseMs: this.deps.leaseMs,
         seenToken: fencingToken(current),
+        sent: sends ? deleteSentEvent(start, now()) : null,
       });
       if (!claimed) return;
       if (claimed.deleteStarts > MAX_DELETE_STARTS) {
@@ -208,12 +219,7 @@ export class Executor {
           customerId: request.customerId,
           starts: claimed.deleteStarts - 1,
         });
-        await this.finish(claimed, fencingToken(claimed), {
-          ok: false,
-          kind: 'uncertain',
-          said: 'bot',
-          message: `The DELETE was started ${claimed.deleteStarts - 1} times and no answer was ever recorded (the bot stopped while waiting), so it was not sent again.`,
-        });
+        await this.finish(claimed, fencingToken(claimed), tooManyStartsOutcome(claimed.deleteStarts - 1));
         return;
       }
       this.deps.logger.warn('resending a DELETE whose answer was never recorded', {
@@ -229,7 +235,7 @@ export class Executor {
   /** Send the DELETE of a request we just claimed, holding its lease until the outcome is recorded. */
   private async send(request: DeletionRequest): Promise<void> {
     this.sending.add(request.id);
-    const heartbeat = this.holdLease(request.id, fencingToken(request));
+    const heartbeat = holdLease(this.deps, request.id, fencingToken(request));
     try {
       await this.sendClaimed(request);
     } finally {
@@ -238,47 +244,22 @@ export class Executor {
     }
   }
 
-  /** Renew the lease of the execution we hold with this token, until stopped or no longer ours. */
-  private holdLease(requestId: string, token: FencingToken): { stop(): void } {
-    const { store, leaseMs, logger } = this.deps;
-    let renewing = false;
-    const timer = setInterval(
-      () => {
-        if (renewing) return;
-        renewing = true;
-        store
-          .renewLease(requestId, token, leaseMs)
-          .then(
-            (renewed) => {
-              if (!renewed) clearInterval(timer); // decided, or taken over: nothing left for us to hold
-            },
-            (error: unknown) =>
-              logger.warn('could not renew the execution lease; will try again', { requestId, ...errorFields(error) }),
-          )
-          .finally(() => {
-            renewing = false;
-          });
-      },
-      Math.max(10, Math.floor(leaseMs / 3)),
-    );
-    timer.unref();
-    return { stop: () => clearInterval(timer) };
-  }
-
   private async sendClaimed(request: DeletionRequest): Promise<void> {
     const { deps } = this;
     const token = fencingToken(request);
-    // Either is enough: a request asked under DRY_RUN, or an instance that now runs with it.
-    if (request.dryRun || deps.policy.dryRun) {
+    // Claimed as a dry run (asked under DRY_RUN, or claimed by an instance that runs with it): no start sent one.
+    if (request.dryRun) {
       await this.finish(request, token, {
         ok: true,
         kind: 'dry_run',
         said: 'bot',
-        message:
-          request.deleteStarts > 1
-            ? 'DRY RUN: no DELETE was re-sent (an attempt before a restart may have reached BotPenguin).'
-            : 'DRY RUN: no DELETE was sent.',
+        message: 'DRY RUN: no DELETE was sent.',
       });
+      return;
+    }
+    // A dry-run instance that took over a DELETE started for real: it sends none, and can't say none was sent.
+    if (deps.policy.dryRun) {
+      await this.finish(request, token, heldOutcome('dry_run', request, 0));
       return;
     }
     const shown = request.preview;
@@ -294,24 +275,24 @@ export class Executor {
         return;
       }
     }
-    // Still ours? The look above can take seconds; a holder that stalled past its lease and was taken over
-    // must not send a second DELETE. (Renewing is the check: it succeeds only for the current token.)
-    if (!(await deps.store.renewLease(request.id, token, deps.leaseMs))) {
-      deps.logger.warn('not sending the DELETE: this execution was taken over by another holder', {
-        requestId: request.id,
-        customerId: request.customerId,
-        token,
-      });
-      return;
-    }
+    // Whether it is still ours is the gate's first question (holdBefore), before the first attempt.
     await this.eraseBeforeDelete(request);
     deps.logger.info('sending DELETE', {
       requestId: request.id,
       customerId: request.customerId,
       attempt: request.deleteStarts,
     });
-    const result = await deps.deleter.deleteCustomer(request.customerId);
+    // Asked before every attempt, retries included: still ours, not paused, not a dry run.
+    let hold: Hold | null = null;
+    const result = await deps.deleter.deleteCustomer(request.customerId, async () => {
+      hold = await this.holdBefore(request.id, token);
+      return hold === null;
+    });
     checkpoint('after-delete-answered');
+    if (!result.ok && result.kind === 'held' && hold !== null) {
+      await this.held(request, token, hold, result.attempts, result.answerUnknown === true);
+      return;
+    }
     await this.finish(request, token, toOutcome(result, request.deleteStarts > 1));
   }
 
@@ -325,21 +306,60 @@ export class Executor {
     if (await this.deps.store.setPreview(request.id, erased, ['executing'])) this.deps.onChange(request.id);
   }
 
-  /** `write`, tried again with backoff (about 80 s in all) while it fails. */
-  private async persist<T>(requestId: string, write: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (error) {
-        if (attempt >= PERSIST_ATTEMPTS) throw error;
-        this.deps.logger.warn('could not record the outcome; will try again', {
-          requestId,
-          attempt,
-          ...errorFields(error),
-        });
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
-      }
+  /** Why the next attempt of a DELETE we hold with `token` must not be sent, or null to send it. */
+  private async holdBefore(requestId: string, token: FencingToken): Promise<Hold | null> {
+    const { store, policy, leaseMs, logger } = this.deps;
+    if (policy.dryRun) return { kind: 'dry_run' };
+    try {
+      // Renewing is the check that it is still ours: a holder that stalled past its lease and was taken over
+      // must not send a second DELETE.
+      if (!(await store.renewLease(requestId, token, leaseMs))) return { kind: 'not_ours' };
+      const pause = await store.getPause();
+      return pause ? { kind: 'paused', pause } : null;
+    } catch (error) {
+      // Whether DELETEs are paused can't be known: not sending is the side that keeps every promise.
+      logger.warn('could not check the pause before a DELETE attempt; holding it', {
+        requestId,
+        ...errorFields(error),
+      });
+      return { kind: 'unchecked' };
     }
+  }
+
+  /**
+   * The gate held the DELETE after `attempts` attempts of this call. If one of them, or a start before a
+   * take-over, may have reached BotPenguin, it is uncertain; else it waits, approved and due, for resume.
+   */
+  private async held(request: DeletionRequest, token: FencingToken, hold: Hold, attempts: number, unknown: boolean) {
+    const { store, logger, now } = this.deps;
+    const fields = { requestId: request.id, customerId: request.customerId, token, attempts, hold: hold.kind };
+    if (hold.kind === 'not_ours') {
+      logger.warn('not sending the DELETE: this execution was taken over by another holder', fields);
+      return;
+    }
+    logger.warn('DELETE held before an attempt', fields);
+    if (unknown || request.deleteStarts > 1 || hold.kind === 'dry_run') {
+      await this.finish(request, token, heldOutcome(hold.kind, request, attempts, unknown));
+      return;
+    }
+    // Nothing was sent: as if never claimed, so a resume claims it again (and it counts as a first start).
+    const at = now();
+    const back = await persist(this.deps.logger, request.id, () =>
+      store.transition(
+        request.id,
+        ['executing'],
+        'approved',
+        { leaseUntil: null, unclaimed: true },
+        {
+          kind: 'paused',
+          actorId: hold.kind === 'paused' ? hold.pause.by : null,
+          detail: 'The DELETE was held before it was sent; it waits until DELETEs are resumed.',
+          at,
+        },
+        token,
+      ),
+    );
+    if (back) this.deps.onChange(request.id);
   }
 
   /**
@@ -354,7 +374,7 @@ export class Executor {
     const event = { kind: eventFor(to), actorId: null, detail: outcome.message, at } as const;
     // The answer is known only here: a store that fails for a moment (a failover) must not lose it, or
     // recovery would send the DELETE again. Tried again while our lease heartbeat keeps the request ours.
-    const done = await this.persist(request.id, () =>
+    const done = await persist(this.deps.logger, request.id, () =>
       token === null
         ? store.transition(request.id, ['approved'], to, patch, event)
         : store.transition(request.id, ['executing'], to, patch, event, token),
@@ -388,8 +408,8 @@ export class Executor {
   }
 
   /**
-   * Look an uncertain request's customer up again. Still listed: the DELETE did not delete it, so the request
-   * fails and frees the customer. Not listed (or BotPenguin can't be asked): it stays uncertain for an
+   * Look an uncertain request's customer up again. Still listed once SETTLE_WINDOW_MS have passed: the DELETE
+   * did not delete it, so the request fails and frees the customer (before that, it proves nothing). Not listed (or BotPenguin can't be asked): it stays uncertain for an
    * approver to close (`/bp-delete close`), since a customer missing from the pages searched proves nothing.
    */
   private async settleNow(request: DeletionRequest): Promise<void> {
@@ -404,11 +424,13 @@ export class Executor {
     });
     if (seen.status !== 'found') return;
     const at = this.deps.now();
+    // Too soon to say: a DELETE BotPenguin's backend is still carrying out leaves the customer listed a while.
+    if (at - (request.finishedAt ?? at) < SETTLE_WINDOW_MS) return;
     const outcome: DeletionOutcome = {
       ok: false,
       kind: 'still_listed',
       said: 'bot',
-      message: 'BotPenguin still lists the customer, so it was not deleted; you can ask again.',
+      message: `BotPenguin still lists the customer ${SETTLE_WINDOW_MS / 60_000} minutes after the DELETE, so it was not deleted; you can ask again.`,
       attempts: request.outcome?.attempts,
     };
     const done = await store.transition(

@@ -10,7 +10,9 @@ export type DeleteFailureKind =
   | 'server_error'
   | 'timeout'
   | 'network'
-  | 'bad_response';
+  | 'bad_response'
+  /** The gate held the next attempt: nothing more was sent (`attempts` says how many were). */
+  | 'held';
 
 export type DeleteResult =
   | { ok: true; status: number; attempts: number; message: string; fromBotPenguin?: boolean }
@@ -23,8 +25,9 @@ export type DeleteResult =
       /** `message` is BotPenguin's own text (otherwise the client's words). */
       fromBotPenguin?: boolean;
       /**
-       * Set when the call gave up (attempts spent) while an attempt may have reached BotPenguin and been
-       * acted on (a timeout, a reset after sending, a 5xx): whether the customer was deleted is unknown.
+       * Set when an earlier attempt of this call may have reached BotPenguin and been acted on (a timeout, a
+       * reset after sending, a 5xx) and nothing later proved what it did: the call gave up, was held, or got a
+       * definite refusal (which says nothing of the earlier attempt). Whether the customer was deleted is unknown.
        */
       answerUnknown?: true;
       /**
@@ -34,9 +37,15 @@ export type DeleteResult =
       earlierAttemptUncertain?: true;
     };
 
-/** Deletes a customer in BotPenguin. Must resolve (never reject), with retries of its own. */
+/**
+ * Asked before every attempt of one DELETE call, retries included: true sends it; false holds it, and the call
+ * sends nothing more (it answers `held`). Must resolve (never reject).
+ */
+export type AttemptGate = (attempt: number) => Promise<boolean>;
+
+/** Deletes a customer in BotPenguin. Must resolve (never reject), with retries of its own, each let through by `mayAttempt`. */
 export interface Deleter {
-  deleteCustomer(customerId: string): Promise<DeleteResult>;
+  deleteCustomer(customerId: string, mayAttempt: AttemptGate): Promise<DeleteResult>;
 }
 
 export interface CustomerSummary {

@@ -139,6 +139,8 @@ export interface DeletionRequest {
   outcome: DeletionOutcome | null;
   /** How many times a DELETE was started (a value above 1 means a re-send after a crash). */
   deleteStarts: number;
+  /** When the first DELETE was started (null: never; a dry run's claim counts too). */
+  deleteStartedAt?: number | null;
   /** While executing: until when the instance that claimed it owns the DELETE. */
   leaseUntil: number | null;
   dryRun: boolean;
@@ -196,7 +198,8 @@ export interface Pause {
 export type EventKind =
   | 'requested'
   | 'approved'
-  | 'executing'
+  /** A DELETE was started: the claim (start 1) or a take-over (start 2, 3, …; detail says which). */
+  | 'delete_sent'
   | 'deleted'
   | 'failed'
   | 'uncertain'

@@ -23,6 +23,11 @@ export function patchAssignments(
     set('reminders_sent', patch.reminder.sent);
     set('next_remind_at', patch.reminder.nextAt);
   }
+  if (patch.unclaimed) {
+    // Both read the row as it was: a first start undone leaves no start and no start time.
+    sql.push('delete_starts = delete_starts - 1');
+    sql.push('delete_started_at = CASE WHEN delete_starts <= 1 THEN NULL ELSE delete_started_at END');
+  }
   if (patch.approvalsRequired !== undefined) {
     // Never lowered: a stricter instance may have raised it since the rules read it.
     values.push(patch.approvalsRequired, patch.approvalsRequired);

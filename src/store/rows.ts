@@ -19,6 +19,7 @@ export interface RequestRow {
   close_reason: string | null;
   outcome: string | null;
   delete_starts: number;
+  delete_started_at?: number | null;
   lease_until: number | null;
   dry_run: number;
   preview: string | null;
@@ -65,6 +66,7 @@ export function toRequest(row: RequestRow, approvals: Approval[]): DeletionReque
     closeReason: row.close_reason,
     outcome: row.outcome ? JSON.parse(row.outcome) : null,
     deleteStarts: row.delete_starts,
+    deleteStartedAt: row.delete_started_at ?? null,
     leaseUntil: row.lease_until,
     dryRun: row.dry_run === 1,
     preview: row.preview ? JSON.parse(row.preview) : null,

@@ -60,6 +60,8 @@ export interface TransitionPatch {
    * first makes the write do nothing); records `sent` and when the next one is due (null: none).
    */
   reminder?: { sent: number; nextAt: number | null };
+  /** A first start undone before its DELETE was sent: no start counted, none for the day's count. */
+  unclaimed?: true;
 }
 
 /**
@@ -110,6 +112,8 @@ export interface ExecutionClaim {
   dryRun: boolean;
   /** Approvals that no longer count, though enough others still do: removed as it is claimed. */
   drop: ApprovalDrop | null;
+  /** The trail's delete_sent event, written with the claim unless it is claimed as a dry run. */
+  sent: NewEvent;
 }
 
 /** Stricter settings of an instance that starts, applied to every pending or approved request. */
@@ -251,11 +255,11 @@ export interface Store {
   /**
    * Take over an executing request whose lease ran out by the database's clock, only if its token is still
    * `seenToken` (nobody took it over meanwhile): counts a new start (a new token, which fences the old holder
-   * off) and takes the lease.
+   * off) and takes the lease, writing `sent` (the trail's delete_sent; null when this start sends nothing).
    */
   takeOverExecution(
     id: string,
-    takeOver: { now: number; leaseMs: number; seenToken: FencingToken },
+    takeOver: { now: number; leaseMs: number; seenToken: FencingToken; sent: NewEvent | null },
   ): Promise<DeletionRequest | null>;
   /**
    * Extend the lease of an executing request to the database's now + leaseMs (a retried DELETE can outlast

@@ -19,7 +19,7 @@ storeContract((_h, current) => {
       const second = await create(store, { createdAt: T0 + 5 });
       const atUntil = await create(store, { createdAt: T0 + 10 });
       await store.addApproval(first.id, anApproval('UAPP', T0 + 1));
-      await store.transition(first.id, ['approved'], 'executing', {}, event('executing', T0 + 2, null));
+      await store.transition(first.id, ['approved'], 'executing', {}, event('delete_sent', T0 + 2, null));
       const outcome: DeletionOutcome = {
         ok: true,
         kind: 'deleted',
@@ -55,7 +55,7 @@ storeContract((_h, current) => {
       expect(page[0].events.map((e) => [e.kind, e.actorId, e.detail, e.at])).toEqual([
         ['requested', 'UREQ', null, T0],
         ['approved', 'UAPP', '1 of 1', T0 + 1],
-        ['executing', null, null, T0 + 2],
+        ['delete_sent', null, null, T0 + 2],
         ['deleted', null, 'gone', T0 + 3],
       ]);
       expect(page[1].events).toEqual(await store.listEvents(second.id));

@@ -18,6 +18,7 @@ storeContract((h, current) => {
       maxPerDay: 50,
       dryRun: false,
       drop: null,
+      sent: { kind: 'delete_sent', actorId: null, detail: 'start 1', at: T0 },
       ...over,
     });
     const pauseBy = (paused: boolean, at: number, by = 'UAPP') => {
@@ -152,6 +153,36 @@ storeContract((h, current) => {
       expect(claim.kind).toBe('claimed');
       expect(claim.request?.dryRun).toBe(true);
       expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
+    });
+
+    test('the trail: a claim writes its delete_sent (a dry-run claim none), a take-over the one it is given', async () => {
+      const real = await create(store, { approvalsRequired: 1 });
+      const dry = await create(store, { approvalsRequired: 1 });
+      for (const r of [real, dry]) await store.addApproval(r.id, anApproval('U1', T0));
+      expect((await store.claimExecution(real.id, claimAt(T0, { leaseMs: 1 }))).kind).toBe('claimed');
+      expect((await store.claimExecution(dry.id, claimAt(T0, { dryRun: true }))).kind).toBe('claimed');
+      await sleep(20);
+      const sent = event('delete_sent', T0 + 5, null, 'start 2: re-sent after a take-over');
+      const taken = await h.another().takeOverExecution(real.id, { now: T0 + 5, leaseMs: 15_000, seenToken: 1, sent });
+      expect(taken).toMatchObject({ deleteStarts: 2, deleteStartedAt: T0 });
+      const trail = (await store.listEvents(real.id)).filter((e) => e.kind === 'delete_sent');
+      expect(trail.map((e) => [e.detail, e.at])).toEqual([
+        ['start 1', T0],
+        ['start 2: re-sent after a take-over', T0 + 5],
+      ]);
+      expect((await store.listEvents(dry.id)).map((e) => e.kind)).not.toContain('delete_sent');
+    });
+
+    test('a first start undone before its DELETE was sent: approved and due again, no start counted', async () => {
+      const r = await create(store, { approvalsRequired: 1 });
+      await store.addApproval(r.id, anApproval('U1', T0));
+      const claimed = await store.claimExecution(r.id, claimAt(T0));
+      expect(claimed.request).toMatchObject({ deleteStarts: 1, deleteStartedAt: T0 });
+      const patch: TransitionPatch = { leaseUntil: null, unclaimed: true };
+      const back = await store.transition(r.id, ['executing'], 'approved', patch, event('paused', T0 + 1, 'UAPP'), 1);
+      expect(back).toMatchObject({ state: 'approved', deleteStarts: 0, deleteStartedAt: null, leaseUntil: null });
+      expect(await store.countDeletionsSince(T0 - 1000)).toBe(0);
+      expect((await store.claimExecution(r.id, claimAt(T0 + 2))).request).toMatchObject({ deleteStarts: 1 });
     });
 
     test('applyPolicyFloor marks pending and approved requests dry and raises their quorum, with an event', async () => {

@@ -39,7 +39,7 @@ storeContract((h, current) => {
 
   test('every event is queued for the audit webhook with it, and heard once its transaction commits', async () => {
     const request = await create(store);
-    await store.transition(request.id, ['pending'], 'executing', {}, event('executing', T0, null));
+    await store.transition(request.id, ['pending'], 'executing', {}, event('delete_sent', T0, null));
     await store.transition(
       request.id,
       ['executing'],
@@ -71,7 +71,7 @@ storeContract((h, current) => {
     const request = await create(store);
     heard = [];
     // Not in the state asked for: no transition, no event.
-    expect(await store.transition(request.id, ['approved'], 'executing', {}, event('executing'))).toBeNull();
+    expect(await store.transition(request.id, ['approved'], 'executing', {}, event('delete_sent'))).toBeNull();
     // The customer already has an open request: the insert is refused.
     const again = await store.createRequest(
       newRequest({ customerId: request.customerId }),

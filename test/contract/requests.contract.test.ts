@@ -69,6 +69,7 @@ storeContract((h, current) => {
         closeReason: null,
         outcome: null,
         deleteStarts: 0,
+        deleteStartedAt: null,
         leaseUntil: null,
         dryRun: true,
         preview: null,
@@ -368,6 +369,7 @@ storeContract((h, current) => {
       maxPerDay,
       dryRun: false,
       drop: null,
+      sent: { kind: 'delete_sent', actorId: null, detail: 'start 1', at: T0 },
     });
     const approve = async (over: Partial<NewRequest> = {}) => {
       const r = await create(store, { approvalsRequired: 1, ...over });
@@ -439,13 +441,15 @@ storeContract((h, current) => {
       const claimed = await store.claimExecution(r.id, claimOf(T0, 50, 300));
       const seen = claimed.request?.deleteStarts ?? 0;
       const takeOver = (seenToken = seen, leaseMs = 15_000) =>
-        store.takeOverExecution(r.id, { now: T0 + 3_600_000, leaseMs, seenToken });
+        store.takeOverExecution(r.id, { now: T0 + 3_600_000, leaseMs, seenToken, sent: null });
       // A caller whose clock is an hour ahead still can't take over a lease the database says is held.
       expect(await takeOver()).toBeNull();
       await sleep(350);
       const stores = [store, h.another(), h.another()];
       const timed = await around(() =>
-        Promise.all(stores.map((s) => s.takeOverExecution(r.id, { now: T0, leaseMs: 300, seenToken: seen }))),
+        Promise.all(
+          stores.map((s) => s.takeOverExecution(r.id, { now: T0, leaseMs: 300, seenToken: seen, sent: null })),
+        ),
       );
       const winners = timed.value.filter((x) => x !== null);
       expect(winners).toHaveLength(1);
@@ -464,7 +468,7 @@ storeContract((h, current) => {
       expect(await store.renewLease(r.id, oldToken, 200)).toBe(true); // still the holder
       await sleep(250);
       const other = h.another();
-      const taken = await other.takeOverExecution(r.id, { now: T0, leaseMs: 15_000, seenToken: oldToken });
+      const taken = await other.takeOverExecution(r.id, { now: T0, leaseMs: 15_000, seenToken: oldToken, sent: null });
       const newToken = taken?.deleteStarts ?? 0;
       expect(newToken).toBe(oldToken + 1);
       const before = await store.getRequest(r.id);
@@ -476,7 +480,8 @@ storeContract((h, current) => {
         await store.transition(r.id, ['executing'], 'failed', { outcome, finishedAt: T0 }, event('failed'), oldToken),
       ).toBeNull();
       expect(await store.getRequest(r.id)).toEqual(before);
-      expect((await store.listEvents(r.id)).map((e) => e.kind)).toEqual(['requested', 'approved']);
+      // The claim's delete_sent only: the take-over above was given none to write.
+      expect((await store.listEvents(r.id)).map((e) => e.kind)).toEqual(['requested', 'approved', 'delete_sent']);
 
       // The current holder can do both.
       expect(await other.renewLease(r.id, newToken, 15_000)).toBe(true);

@@ -248,6 +248,7 @@ storeContract((h, current) => {
             maxPerDay: 100,
             dryRun: false,
             drop: null,
+            sent: { kind: 'delete_sent', actorId: null, detail: 'start 1', at: T0 },
           });
         return r;
       };

@@ -5,6 +5,7 @@
 import type { SlackMessage } from '../../sandbox/fake-slack';
 import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';
+import { SETTLE_WINDOW_MS } from '../../src/requests/outcomes';
 import { OPEN_STATES } from '../../src/requests/types';
 import {
   APPROVER,
@@ -17,6 +18,7 @@ import {
   settle,
 } from '../helpers/flow';
 import { postgresSchema } from '../helpers/processes';
+import { handClock } from './promises/support';
 
 let sb: Sandbox;
 afterEach(async () => {
@@ -35,8 +37,10 @@ const thread = (message: SlackMessage) => sb.slack.thread(SANDBOX_CHANNEL, messa
 const everything = (message: SlackMessage) => [messageText(message), message.text, ...thread(message)].join('\n');
 
 describe('a DELETE whose every attempt timed out', () => {
+  // The bot's and its store's clock, moved by hand past the settle window.
+  const clock = handClock();
   beforeEach(async () => {
-    sb = await startSandbox({ env: { BOTPENGUIN_TIMEOUT_MS: '200' } });
+    sb = await startSandbox({ env: { BOTPENGUIN_TIMEOUT_MS: '200' }, now: clock.now });
     sb.botpenguin.addCustomer(CUSTOMER);
   });
 
@@ -45,6 +49,16 @@ describe('a DELETE whose every attempt timed out', () => {
     const { requestId, message } = await requestDeletion(sb);
     await settle(sb);
     await deleteWithoutAnswer(requestId);
+    // Still listed right after proves nothing (the DELETE may still be under way at BotPenguin) …
+    expect(await sb.store.getRequest(requestId)).toMatchObject({ state: 'uncertain' });
+    // … until the looks have gone on for the settle window.
+    for (let minutes = 2.5; minutes <= SETTLE_WINDOW_MS / 60_000; minutes += 2.5) {
+      clock.advance(2.5 * 60_000);
+      await sb.bot.requests.executor.settleUncertain();
+      if (minutes < SETTLE_WINDOW_MS / 60_000)
+        expect(await sb.store.getRequest(requestId)).toMatchObject({ state: 'uncertain' });
+    }
+    await settle(sb);
 
     const stored = await sb.store.getRequest(requestId);
     expect(stored).toMatchObject({ state: 'failed', outcome: { kind: 'still_listed', said: 'bot' } });

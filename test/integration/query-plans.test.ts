@@ -120,9 +120,10 @@ async function hotStatements(store: SqlStore, log: Statement[]): Promise<Stateme
     maxPerDay: 50,
     dryRun: false,
     drop: null,
+    sent: { kind: 'delete_sent', actorId: null, detail: 'start 1', at: T0 },
   });
   await store.renewLease('RNEW000001', 1, 2_000);
-  await store.takeOverExecution('RNEW000001', { now, leaseMs: 1, seenToken: 99 });
+  await store.takeOverExecution('RNEW000001', { now, leaseMs: 1, seenToken: 99, sent: null });
   await store.transition('RNEW000001', ['executing'], 'succeeded', { finishedAt: now }, null, 1);
   await store.transition('RNEW000002', ['pending'], 'cancelled', { finishedAt: now }, null);
   // The sweep.

@@ -132,6 +132,7 @@ describe.each(backends)('$name: several instances on one store', (backend) => {
         maxPerDay: 1000,
         dryRun: false,
         drop: null,
+        sent: { kind: 'delete_sent', actorId: null, detail: 'start 1', at: t },
       });
       expect(claim.kind).toBe('claimed');
     }

@@ -5,14 +5,38 @@ import { KNOWN } from './constants';
 /**
  * ok: the truth (deleted, or 404 when it has no such customer); reject: a 4xx, nothing deleted;
  * lost_then_404: the first attempt deleted but its answer was lost, the retry got 404;
- * timeout_kept / timeout_applied: no answer to the last attempt, which did not / did delete.
+ * timeout_kept / timeout_applied: no answer to the last attempt, which did not / did delete;
+ * busy_kept / busy_applied: a 503 (retried by the client) from a gateway whose backend did not / did delete.
  */
-export type Answer = 'ok' | 'reject' | 'lost_then_404' | 'timeout_kept' | 'timeout_applied';
-export const ANSWERS: Answer[] = ['ok', 'reject', 'lost_then_404', 'timeout_kept', 'timeout_applied'];
+export type Answer =
+  | 'ok'
+  | 'reject'
+  | 'lost_then_404'
+  | 'timeout_kept'
+  | 'timeout_applied'
+  | 'busy_kept'
+  | 'busy_applied';
+export const ANSWERS: Answer[] = [
+  'ok',
+  'reject',
+  'lost_then_404',
+  'timeout_kept',
+  'timeout_applied',
+  'busy_kept',
+  'busy_applied',
+];
 
 const DELETED: DeleteResult = { ok: true, status: 200, attempts: 1, message: 'Customer deleted successfully' };
 const NOT_FOUND = { ok: false, kind: 'not_found', status: 404, attempts: 1, message: 'Not found' } as const;
 const REJECTED: DeleteResult = { ok: false, kind: 'rejected', status: 400, attempts: 1, message: 'Bad request' };
+const BUSY: DeleteResult = {
+  ok: false,
+  kind: 'server_error',
+  status: 503,
+  attempts: 1,
+  message: 'Service Unavailable',
+  answerUnknown: true,
+};
 const TIMEOUT: DeleteResult = {
   ok: false,
   kind: 'timeout',
@@ -50,6 +74,11 @@ export class FakeBotPenguin {
       case 'timeout_applied':
         this.remove(customerId, requestId);
         return TIMEOUT;
+      case 'busy_kept':
+        return BUSY;
+      case 'busy_applied':
+        this.remove(customerId, requestId);
+        return BUSY;
     }
   }
 }

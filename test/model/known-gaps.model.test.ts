@@ -71,18 +71,15 @@ describe.each(databases)('known gaps of the rules, on a %s store', (_name, makeD
     },
   );
 
-  it.failing('NOTES "Model test: when the overtaken holder\'s DELETE reaches BotPenguin only after the re-send…": the refused re-send is recorded failed though the first DELETE deleted the customer', async () => {
-    await expectGap(
-      () =>
-        run([
-          new Ask(0, 'U0REQ1', FIRST),
-          new Decide('approve', 0, 'U0APP1', 0),
-          new Advance(DELAY + SECOND),
-          new BotPenguinWill(['reject', 'ok']),
-          new Stall(0, true),
-        ]),
-      /says "not deleted" \(rejected\) but its DELETE removed/,
-    );
+  // Closed by issue 16 (a re-send's refusal proves nothing about the start before it): kept as a plain scenario.
+  it('closed gap "a late re-send recorded failed": the refused re-send is uncertain, and the first DELETE then settles it', async () => {
+    await run([
+      new Ask(0, 'U0REQ1', FIRST),
+      new Decide('approve', 0, 'U0APP1', 0),
+      new Advance(DELAY + SECOND),
+      new BotPenguinWill(['reject', 'ok']),
+      new Stall(0, true),
+    ]);
   });
 });
 

@@ -319,6 +319,31 @@ class Resume extends Step {
   }
 }
 
+/**
+ * BotPenguin answers the next DELETE 503 (its backend deleting or not); while the retry waits, an approver
+ * pauses every DELETE. No attempt may follow the pause (issue 16, defect 1).
+ */
+class PauseDuringRetries extends Step {
+  constructor(
+    readonly slot: number,
+    readonly who: string,
+    readonly applied: boolean,
+  ) {
+    super();
+  }
+  async act(w: World) {
+    w.bp.answers = [this.applied ? 'busy_applied' : 'busy_kept'];
+    w.inRetryWait = async () => {
+      await typed(w, this.slot, this.who, 'pause incident');
+      w.paused = (await w.stores[0].getPause()) !== null;
+    };
+    for (const engine of [...w.engines]) await engine.sweeper.sweep();
+  }
+  toString() {
+    return `pause(engine#${this.slot}, ${this.who}) while a DELETE answered 503 waits to be retried (${this.applied ? 'deleted' : 'kept'})`;
+  }
+}
+
 /** Someone looks the customer up in BotPenguin and closes an uncertain request accordingly. */
 class Close extends Step {
   constructor(
@@ -401,6 +426,7 @@ export const steps: fc.Arbitrary<Step>[] = [
   fc.tuple(fc.oneof(...actions), fc.oneof(...actions), lag).map(([a, b, n]) => new Together(a, b, n)),
   fc.tuple(approve, approve, lag).map(([a, b, n]) => new Together(a, b, n)),
   fc.tuple(slot, user).map(([s, u]) => new Pause(s, u)),
+  fc.tuple(slot, approver, fc.boolean()).map(([s, u, applied]) => new PauseDuringRetries(s, u, applied)),
   fc.tuple(slot, approver).map(([s, u]) => new Resume(s, u)),
   fc.tuple(slot, user).map(([s, u]) => new Resume(s, u)),
   fc.tuple(slot, user, pick).map(([s, u, p]) => new Close(s, u, p)),

@@ -4,7 +4,7 @@ import type { Policy } from '../../src/config';
 import { silentLogger } from '../../src/logger';
 import { createRequests, type Requests } from '../../src/requests';
 import { startOfUtcDay } from '../../src/requests/daily-limit';
-import type { DeleteResult, Deleter } from '../../src/requests/ports';
+import type { AttemptGate, DeleteResult, Deleter } from '../../src/requests/ports';
 import type { DeletionRequest } from '../../src/requests/types';
 import { FINAL_STATES, OPEN_STATES } from '../../src/requests/types';
 import type { BotStore } from '../../src/store/types';
@@ -86,7 +86,9 @@ export class Engine {
     this.firstHang = new Promise((resolve) => {
       this.signalHang = resolve;
     });
-    const deleter: Deleter = { deleteCustomer: (customerId) => world.sendDelete(this, customerId) };
+    const deleter: Deleter = {
+      deleteCustomer: (customerId, mayAttempt) => world.deleteWithRetries(this, customerId, mayAttempt),
+    };
     this.requests = createRequests({
       store,
       policy,
@@ -199,6 +201,8 @@ export class World {
   readonly now = () => this.clock.now;
   readonly bp = new FakeBotPenguin();
   readonly calls: DeleteCall[] = [];
+  /** Armed by a step: runs once while a DELETE (of the engine given) waits to be retried after a 503. */
+  inRetryWait: ((engine: Engine) => Promise<void>) | null = null;
   readonly violations: string[] = [];
   /** Created request ids, oldest first: steps pick their target among the latest. */
   readonly ids: string[] = [];
@@ -277,8 +281,45 @@ export class World {
     return this.ids.length ? this.ids[this.ids.length - 1 - (pick % Math.min(this.ids.length, 4))] : null;
   }
 
-  /** Every DELETE of every engine comes here: checked, recorded, then answered (or hung). */
-  async sendDelete(engine: Engine, customerId: string): Promise<DeleteResult> {
+  /**
+   * One DELETE call as the BotPenguin client makes it: every attempt let through by the executor's gate first,
+   * a 503 retried (3 attempts in all), with `inRetryWait` (a step's doing) run once while a retry waits.
+   */
+  async deleteWithRetries(engine: Engine, customerId: string, mayAttempt: AttemptGate): Promise<DeleteResult> {
+    const held = (attempts: number, unknown: boolean): DeleteResult => ({
+      ok: false,
+      kind: 'held',
+      attempts,
+      message: 'held',
+      ...(unknown ? { answerUnknown: true as const } : {}),
+    });
+    if (!(await mayAttempt(1))) return held(0, false);
+    let result = await this.sendDelete(engine, customerId);
+    let unknown = false;
+    for (let attempt = 2; !result.ok && result.kind === 'server_error' && attempt <= 3; attempt++) {
+      unknown = true;
+      // Not in a stalled engine's retry: the stall step alone decides when that engine runs again.
+      const wait = engine.stallArmed ? null : this.inRetryWait;
+      if (wait) {
+        this.inRetryWait = null;
+        await wait(engine);
+      }
+      if (engine.dead) {
+        // Its engine died waiting to retry: what it sent may be sent again by a take-over (§9).
+        for (const call of this.calls) if (call.engine === engine.id) call.lost = true;
+        return engine.hang();
+      }
+      if (!(await mayAttempt(attempt))) return held(attempt - 1, true);
+      result = await this.sendDelete(engine, customerId, true);
+    }
+    if (!unknown || result.ok) return result;
+    return result.kind === 'not_found'
+      ? { ...result, earlierAttemptUncertain: true }
+      : { ...result, answerUnknown: true };
+  }
+
+  /** Every DELETE of every engine comes here: checked, recorded, then answered (or hung). `retry`: of the same call. */
+  async sendDelete(engine: Engine, customerId: string, retry = false): Promise<DeleteResult> {
     if (engine.dead) return engine.hang(); // a dead process sends nothing
     let executing = await engine.store.listRequests({ customerId, states: ['executing'], limit: 5 });
     while (engine.isStalled()) {
@@ -289,7 +330,7 @@ export class World {
     if (engine.dead) return engine.hang(); // it died meanwhile
     const request = executing.length === 1 ? executing[0] : null;
     if (!request) this.violation(`DELETE of ${customerId} while ${executing.length} of its requests are executing`);
-    else this.checkDeleteAllowed(request, engine.policy);
+    else this.checkDeleteAllowed(request, engine.policy, retry);
     const call: DeleteCall = {
       requestId: request?.id ?? null,
       customerId,
@@ -314,9 +355,9 @@ export class World {
   }
 
   /** The rules a DELETE must satisfy when it goes out (§5, §9). */
-  private checkDeleteAllowed(request: DeletionRequest, sender: Policy): void {
+  private checkDeleteAllowed(request: DeletionRequest, sender: Policy, retry: boolean): void {
     const earlier = this.calls.filter((c) => c.requestId === request.id);
-    if (earlier.some((c) => !c.lost)) {
+    if (!retry && earlier.some((c) => !c.lost)) {
       this.violation(`a second DELETE for ${request.id}, whose earlier DELETE was not lost in a crash`);
     }
     if (this.paused) this.violation(`a DELETE for ${request.id} while DELETEs are paused`);
@@ -403,6 +444,9 @@ export class World {
       const removedByIt = this.bp.removedBy.has(r.customerId) && this.bp.removedBy.get(r.customerId) === r.id;
       if (r.state === 'failed' && removedByIt) {
         this.violation(`${r.id} says "not deleted" (${r.outcome?.kind}) but its DELETE removed ${r.customerId}`);
+      }
+      if (r.outcome?.kind === 'dry_run' && this.calls.some((c) => c.requestId === r.id)) {
+        this.violation(`${r.id} says no DELETE was sent, but one was`);
       }
       if (r.state === 'succeeded' && r.outcome?.kind !== 'dry_run' && this.bp.present.has(r.customerId)) {
         this.violation(`${r.id} says deleted but BotPenguin still has ${r.customerId}`);

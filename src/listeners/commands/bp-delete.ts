@@ -79,7 +79,7 @@ async function describe(deps: ListenerDeps, result: CommandResult): Promise<stri
     case 'help':
       return renderHelp(deps.policy, result.pause);
     case 'paused':
-      return renderPauseAnswer(true, result.changed, result.pause);
+      return renderPauseAnswer(true, result.changed, result.pause, result.inFlight);
     case 'resumed':
       return renderPauseAnswer(false, result.changed, null);
     case 'decided':

@@ -3,7 +3,7 @@
 import type { DeletionRequest, Pause } from '../../requests/types';
 import type { Db } from '../dialect';
 import type { RequestRow } from '../rows';
-import type { ClaimResult, ExecutionClaim, FencingToken, PauseChange, PauseResult } from '../types';
+import type { ClaimResult, ExecutionClaim, FencingToken, NewEvent, PauseChange, PauseResult } from '../types';
 import { CONTROLS_ID, DAILY_LIMIT_LOCK_KEY, ERASE_PREVIEW, type PauseRow, toPause, WAITING } from './base';
 import { SqlRequests } from './requests';
 
@@ -34,6 +34,7 @@ export class SqlExecution extends SqlRequests {
            WHERE id = ? AND state = 'approved'`,
           [claim.leaseMs, claim.now, dryRun ? 1 : 0, id],
         );
+        if (!dryRun) await this.insertEvent(db, id, claim.sent);
         return { kind: 'claimed', request: await this.loaded(db, id) };
       },
       { lockKey: DAILY_LIMIT_LOCK_KEY },
@@ -42,16 +43,20 @@ export class SqlExecution extends SqlRequests {
 
   async takeOverExecution(
     id: string,
-    takeOver: { now: number; leaseMs: number; seenToken: FencingToken },
+    takeOver: { now: number; leaseMs: number; seenToken: FencingToken; sent: NewEvent | null },
   ): Promise<DeletionRequest | null> {
     const now = this.dialect.nowMs;
-    const changed = await this.dialect.run(
-      `UPDATE requests SET lease_until = ${now} + ?, delete_starts = delete_starts + 1,
-         delete_started_at = COALESCE(delete_started_at, ?)
-       WHERE id = ? AND state = 'executing' AND (lease_until IS NULL OR lease_until < ${now}) AND delete_starts = ?`,
-      [takeOver.leaseMs, takeOver.now, id, takeOver.seenToken],
-    );
-    return changed > 0 ? this.getRequest(id) : null;
+    return this.dialect.transaction(async (db) => {
+      const changed = await db.run(
+        `UPDATE requests SET lease_until = ${now} + ?, delete_starts = delete_starts + 1,
+           delete_started_at = COALESCE(delete_started_at, ?)
+         WHERE id = ? AND state = 'executing' AND (lease_until IS NULL OR lease_until < ${now}) AND delete_starts = ?`,
+        [takeOver.leaseMs, takeOver.now, id, takeOver.seenToken],
+      );
+      if (changed === 0) return null;
+      if (takeOver.sent) await this.insertEvent(db, id, takeOver.sent);
+      return this.loaded(db, id);
+    });
   }
 
   async renewLease(id: string, token: FencingToken, leaseMs: number): Promise<boolean> {

@@ -80,7 +80,13 @@ async function make(
 }
 
 async function execute(store: Store, id: string, t: number, outcome: DeletionOutcome) {
-  await store.transition(id, ['approved'], 'executing', {}, { kind: 'executing', actorId: null, detail: null, at: t });
+  await store.transition(
+    id,
+    ['approved'],
+    'executing',
+    {},
+    { kind: 'delete_sent', actorId: null, detail: null, at: t },
+  );
   const done = await store.transition(
     id,
     ['executing'],
@@ -249,6 +255,7 @@ const CSV_HEADER = [
   'closed_from',
   'close_reason',
   'delete_starts',
+  'delete_started_at',
   'outcome_ok',
   'outcome_kind',
   'outcome_message',
@@ -298,13 +305,13 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
       ['RDONE', 'requested'],
       ['RDONE', 'approved'],
       ['RDONE', 'approved'],
-      ['RDONE', 'executing'],
+      ['RDONE', 'delete_sent'],
       ['RDONE', 'deleted'],
       ['RDENIED', 'requested'],
       ['RDENIED', 'denied'],
       ['RFAILED', 'requested'],
       ['RFAILED', 'approved'],
-      ['RFAILED', 'executing'],
+      ['RFAILED', 'delete_sent'],
       ['RFAILED', 'failed'],
       ['RSECRET', 'requested'],
     ]);
@@ -328,6 +335,7 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
         closed_by: '',
         close_reason: '',
         delete_starts: '0',
+        delete_started_at: '',
         outcome_ok: 'true',
         outcome_kind: 'deleted',
         outcome_message: 'Customer deleted',
@@ -408,6 +416,7 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
       closedFrom: null,
       closeReason: null,
       deleteStarts: 0,
+      deleteStartedAt: null,
       outcome: DELETED,
       events: [
         {
@@ -431,7 +440,7 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
           at: '2026-11-01T00:02:00.000Z',
           detail: '2 of 2',
         },
-        { id: expect.any(Number), kind: 'executing', actorId: null, at: '2026-11-01T00:03:00.000Z', detail: null },
+        { id: expect.any(Number), kind: 'delete_sent', actorId: null, at: '2026-11-01T00:03:00.000Z', detail: null },
         {
           id: expect.any(Number),
           kind: 'deleted',
@@ -452,7 +461,7 @@ describe.each(TARGETS)('the audit export on %s', (_name, makeTarget) => {
     expect(lines[2].events.map((e) => (e as { kind: string }).kind)).toEqual([
       'requested',
       'approved',
-      'executing',
+      'delete_sent',
       'failed',
     ]);
     expect(lines[3]).toMatchObject({

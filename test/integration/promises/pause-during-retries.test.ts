@@ -18,7 +18,7 @@ describe('a pause typed while a DELETE waits to be retried', () => {
   });
 
   // Defect 1: the pause is checked only at the claim; the retry loop sends two more DELETEs and deletes the customer.
-  it.failing('stops every DELETE not yet sent: none reaches BotPenguin after the pause answer', async () => {
+  it('stops every DELETE not yet sent: none reaches BotPenguin after the pause answer', async () => {
     const { requestId, message } = await requestDeletion(sb);
     await settle(sb);
     sb.botpenguin.answerNext('DELETE', {
@@ -31,6 +31,10 @@ describe('a pause typed while a DELETE waits to be retried', () => {
 
     const paused = await sb.sender.command(APPROVER, 'pause incident 42');
     expect(ackText(paused.json)).toMatch(/Every DELETE is paused/);
+    // The answer says what it holds: the one DELETE under way, whose further attempts are not sent.
+    expect(ackText(paused.json)).toMatch(
+      new RegExp(`1 DELETE was under way \\(\`${requestId}\`\\): no further attempt`),
+    );
     const deletesWhenPaused = sb.botpenguin.deletes().length;
     expect(deletesWhenPaused).toBe(1); // the pause came while the retry waited, as in the audit
     // The retry (3 s on) has come and gone once the executor is idle: what was sent after the pause is known.
@@ -42,5 +46,8 @@ describe('a pause typed while a DELETE waits to be retried', () => {
     expect(stored?.state).not.toBe('succeeded');
     expect(everythingSaid(sb.slack, message)).not.toMatch(/was deleted/);
     expect(sb.slack.channelMessages(SANDBOX_CHANNEL).some((m) => /paused every DELETE/.test(m.text))).toBe(true);
+    // The 503 may have come after BotPenguin acted: outcome unknown, and the customer held until the checks settle it.
+    expect(stored).toMatchObject({ state: 'uncertain', outcome: { kind: 'uncertain', attempts: 1 } });
+    expect(stored?.outcome?.message).toMatch(/DELETEs were paused, so no further DELETE was sent/);
   });
 });

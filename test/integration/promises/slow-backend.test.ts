@@ -23,7 +23,7 @@ describe('a DELETE the gateway answers 504 while the backend is still deleting',
   });
 
   // Defect 4: the first settle check, made at once, finds the customer still listed and records "Not deleted".
-  it.failing('stays uncertain while the DELETE may still be in progress; never "not deleted"', async () => {
+  it('stays uncertain while the DELETE may still be in progress; never "not deleted"', async () => {
     const { requestId, message } = await requestDeletion(sb);
     await settle(sb);
     const gateway504 = { status: 504, body: { success: false, message: 'Gateway Timeout' }, delayMs: 300 };

@@ -61,10 +61,10 @@ async function recordFlow(db: TestDatabase['db']) {
   await insertEvent(db, deleted, 'approved', 'U0APPROVER', null);
   await insertEvent(db, failed, 'requested', 'U0ASKER', PERSONAL);
   await insertEvent(db, denied, 'denied', 'U0APPROVER', `wrong customer, ${PERSONAL}`);
-  await insertEvent(db, deleted, 'executing', null, 'DELETE sent (attempt 1)');
+  await insertEvent(db, deleted, 'delete_sent', null, 'start 1');
   await insertEvent(db, failed, 'approved', 'U0APPROVER', null);
   await insertEvent(db, deleted, 'deleted', null, 'Customer deleted successfully');
-  await insertEvent(db, failed, 'executing', null, 'DELETE sent (attempt 1)');
+  await insertEvent(db, failed, 'delete_sent', null, 'start 1');
   await insertEvent(db, failed, 'failed', null, 'Customer cannot be deleted');
   return {
     [deleted]: ['requested', 'approved', 'delete_sent', 'deleted'],

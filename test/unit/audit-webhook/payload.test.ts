@@ -35,7 +35,7 @@ const keep = (text: string) => text;
 const BY_THE_BOT: Record<EventKind, EventClass['type']> = {
   requested: 'requested',
   approved: 'approved',
-  executing: 'delete_sent',
+  delete_sent: 'delete_sent',
   deleted: 'deleted',
   failed: 'failed',
   uncertain: 'uncertain',

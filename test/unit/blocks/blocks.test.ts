@@ -402,7 +402,7 @@ describe('DRY RUN is said everywhere when it is on', () => {
   it.each<EventKind>([
     'requested',
     'approved',
-    'executing',
+    'delete_sent',
     'deleted',
     'failed',
     'denied',
@@ -464,7 +464,7 @@ describe('thread replies are the audit trail', () => {
     const kinds: Record<EventKind, true> = {
       requested: true,
       approved: true,
-      executing: true,
+      delete_sent: true,
       deleted: true,
       failed: true,
       uncertain: true,

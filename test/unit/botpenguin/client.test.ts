@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BotPenguinClient, type BotPenguinClientOptions } from '../../../src/botpenguin/client';
+import type { AttemptGate } from '../../../src/requests/ports';
 
 const TOKEN = 'xtok-SECRET-123';
 
@@ -73,8 +74,8 @@ function makeClient(baseUrl: string, overrides: Partial<BotPenguinClientOptions>
     ...overrides,
   });
   clients.push(client);
-  const del = async (id: string) => {
-    const result = await client.deleteCustomer(id);
+  const del = async (id: string, mayAttempt: AttemptGate = async () => true) => {
+    const result = await client.deleteCustomer(id, mayAttempt);
     seen.push(result);
     return result;
   };
@@ -372,6 +373,38 @@ describe('deleteCustomer', () => {
       earlierAttemptUncertain: true,
     });
     expect(result.message).toMatch(/^Customer not found \(an earlier attempt/);
+  });
+
+  test('a refusal (403, or success:false) after an attempt with no clear answer is answerUnknown, not a plain failure', async () => {
+    const srv = await startServer((_req, res, n) => {
+      if (n === 0) return sendJson(res, 503, { success: false, message: 'Service Unavailable' });
+      if (n === 1) return sendJson(res, 403, { success: false, message: 'Forbidden' });
+      sendJson(res, 200, { success: false, message: 'Refused' });
+    });
+    const { del } = makeClient(srv.url);
+    expect(await del('c1')).toMatchObject({ ok: false, kind: 'unauthorized', status: 403, answerUnknown: true });
+    expect(await del('c2')).toMatchObject({ ok: false, kind: 'rejected', status: 200, attempts: 1 });
+    expect(await del('c3')).not.toHaveProperty('answerUnknown'); // no unknown attempt before it: plainly refused
+  });
+
+  test('the gate is asked before every attempt: held, nothing more is sent, and an unknown earlier attempt is said', async () => {
+    const srv = await startServer((_req, res) =>
+      sendJson(res, 503, { success: false, message: 'Service Unavailable' }),
+    );
+    const { del } = makeClient(srv.url, { maxAttempts: 5 });
+    const asked: number[] = [];
+    const result = await del('c1', async (attempt) => {
+      asked.push(attempt);
+      return attempt < 3;
+    });
+    expect(asked).toEqual([1, 2, 3]);
+    expect(srv.requests).toHaveLength(2);
+    expect(result).toMatchObject({ ok: false, kind: 'held', attempts: 2, answerUnknown: true });
+
+    const none = await del('c2', async () => false);
+    expect(none).toMatchObject({ ok: false, kind: 'held', attempts: 0 });
+    expect(none).not.toHaveProperty('answerUnknown');
+    expect(srv.requests).toHaveLength(2); // nothing sent for c2
   });
 
   test('a reset connection is a network failure, retried', async () => {

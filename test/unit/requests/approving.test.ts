@@ -39,7 +39,12 @@ describe('approving', () => {
       message: 'Customer deleted successfully',
     });
     expect(done.finishedAt).toBe(START);
-    expect((await w.store.listEvents(request.id)).map((e) => e.kind)).toEqual(['requested', 'approved', 'deleted']);
+    expect((await w.store.listEvents(request.id)).map((e) => e.kind)).toEqual([
+      'requested',
+      'approved',
+      'delete_sent',
+      'deleted',
+    ]);
   });
 
   it('BotPenguin answering success:false ends the request failed, with BotPenguin’s message', async () => {

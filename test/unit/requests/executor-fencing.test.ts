@@ -6,7 +6,7 @@ import type { Policy } from '../../../src/config';
 import { createLogger } from '../../../src/logger';
 import { createRequests, type Requests } from '../../../src/requests';
 import { MAX_DELETE_STARTS } from '../../../src/requests/executor';
-import type { CustomerLister, DeleteResult, ListResult } from '../../../src/requests/ports';
+import type { AttemptGate, CustomerLister, DeleteResult, ListResult } from '../../../src/requests/ports';
 import { Previewer } from '../../../src/requests/preview';
 import { SqliteStore } from '../../../src/store/dialects/sqlite';
 import { anApproval } from '../../helpers/fixtures';
@@ -25,10 +25,11 @@ const policy: Policy = testPolicy({
   customerIdPattern: /^[0-9a-f]{24}$/,
 });
 
-/** BotPenguin's DELETE: each call waits until the test answers it. */
+/** BotPenguin's DELETE, one attempt let through by the executor's gate: each call waits until the test answers it. */
 class HeldDeleter {
   readonly calls: { customerId: string; answer(result: DeleteResult): void }[] = [];
-  deleteCustomer(customerId: string): Promise<DeleteResult> {
+  async deleteCustomer(customerId: string, mayAttempt: AttemptGate): Promise<DeleteResult> {
+    if (!(await mayAttempt(1))) return { ok: false, kind: 'held', attempts: 0, message: 'held' };
     return new Promise((resolve) => this.calls.push({ customerId, answer: resolve }));
   }
 }
@@ -118,10 +119,13 @@ it(`a take-over after ${MAX_DELETE_STARTS} starts sends nothing more: the reques
     maxPerDay: 50,
     dryRun: false,
     drop: null,
+    sent: { kind: 'delete_sent', actorId: null, detail: 'start 1', at: clock.now },
   });
   for (let seen = 1; seen < MAX_DELETE_STARTS; seen++) {
     clock.now += LEASE_MS + 1;
-    expect(await store.takeOverExecution(id, { now: clock.now, leaseMs: LEASE_MS, seenToken: seen })).not.toBeNull();
+    expect(
+      await store.takeOverExecution(id, { now: clock.now, leaseMs: LEASE_MS, seenToken: seen, sent: null }),
+    ).not.toBeNull();
   }
   clock.now += LEASE_MS + 1;
   const stale = await store.listForSweep({ kind: 'stale', limit: 10 });

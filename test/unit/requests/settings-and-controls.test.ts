@@ -214,6 +214,6 @@ describe('pause and resume', () => {
     await ops.executor.idle();
     expect(w.deleter.calls).toEqual([CUSTOMER]);
     const kinds = (await w.store.listEvents(request.id)).map((e) => e.kind);
-    expect(kinds).toEqual(['requested', 'paused', 'approved', 'resumed', 'deleted']);
+    expect(kinds).toEqual(['requested', 'paused', 'approved', 'resumed', 'delete_sent', 'deleted']);
   });
 });

@@ -5,7 +5,7 @@ import type { Policy } from '../../../src/config';
 import { silentLogger } from '../../../src/logger';
 import { createRequests, type Requests } from '../../../src/requests';
 import type { Executor } from '../../../src/requests/executor';
-import type { DeleteResult, Directory } from '../../../src/requests/ports';
+import type { AttemptGate, DeleteResult, Directory } from '../../../src/requests/ports';
 import type { Refusal, Result } from '../../../src/requests/refusals';
 import type { Actor, DeletionRequest } from '../../../src/requests/types';
 import { SqliteStore } from '../../../src/store/dialects/sqlite';
@@ -47,11 +47,12 @@ export class FakeDirectory implements Directory {
 
 export const DELETED: DeleteResult = { ok: true, status: 200, attempts: 1, message: 'Customer deleted successfully' };
 
-/** BotPenguin's DELETE: records every call and answers from a script (then DELETED). */
+/** BotPenguin's DELETE: one attempt, if the executor's gate lets it through; records it and answers from a script (then DELETED). */
 export class FakeDeleter {
   readonly calls: string[] = [];
   readonly script: DeleteResult[] = [];
-  async deleteCustomer(customerId: string): Promise<DeleteResult> {
+  async deleteCustomer(customerId: string, mayAttempt: AttemptGate): Promise<DeleteResult> {
+    if (!(await mayAttempt(1))) return { ok: false, kind: 'held', attempts: 0, message: 'held before attempt 1' };
     this.calls.push(customerId);
     await new Promise((resolve) => setImmediate(resolve)); // answer later, like a real call
     return this.script.shift() ?? DELETED;
