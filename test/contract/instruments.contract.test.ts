@@ -48,14 +48,14 @@ storeContract((h, current) => {
       event('deleted', T0, null),
     );
     const trail = await store.listEvents(request.id);
-    expect(trail.map((e) => e.kind)).toEqual(['requested', 'executing', 'deleted']);
+    expect(trail.map((e) => e.kind)).toEqual(['requested', 'delete_sent', 'deleted']);
     expect(await store.auditOutbox.backlog()).toBe(3);
 
     // One transaction, one call; the ids are the trail's, and a bot's "deleted" carries its outcome's kind.
     expect(heard.map((events) => events.map((e) => e.id))).toEqual(trail.map((e) => [e.id]));
     expect(heard.flat().map((e) => [e.kind, e.actorId, e.outcomeKind])).toEqual([
       ['requested', 'UREQ', null],
-      ['executing', null, null],
+      ['delete_sent', null, null],
       ['deleted', null, 'deleted'],
     ]);
 

@@ -16,11 +16,12 @@ interface Sample {
   value: number;
 }
 
-// The text exposition format, line by line: a comment (HELP, TYPE) or a sample; nothing else.
+// The text exposition format, line by line: a comment (HELP, TYPE) or a sample; nothing else. Values are Go
+// floats as Prometheus parses them: prom-client writes an idle event-loop gauge as `Nan`, which ParseFloat takes.
 const METRIC_NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = `[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"`;
 const SAMPLE = new RegExp(
-  `^(${METRIC_NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?,?\\})? (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|\\+Inf|-Inf|NaN))(?: -?[0-9]+)?$`,
+  `^(${METRIC_NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?,?\\})? (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|\\+Inf|-Inf|[Nn]a[Nn]))(?: -?[0-9]+)?$`,
 );
 const HELP = new RegExp(`^# HELP ${METRIC_NAME} .*$`);
 const TYPE = new RegExp(`^# TYPE ${METRIC_NAME} (counter|gauge|histogram|summary|untyped)$`);
