@@ -3,37 +3,11 @@
 // instances sweep; a decided or paused one gets none. The clock is injected and sweeps are explicit.
 import { FakeBotPenguin } from '../../sandbox/fake-botpenguin';
 import { FakeSlack } from '../../sandbox/fake-slack';
-import {
-  SANDBOX_CHANNEL,
-  type Sandbox,
-  type SandboxOptions,
-  startSandbox,
-  tempSqlitePath,
-} from '../../sandbox/harness';
+import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { APPROVER, APPROVER2, messageText, requestDeletion, settle } from '../helpers/flow';
-import { postgresSchema } from '../helpers/processes';
+import { type Backend, sharedStoreBackends } from '../helpers/shared-store';
 
-const PG_URL = process.env.TEST_DATABASE_URL;
-
-interface Backend {
-  name: string;
-  shared(): Promise<{ options: Pick<SandboxOptions, 'env' | 'sqlitePath'>; cleanup(): Promise<void> }>;
-}
-const sqlite: Backend = {
-  name: 'SQLite (one file)',
-  async shared() {
-    return { options: { sqlitePath: tempSqlitePath() }, cleanup: async () => {} };
-  },
-};
-const postgres: Backend = {
-  name: 'PostgreSQL',
-  async shared() {
-    const schema = await postgresSchema(PG_URL ?? '');
-    return { options: { env: { DATABASE_URL: schema.databaseUrl, DATABASE_POOL_MAX: '4' } }, cleanup: schema.drop };
-  },
-};
-if (!PG_URL) console.warn('PostgreSQL reminder tests skipped: TEST_DATABASE_URL is not set');
-const backends = PG_URL ? [sqlite, postgres] : [sqlite];
+const backends = sharedStoreBackends('reminder');
 
 const GROUP = 'S0OPSLEADS';
 

@@ -3,38 +3,12 @@
 // A direct message is a chat.postMessage whose channel is the requester's user id (the app's Messages tab).
 import { FakeBotPenguin } from '../../sandbox/fake-botpenguin';
 import { FakeSlack, type SlackMessage } from '../../sandbox/fake-slack';
-import {
-  SANDBOX_CHANNEL,
-  type Sandbox,
-  type SandboxOptions,
-  startSandbox,
-  tempSqlitePath,
-} from '../../sandbox/harness';
+import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE, ACTION_CANCEL } from '../../src/constants';
 import { APPROVER, actionIds, REQUESTER, requestDeletion, settle, until } from '../helpers/flow';
-import { postgresSchema } from '../helpers/processes';
+import { type Backend, sharedStoreBackends } from '../helpers/shared-store';
 
-const PG_URL = process.env.TEST_DATABASE_URL;
-
-interface Backend {
-  name: string;
-  shared(): Promise<{ options: Pick<SandboxOptions, 'env' | 'sqlitePath'>; cleanup(): Promise<void> }>;
-}
-const sqlite: Backend = {
-  name: 'SQLite (one file)',
-  async shared() {
-    return { options: { sqlitePath: tempSqlitePath() }, cleanup: async () => {} };
-  },
-};
-const postgres: Backend = {
-  name: 'PostgreSQL',
-  async shared() {
-    const schema = await postgresSchema(PG_URL ?? '');
-    return { options: { env: { DATABASE_URL: schema.databaseUrl, DATABASE_POOL_MAX: '4' } }, cleanup: schema.drop };
-  },
-};
-if (!PG_URL) console.warn('PostgreSQL requester-notice tests skipped: TEST_DATABASE_URL is not set');
-const backends = PG_URL ? [sqlite, postgres] : [sqlite];
+const backends = sharedStoreBackends('requester-notice');
 
 const customerId = (i: number) => `64b7f0c2e4b0a1b2c3d4${String(i).padStart(4, '0')}`;
 const HOUR = 3_600_000;

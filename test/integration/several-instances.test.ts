@@ -4,40 +4,12 @@
 // piece of work once: one wins, the others skip.
 import { FakeBotPenguin } from '../../sandbox/fake-botpenguin';
 import { FakeSlack } from '../../sandbox/fake-slack';
-import {
-  SANDBOX_CHANNEL,
-  type Sandbox,
-  type SandboxOptions,
-  startSandbox,
-  tempSqlitePath,
-} from '../../sandbox/harness';
+import { SANDBOX_CHANNEL, type Sandbox, type SandboxOptions, startSandbox } from '../../sandbox/harness';
 import { ACTION_APPROVE } from '../../src/constants';
 import { APPROVER, actionIds, CUSTOMER, messageText, requestDeletion, settle } from '../helpers/flow';
-import { postgresSchema } from '../helpers/processes';
+import { type Backend, sharedStoreBackends } from '../helpers/shared-store';
 
-const PG_URL = process.env.TEST_DATABASE_URL;
-
-interface Backend {
-  name: string;
-  /** Options that put every sandbox of one test on the same store. */
-  shared(): Promise<{ options: Pick<SandboxOptions, 'env' | 'sqlitePath'>; cleanup(): Promise<void> }>;
-}
-
-const sqlite: Backend = {
-  name: 'SQLite (one file)',
-  async shared() {
-    return { options: { sqlitePath: tempSqlitePath() }, cleanup: async () => {} };
-  },
-};
-const postgres: Backend = {
-  name: 'PostgreSQL',
-  async shared() {
-    const schema = await postgresSchema(PG_URL ?? '');
-    return { options: { env: { DATABASE_URL: schema.databaseUrl, DATABASE_POOL_MAX: '4' } }, cleanup: schema.drop };
-  },
-};
-if (!PG_URL) console.warn('PostgreSQL several-instances tests skipped: TEST_DATABASE_URL is not set');
-const backends = PG_URL ? [sqlite, postgres] : [sqlite];
+const backends = sharedStoreBackends('several-instances');
 
 const customerId = (i: number) => `64b7f0c2e4b0a1b2c3d4${String(i).padStart(4, '0')}`;
 
