@@ -45,10 +45,13 @@ describe('the two-person deletion flow over signed HTTP', () => {
     expect(messageText(message)).toContain('was deleted');
     expect(messageText(message)).toContain(`<@${APPROVER}>`);
     const thread = sb.slack.thread(SANDBOX_CHANNEL, message.ts).map((m) => m.text);
-    expect(thread).toHaveLength(3);
+    // Who asked, who approved, when the DELETE was sent, what BotPenguin said (telling the requester).
+    expect(thread).toHaveLength(4);
     expect(thread[0]).toContain('asked to delete');
     expect(thread[1]).toContain(`<@${APPROVER}> approved`);
-    expect(thread[2]).toContain(`<@${REQUESTER}>`);
+    expect(thread[2]).toContain('sending the DELETE to BotPenguin (start 1)');
+    expect(thread[3]).toContain('was deleted');
+    expect(thread[3]).toContain(`<@${REQUESTER}>`);
     expect(sb.slack.channelMessages(SANDBOX_CHANNEL)).toHaveLength(1);
   });
 

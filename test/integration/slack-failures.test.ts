@@ -125,8 +125,9 @@ describe('Slack failing to post thread replies', () => {
     await sb.bot.sweeper.sweep();
     await settle(sb);
     const replies = thread(message.ts);
-    expect(replies).toHaveLength(3);
+    expect(replies).toHaveLength(4);
     expect(replies[1]).toContain(`<@${APPROVER}> approved`);
-    expect(replies[2]).toContain(':wastebasket:');
+    expect(replies[2]).toContain('sending the DELETE');
+    expect(replies[3]).toContain(':wastebasket:');
   });
 });
