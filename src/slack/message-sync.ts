@@ -131,6 +131,9 @@ export class MessageSync {
         }
         if (!wait) continue;
         waiting ??= { turn: wait.turn, given: this.pacer.take(wait.turn.bucket, wait.turn.priority) };
+        // A change came while this run synced (the outcome of a DELETE, say): bring the message up to date
+        // now, keeping our place in the queue, rather than after the turn we would otherwise wait for.
+        if (run.again) continue;
         const woken = new Promise<'woken'>((resolve) => {
           run.wake = () => resolve('woken');
         });
