@@ -5,7 +5,7 @@ import { ACTION_APPROVE, ACTION_DENY, homeActionId } from '../constants';
 import type { HomeQueue } from '../requests/home';
 import type { DeletionRequest } from '../requests/types';
 import { describeRequest, pauseSentence, stateWord } from './describe';
-import { code, fitMrkdwn, mention, safeMrkdwn, slackDate } from './text';
+import { code, fitMrkdwn, mention, safeMrkdwn, slackDate, ticketLink } from './text';
 
 type KnownBlock = types.KnownBlock;
 
@@ -19,7 +19,6 @@ const REASON_LIMIT = 300;
 const SECTION_LIMIT = 3000;
 
 /** A ticket, once requests carry one (issue 17, item 3): shown when present. */
-type MaybeTicket = { ticket?: string | null; ticketUrl?: string | null };
 
 export function renderHomeView(queue: HomeQueue, now: number, notice: string | null = null): types.HomeView {
   const blocks: KnownBlock[] = [
@@ -155,12 +154,10 @@ function mineBlocks(queue: HomeQueue, now: number): KnownBlock[] {
   return blocks;
 }
 
-/** " · ticket ABC-1" (a link when the request has its URL), or nothing. */
-function ticketPart(request: DeletionRequest & MaybeTicket): string {
-  if (!request.ticket) return '';
-  const label = safeMrkdwn(request.ticket, 100).replace(/\|/g, '¦');
-  const url = request.ticketUrl && /^https:\/\/[^\s<>|]+$/.test(request.ticketUrl) ? request.ticketUrl : null;
-  return ` · ticket ${url ? `<${url}|${label}>` : `\`${label}\``}`;
+/** " · ticket ABC-1" (a link when the request has its URL, as everywhere else), or nothing. */
+function ticketPart(request: DeletionRequest): string {
+  const ticket = ticketLink(request);
+  return ticket ? ` · ticket ${ticket}` : '';
 }
 
 /** The answer to a click on the Home tab that the rules accepted. */
