@@ -6,7 +6,7 @@ import { createInstruments } from './instruments';
 import { registerListeners } from './listeners';
 import type { ListenerDeps } from './listeners/deps';
 import type { Logger } from './logger';
-import { slackErrorCode } from './metrics';
+import { slackErrorLabel } from './metrics';
 import { createReceiver, toBoltLogger } from './receiver';
 import type { Requests } from './requests';
 import { createServices, type Services, warnIfQuorumUnreachable } from './services';
@@ -102,7 +102,7 @@ export function createApp(deps: AppDeps): BotApp {
     policy: config.policy,
     permalinks: services.permalinks,
     home: services.home,
-    slackApiError: (method, error) => metrics.slackApiError(method, slackErrorCode(error)),
+    slackApiError: (method, error) => metrics.slackApiError(method, slackErrorLabel(error)),
     logger,
   };
   registerListeners(app, listenerDeps, config.slack.teamId);

@@ -7,7 +7,7 @@ import { classifyEvent } from './audit-webhook/event-type';
 import { WebClient } from './bolt';
 import type { Config } from './config';
 import { createRedactor, type Logger } from './logger';
-import { createMetrics, type Metrics, slackErrorCode } from './metrics';
+import { createMetrics, type Metrics, slackErrorLabel } from './metrics';
 import { type MetricsServer, startMetricsServer } from './metrics/server';
 import type { InstrumentedStore } from './store/types';
 
@@ -84,7 +84,7 @@ class CountingWebClient extends WebClient {
     try {
       return await super.apiCall(method, options);
     } catch (error) {
-      this.metrics.slackApiError(method, slackErrorCode(error));
+      this.metrics.slackApiError(method, slackErrorLabel(error));
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 // How Slack reaches the bot (HTTP or Socket Mode) and the probes on PORT: GET /healthz (liveness: the process
 // answers) and GET /readyz (readiness: the store answers and, in Socket Mode, the socket is connected).
+
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App, Logger as BoltLogger, LogLevel } from '@slack/bolt';
@@ -7,6 +8,7 @@ import { HTTPReceiver, SocketModeReceiver } from './bolt';
 import type { Config } from './config';
 import { guardSlackEvents } from './http-guard';
 import type { Logger } from './logger';
+import { slackErrorCode } from './slack/slack-errors';
 import { TOKEN_REFUSED } from './slack/verify-token';
 import type { Store } from './store/types';
 
@@ -143,8 +145,8 @@ function keepReconnecting(
       return opened;
     } catch (error) {
       if (!startedOnce) throw error;
-      const code = (error as { data?: { error?: unknown } }).data?.error;
-      if (typeof code === 'string' && TOKEN_REFUSED.has(code)) {
+      const code = slackErrorCode(error);
+      if (code && TOKEN_REFUSED.has(code)) {
         onTokenRefused(code);
         return new Promise<never>(() => {}); // the process is ending
       }

@@ -76,7 +76,7 @@ export interface Metrics {
  * The `error` label of a Web API call that threw (@slack/web-api's errors): Slack's own code when Slack
  * answered `ok: false`, else what kind of failure it was.
  */
-export function slackErrorCode(error: unknown): string {
+export function slackErrorLabel(error: unknown): string {
   const { code, data } = (error ?? {}) as { code?: unknown; data?: { error?: unknown } };
   if (code === 'slack_webapi_platform_error') return typeof data?.error === 'string' ? data.error : 'platform_error';
   if (code === 'slack_webapi_rate_limited_error') return 'ratelimited';

@@ -3,9 +3,9 @@
 import { renderHomeView } from '../blocks/home-view';
 import type { WebClient } from '../bolt';
 import { errorFields, type Logger } from '../logger';
-import { slackErrorCode } from '../metrics';
 import type { HomeQueues } from '../requests/home';
 import type { DeletionRequest } from '../requests/types';
+import { slackErrorCode } from './slack-errors';
 
 /** A tab opened longer ago than this is not republished on a change (it is again when opened). */
 const RECENT_MS = 30 * 60_000;

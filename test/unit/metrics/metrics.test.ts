@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LogLevel, webApi } from '@slack/bolt';
 import { classifyEvent } from '../../../src/audit-webhook/event-type';
-import { createMetrics, FINISH_OUTCOMES, type MetricsSources, slackErrorCode } from '../../../src/metrics';
+import { createMetrics, FINISH_OUTCOMES, type MetricsSources, slackErrorLabel } from '../../../src/metrics';
 import { type MetricsServer, startMetricsServer } from '../../../src/metrics/server';
 
 const USER = 'U0ASKER1';
@@ -186,7 +186,7 @@ describe("the error label of a Web API call that threw is Slack's code, or the k
       retryConfig: { retries: 0 },
       logLevel: LogLevel.ERROR,
     });
-    const codeOf = (call: Promise<unknown>) => call.then(() => 'no error', slackErrorCode);
+    const codeOf = (call: Promise<unknown>) => call.then(() => 'no error', slackErrorLabel);
     try {
       expect(await codeOf(client.chat.postMessage({ channel: 'C0OPS', text: 'x' }))).toBe('not_in_channel');
       expect(await codeOf(client.chat.update({ channel: 'C0OPS', ts: '1.2', text: 'x' }))).toBe('http_error');
@@ -200,6 +200,6 @@ describe("the error label of a Web API call that threw is Slack's code, or the k
       logLevel: LogLevel.ERROR,
     });
     expect(await codeOf(refused.auth.test())).toBe('request_error');
-    expect(slackErrorCode(new Error('something else'))).toBe('unknown_error');
+    expect(slackErrorLabel(new Error('something else'))).toBe('unknown_error');
   });
 });
