@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps): BotApp {
   });
   const listenerDeps: ListenerDeps = {
     requests: services.requests,
-    posted: (requestId) => services.sync.request(requestId),
+    postRefused: (requestId) => services.sync.postRefused(requestId),
     policy: config.policy,
     permalinks: services.permalinks,
     home: services.home,

@@ -7,8 +7,8 @@ import type { Permalinks } from '../slack/permalinks';
 /** What listeners need; app.ts builds it. */
 export interface ListenerDeps {
   requests: Requests;
-  /** Resolves once a request's message sync has run (its approval message is posted, or can't be). */
-  posted: (requestId: string) => Promise<void>;
+  /** Resolves once a request's message sync under way has run: true if Slack refused its message for good. */
+  postRefused: (requestId: string) => Promise<boolean>;
   policy: Policy;
   permalinks: Permalinks;
   /** Each person's Home tab: published when opened, and where a click on it is answered. */

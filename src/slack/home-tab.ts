@@ -61,6 +61,8 @@ export class HomeTab {
    * published afresh when opened, and publishing it would ask Slack who the approvers are for nobody.
    */
   changed(requestId: string): Promise<void> {
+    // Nobody's tab to keep fresh: the request isn't even read (the common case, and on every change).
+    if (this.viewers.size === 0 || this.disabled) return Promise.resolve();
     const work = this.republish(requestId).finally(() => this.changes.delete(work));
     this.changes.add(work);
     return work;

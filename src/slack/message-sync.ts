@@ -8,7 +8,7 @@ import { renderThreadReply } from '../blocks/thread-replies';
 import { Limiter } from '../limiter';
 import { errorFields, type Logger } from '../logger';
 import { requesterNews, requesterNewsPending } from '../requests/requester-news';
-import { type DeletionRequest, NO_MESSAGE_TS } from '../requests/types';
+import { type DeletionRequest, NO_MESSAGE_TS, type RequestEvent } from '../requests/types';
 import type { Store } from '../store/types';
 import { bucketOf, SlackPacer } from './pacer';
 import {
@@ -61,6 +61,8 @@ interface Wait {
 interface Run {
   /** Asked for again while running: run once more. */
   again: boolean;
+  /** Slack refused the approval message for good (the request was withdrawn). */
+  refused: boolean;
   /** Wakes a run that waits for its turn: a change (an update) need not wait behind its thread replies. */
   wake: () => void;
   done: Promise<void>;
@@ -96,10 +98,21 @@ export class MessageSync {
       run.wake();
       return run.done;
     }
-    const started: Run = { again: false, wake: () => undefined, done: Promise.resolve() };
+    const started: Run = { again: false, refused: false, wake: () => undefined, done: Promise.resolve() };
     started.done = this.run(requestId, started);
     this.runs.set(requestId, started);
     return started.done;
+  }
+
+  /**
+   * Resolves once the request's sync under way (if any) has settled, without asking for another: true if it
+   * found that Slack will never let the approval message be posted (so the request was withdrawn).
+   */
+  async postRefused(requestId: string): Promise<boolean> {
+    const run = this.runs.get(requestId);
+    if (!run) return false;
+    await run.done;
+    return run.refused;
   }
 
   /** Wait for every sync under way or waiting (tests, shutdown). */
@@ -173,12 +186,9 @@ export class MessageSync {
       held = await store.claimSync(requestId, until, Math.max(now, (claimedUntil ?? 0) + 1));
       if (!held) return null;
       const outcome = await this.bringUpToDate(requestId, turns);
-      if (typeof outcome === 'object') {
-        held = false;
-        return { turn: outcome, claimedUntil: until };
-      }
-      await store.endSync(requestId, { kind: outcome });
       held = false;
+      if (typeof outcome === 'object') return { turn: outcome, claimedUntil: until };
+      if (outcome !== 'released') await store.endSync(requestId, { kind: outcome });
       return null;
     } catch (error) {
       await this.failed(requestId, error).catch((again: unknown) =>
@@ -261,74 +271,88 @@ export class MessageSync {
   }
 
   /**
-   * Posts and updates until the message and thread show the stored request: `in-step`, or `behind` when it ran
-   * out of rounds, or the turn to wait for when Slack's pace holds the next call back.
+   * Posts and updates until the message and thread show the stored request, then ends the sync in the same
+   * step (`released`); `in-step` when there is no such request, `behind` when it ran out of rounds, or the turn
+   * to wait for when Slack's pace holds the next call back.
    */
   private async bringUpToDate(
     requestId: string,
     turns: { granted: Turn | null },
-  ): Promise<'in-step' | 'behind' | Turn> {
-    const { store, options, client } = this;
+  ): Promise<'released' | 'in-step' | 'behind' | Turn> {
+    const { store } = this;
     for (let round = 0; round < 5; round++) {
       const request = await store.getRequest(requestId);
       if (!request) return 'in-step';
       const events = (await store.listEvents(requestId)).filter((e) => e.postedAt === null);
-      if (
-        request.messageTs !== null &&
-        request.messageVersion >= request.version &&
-        events.length === 0 &&
-        !requesterNewsPending(request)
-      )
-        return 'in-step';
-      if (request.messageTs === NO_MESSAGE_TS) {
-        // Never posted and never will be: only the requester is left to tell.
-        const waitFor = await this.tellRequester(request, null, turns);
-        if (waitFor) return waitFor;
+      const waitFor = await this.showRound(request, events, turns);
+      if (waitFor === 'withdrawn') continue;
+      if (waitFor) return waitFor;
+      // Released only if nothing changed since the read (its version, no new reply): else read it again.
+      if ((await store.endSync(requestId, { kind: 'in-step', version: request.version })).released) return 'released';
+    }
+    return 'behind';
+  }
+
+  /**
+   * One round: shows `request` (as read) and its unposted replies in Slack, or says which turn to wait for, or
+   * that the request was withdrawn because its message can never be posted (read it again).
+   */
+  private async showRound(
+    request: DeletionRequest,
+    events: readonly RequestEvent[],
+    turns: { granted: Turn | null },
+  ): Promise<Turn | 'withdrawn' | null> {
+    const { store, options, client } = this;
+    const requestId = request.id;
+    if (request.messageTs === NO_MESSAGE_TS) {
+      // Never posted and never will be: only the requester is left to tell.
+      const waitFor = await this.tellRequester(request, null, turns);
+      if (waitFor) return waitFor;
+      if (request.messageVersion < request.version || events.length > 0) {
         await store.recordMessage(requestId, {
           version: request.version,
           postedEvents: { ids: events.map((e) => e.id), at: options.now() },
         });
-        return 'in-step';
       }
-      const channel = request.channelId;
-      const post: Turn = { bucket: bucketOf('chat.postMessage', channel), priority: 'rest' };
-      let ts = request.messageTs;
-      // Rendered only when the message itself is posted or updated, not for thread replies alone.
-      if (ts === null) {
-        const first = await this.postApprovalMessage(request, turns);
-        if (first === 'withdrawn') continue;
-        if (typeof first === 'object') return first;
-        ts = first;
-      } else if (request.messageVersion < request.version) {
-        const update: Turn = { bucket: bucketOf('chat.update', channel), priority: 'rest' };
-        if (!this.mayCall(update, turns)) return update;
-        const messageTs = ts;
-        const rendered = renderRequestMessage(request, options.now());
-        await this.slackCall(update, () =>
-          client.chat.update({ channel, ts: messageTs, text: rendered.text, blocks: rendered.blocks }),
-        );
-        await store.recordMessage(requestId, { version: request.version });
-        this.logger.debug('approval message updated', { requestId, version: request.version, state: request.state });
-      }
-      const waitFor = await this.tellRequester(request, ts, turns);
-      if (waitFor) return waitFor;
-      for (const event of events) {
-        // In order, one at a time: a reply that must wait holds back the ones after it.
-        if (!this.mayCall(post, turns)) return post;
-        const threadTs = ts;
-        await this.slackCall(post, () =>
-          client.chat.postMessage({
-            channel,
-            thread_ts: threadTs,
-            text: renderThreadReply(event, request),
-            unfurl_links: false,
-            unfurl_media: false,
-          }),
-        );
-        await store.recordMessage(requestId, { postedEvents: { ids: [event.id], at: options.now() } });
-      }
+      return null;
     }
-    return 'behind';
+    const channel = request.channelId;
+    const post: Turn = { bucket: bucketOf('chat.postMessage', channel), priority: 'rest' };
+    let ts = request.messageTs;
+    // Rendered only when the message itself is posted or updated, not for thread replies alone.
+    if (ts === null) {
+      const first = await this.postApprovalMessage(request, turns);
+      if (first === 'withdrawn' || typeof first === 'object') return first;
+      ts = first;
+    } else if (request.messageVersion < request.version) {
+      const update: Turn = { bucket: bucketOf('chat.update', channel), priority: 'rest' };
+      if (!this.mayCall(update, turns)) return update;
+      const messageTs = ts;
+      const rendered = renderRequestMessage(request, options.now());
+      await this.slackCall(update, () =>
+        client.chat.update({ channel, ts: messageTs, text: rendered.text, blocks: rendered.blocks }),
+      );
+      await store.recordMessage(requestId, { version: request.version });
+      this.logger.debug('approval message updated', { requestId, version: request.version, state: request.state });
+    }
+    const waitFor = await this.tellRequester(request, ts, turns);
+    if (waitFor) return waitFor;
+    for (const event of events) {
+      // In order, one at a time: a reply that must wait holds back the ones after it.
+      if (!this.mayCall(post, turns)) return post;
+      const threadTs = ts;
+      await this.slackCall(post, () =>
+        client.chat.postMessage({
+          channel,
+          thread_ts: threadTs,
+          text: renderThreadReply(event, request),
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      );
+      await store.recordMessage(requestId, { postedEvents: { ids: [event.id], at: options.now() } });
+    }
+    return null;
   }
 
   /**
@@ -369,6 +393,8 @@ export class MessageSync {
       // withdraws again (a no-op once done) before it records that there is no message.
       await options.onCannotPost(requestId, code);
       await store.recordMessage(requestId, { ts: NO_MESSAGE_TS });
+      const run = this.runs.get(requestId);
+      if (run) run.refused = true;
       return 'withdrawn';
     }
     const ts = typeof posted.ts === 'string' ? posted.ts : null;

@@ -173,8 +173,12 @@ export type SweepQuery =
 
 /** How a claimed sync of a request's message ended. */
 export type SyncEnd =
-  /** Message and thread show the stored request: release the claim and forget the failures. */
-  | { kind: 'in-step' }
+  /**
+   * Message and thread show the stored request: release the claim and forget the failures. With `version`
+   * (the version the sync read and brought Slack to), only if the request is still at it with every thread
+   * reply posted; otherwise nothing changes, the claim stays and `released` is false (read it again).
+   */
+  | { kind: 'in-step'; version?: number }
   /** Released with work left (or after a failure): the failures counted so far stay. */
   | { kind: 'behind' }
   /**
@@ -185,6 +189,12 @@ export type SyncEnd =
   /** Slack refused it for good: record why and never sync it again. */
   | { kind: 'ended'; error: string };
 
+export interface SyncEnded {
+  failures: number;
+  ended: boolean;
+  released: boolean;
+}
+
 /** What a sync showed in Slack, recorded in one write; each field keeps its own rule. */
 export interface MessageShown {
   /** The message's ts: the first one stays. */
@@ -193,8 +203,6 @@ export interface MessageShown {
   version?: number;
   /** Events whose thread replies were posted (at `at`): posted once. */
   postedEvents?: { ids: readonly number[]; at: number };
-  /** Also end the sync as in step (endSync 'in-step'). */
-  inStep?: boolean;
   /** The requester's direct message about this state is settled: sent, refused by Slack, or not owed. */
   requesterTold?: RequestState;
 }
@@ -280,8 +288,11 @@ export interface Store {
   // Keeping Slack in step with the store.
   /** Take the right to sync this request's message for a while; false when another holder has it (or it ended). */
   claimSync(id: string, until: number, now: number): Promise<boolean>;
-  /** See SyncEnd. `failures`: counted so far ('retry'); `ended`: newly ended by this call ('ended'). */
-  endSync(id: string, end: SyncEnd): Promise<{ failures: number; ended: boolean }>;
+  /**
+   * See SyncEnd. `failures`: counted so far ('retry'); `ended`: newly ended by this call ('ended'); `released`:
+   * the claim was let go ('in-step' with a version that no longer holds keeps it).
+   */
+  endSync(id: string, end: SyncEnd): Promise<SyncEnded>;
   recordMessage(id: string, shown: MessageShown): Promise<void>;
   /**
    * Requests whose Slack message or thread is behind the store, or whose requester's direct message is still

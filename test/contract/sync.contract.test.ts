@@ -130,7 +130,7 @@ storeContract((h, current) => {
       await store.endSync('missing', { kind: 'in-step' });
     });
 
-    test('recordMessage: the first ts stays, the version never goes back; inStep also ends the sync', async () => {
+    test('recordMessage: the first ts stays, the version never goes back; endSync in-step then forgets the failures', async () => {
       const r = await create(store);
       const other = h.another();
       expect(await store.claimSync(r.id, T0 + 100, T0)).toBe(true);
@@ -150,12 +150,32 @@ storeContract((h, current) => {
       expect((await store.endSync(s.id, { kind: 'retry', retryAt: (n) => T0 + 1_000 * n })).failures).toBe(2);
       expect(await store.claimSync(s.id, T0 + 100, T0)).toBe(true);
       expect(ids(await store.listOutOfSync(10))).toEqual([s.id]);
-      await store.recordMessage(s.id, { ts: '1700000000.000300', version: 1, inStep: true });
+      await store.recordMessage(s.id, { ts: '1700000000.000300', version: 1 });
       expect(await store.getRequest(s.id)).toMatchObject({ messageTs: '1700000000.000300', messageVersion: 1 });
       expect(await store.listOutOfSync(10)).toEqual([]); // posted and shown, thread included
+      expect(await store.endSync(s.id, { kind: 'in-step', version: 1 })).toMatchObject({ released: true });
       expect(await other.claimSync(s.id, T0 + 100, T0 + 1)).toBe(true); // released
       expect((await other.endSync(s.id, { kind: 'retry', retryAt: (n) => T0 + n })).failures).toBe(1); // the failures were forgotten
-      await store.recordMessage('missing', { ts: '1', version: 1, inStep: true });
+      await store.recordMessage('missing', { ts: '1', version: 1 });
+    });
+
+    test('endSync in-step at a version releases only while the request is at it with every reply posted', async () => {
+      const r = await create(store);
+      const other = h.another();
+      expect(await store.claimSync(r.id, T0 + 100, T0)).toBe(true);
+      expect((await store.endSync(r.id, { kind: 'retry', retryAt: () => T0 })).failures).toBe(1);
+      // Its "requested" reply is not posted yet: the claim stays, the failure too.
+      expect(await store.endSync(r.id, { kind: 'in-step', version: 1 })).toMatchObject({ released: false });
+      expect(await other.claimSync(r.id, T0 + 100, T0 + 1)).toBe(false);
+      for (const e of await store.listEvents(r.id)) await posted(r.id, e.id, T0);
+      // Changed since it was read (version 2): still held.
+      expect(await store.setPreview(r.id, { status: 'unavailable', checkedAt: T0 }, ['pending'])).toBe(true);
+      expect(await store.endSync(r.id, { kind: 'in-step', version: 1 })).toMatchObject({ released: false });
+      expect(await other.claimSync(r.id, T0 + 100, T0 + 1)).toBe(false);
+      expect(await store.endSync(r.id, { kind: 'in-step', version: 2 })).toMatchObject({ released: true });
+      expect(await other.claimSync(r.id, T0 + 100, T0 + 1)).toBe(true);
+      expect((await other.endSync(r.id, { kind: 'retry', retryAt: () => T0 })).failures).toBe(1); // forgotten
+      expect(await store.endSync('missing', { kind: 'in-step', version: 1 })).toMatchObject({ released: false });
     });
 
     test('recordMessage: the shown version never goes backwards', async () => {

@@ -141,6 +141,7 @@ async function hotStatements(store: SqlStore, log: Statement[]): Promise<Stateme
   await store.recordMessage('RNEW000001', { postedEvents: { ids: [1], at: now } });
   await store.recordMessage('RNEW000001', { requesterTold: 'succeeded' });
   await store.endSync('RNEW000001', { kind: 'retry', retryAt: () => now + 5_000 });
+  await store.endSync('RNEW000001', { kind: 'in-step', version: 3 });
   await store.endSync('RNEW000001', { kind: 'in-step' });
   await store.endSync('RNEW000002', { kind: 'ended', error: 'is_archived' });
   await store.endSync('RNEW000001', { kind: 'behind' });

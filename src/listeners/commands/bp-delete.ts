@@ -59,7 +59,7 @@ export function bpDeleteCommand(deps: ListenerDeps) {
  */
 async function tellIfNotPosted(deps: ListenerDeps, requestId: string, respond: RespondFn): Promise<void> {
   try {
-    await deps.posted(requestId);
+    if (!(await deps.postRefused(requestId))) return;
     const request = await deps.requests.decisions.find(requestId);
     if (request?.messageTs !== NO_MESSAGE_TS || !request.closeReason) return;
     await respond({ response_type: 'ephemeral', text: `:warning: ${request.closeReason}` });

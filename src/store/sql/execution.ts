@@ -46,7 +46,7 @@ export class SqlExecution extends SqlRequests {
     takeOver: { now: number; leaseMs: number; seenToken: FencingToken; sent: NewEvent | null },
   ): Promise<DeletionRequest | null> {
     const now = this.dialect.nowMs;
-    return this.dialect.transaction(async (db) => {
+    return this.transaction(async (db) => {
       const changed = await db.run(
         `UPDATE requests SET lease_until = ${now} + ?, delete_starts = delete_starts + 1,
            delete_started_at = COALESCE(delete_started_at, ?)
