@@ -228,7 +228,10 @@ export function toBoltLogger(logger: Logger): BoltLogger {
   const join = (msgs: unknown[]) =>
     msgs.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
   return {
-    debug: (...msgs: unknown[]) => logger.debug(withoutBody(join(msgs)), { source: 'bolt' }),
+    // The Web API client writes a debug line per call, its whole body included: not even built unless logged.
+    debug: (...msgs: unknown[]) => {
+      if (logger.enabled('debug')) logger.debug(withoutBody(join(msgs)), { source: 'bolt' });
+    },
     info: (...msgs: unknown[]) => logger.info(join(msgs), { source: 'bolt' }),
     warn: (...msgs: unknown[]) => logger.warn(join(msgs), { source: 'bolt' }),
     error: (...msgs: unknown[]) => logger.error(join(msgs), { source: 'bolt' }),
