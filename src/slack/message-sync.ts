@@ -104,10 +104,7 @@ export class MessageSync {
     return started.done;
   }
 
-  /**
-   * Resolves once the request's sync under way (if any) has settled, without asking for another: true if it
-   * found that Slack will never let the approval message be posted (so the request was withdrawn).
-   */
+  /** Once the sync under way (if any) has settled, without asking for another: true if Slack refused the message. */
   async postRefused(requestId: string): Promise<boolean> {
     const run = this.runs.get(requestId);
     if (!run) return false;
