@@ -230,11 +230,12 @@ function probe(port: number, path: '/healthz' | '/readyz'): Promise<number> {
 
       const store = new PostgresStore({ connectionString: PG_URL ?? '', schema: schema.name, poolMax: 1 });
       try {
-        expect(await store.getRequest(requestId)).toMatchObject({
-          state: 'succeeded',
-          deleteStarts: 1,
-          outcome: { kind: 'deleted' },
-        });
+        const stored = await store.getRequest(requestId);
+        expect(stored).toMatchObject({ state: 'succeeded', outcome: { kind: 'deleted' } });
+        // The DELETE's answer is held 2.5 s with the store away, longer than the 1 s lease: whether the sweeper
+        // takes the execution over (a second fencing token) before the answer is recorded is a race. Either
+        // way BotPenguin saw one DELETE (asserted above) and the outcome is BotPenguin's own answer.
+        expect([1, 2]).toContain(stored?.deleteStarts);
       } finally {
         await store.close();
       }
