@@ -1,6 +1,7 @@
 // The redactor under every log line and the audit export: real secrets go wherever they appear, and a short
 // database password does not rewrite the words it happens to spell.
 import { createLogger, createRedactor } from '../../src/logger';
+import { toBoltLogger } from '../../src/receiver';
 
 const BOT_TOKEN = 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx';
 const APP_TOKEN = 'xapp-1-A0123456789-1234567890123-0a1b2c3d4e5f6a7b8c9d';
@@ -73,5 +74,28 @@ describe('words that happen to spell a short secret stay as typed', () => {
   it('a value below 8 characters is never looked for in free text, one of 8 always is', () => {
     expect(createRedactor(['1234567'])('pin 1234567')).toBe('pin 1234567');
     expect(createRedactor(['12345678'])('pin 12345678')).toBe('pin [redacted]');
+  });
+});
+
+describe("Bolt's debug lines (the Web API client's, each with a call's body)", () => {
+  const lines = (level: 'debug' | 'info') => {
+    const written: string[] = [];
+    const bolt = toBoltLogger(createLogger({ level, secrets: [], write: (line) => written.push(line) }));
+    bolt.debug('http request body: {"text":"Ada Lovelace","blocks":[]}');
+    bolt.info('started');
+    return written;
+  };
+
+  it('are not written with debug off; info lines still are', () => {
+    const written = lines('info');
+    expect(written).toHaveLength(1);
+    expect(written[0]).toContain('started');
+  });
+
+  it('are written with debug on, without the body (it can hold a customer’s name and email)', () => {
+    const written = lines('debug');
+    expect(written).toHaveLength(2);
+    expect(written[0]).toContain('http request body: (not logged');
+    expect(written.join('')).not.toContain('Ada Lovelace');
   });
 });
