@@ -26,6 +26,15 @@ export interface Where {
   installTeam?: string;
 }
 
+/**
+ * A command's text as Slack sends what a person typed: `&`, `<` and `>` become `&amp;`, `&lt;` and `&gt;`
+ * ("Formatting text for app surfaces" → "Escaping text"). `command()` sends its text as given, so tests can
+ * also send the `<…>` sequences only Slack itself writes.
+ */
+export function asSlackSends(typed: string): string {
+  return typed.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 export function signSlackRequest(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)) {
   const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
   return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature };

@@ -39,14 +39,15 @@ function readableSequence(sequence: string): string {
 /**
  * Escape user or BotPenguin text for mrkdwn: `<`, `>` and `&` become entities, so no `<!channel>`,
  * `<@U…>`, `<#C…>` or `<http…|label>` survives, and bare @channel/@here/@everyone get a zero-width
- * joiner so they can never notify anybody even if a client parses them.
+ * joiner so they can never notify anybody even if a client parses them. Also where a letter follows
+ * (`@channelZ`): a cut for length could otherwise leave a bare `@channel` before the `…`.
  */
 export function escapeMrkdwn(text: string): string {
   return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/@(channel|here|everyone)\b/gi, '@\u2060$1');
+    .replace(/@(channel|here|everyone)/gi, '@\u2060$1');
 }
 
 const ELLIPSIS = '…';

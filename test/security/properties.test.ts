@@ -3,6 +3,7 @@
 // validated id URL-encoded, and no mrkdwn from user text survives into anything the bot renders.
 import fc from 'fast-check';
 import { SANDBOX_CHANNEL, type Sandbox, startSandbox } from '../../sandbox/harness';
+import { asSlackSends } from '../../sandbox/slack-sender';
 import { renderDenyModal } from '../../src/blocks/deny-modal';
 import { renderCreated, renderList, renderRefusal, renderStatus } from '../../src/blocks/replies';
 import { renderRequestMessage } from '../../src/blocks/request-message';
@@ -363,11 +364,13 @@ describe('end to end over signed HTTP', () => {
         hostileText(20),
         async (customerId, reason, denyReason) => {
           const before = sb.slack.channelMessages(SANDBOX_CHANNEL).length;
-          const created = await sb.sender.command(REQUESTER, `${customerId} ${reason}`);
-          answers.push(created.json, (await sb.sender.command(OUTSIDER, `status ${reason}`)).json);
+          // Typed as a person types it: Slack sends `<`, `>` and `&` as entities (an id with `<` and a reason
+          // with `>` would otherwise read as one `<…>` sequence Slack wrote, and the id as another).
+          const created = await sb.sender.command(REQUESTER, asSlackSends(`${customerId} ${reason}`));
+          answers.push(created.json, (await sb.sender.command(OUTSIDER, asSlackSends(`status ${reason}`))).json);
           const open = (await sb.store.listRequests({ customerId, limit: 1 }))[0];
           if (!open) throw new Error(`no request for ${JSON.stringify(customerId)}: ${created.text}`);
-          answers.push((await sb.sender.command(APPROVER, `${customerId} duplicate`)).json);
+          answers.push((await sb.sender.command(APPROVER, asSlackSends(`${customerId} duplicate`))).json);
           await sb.slack.waitFor(() => sb.slack.channelMessages(SANDBOX_CHANNEL).length > before, 5000, 'the message');
           await sb.sender.click(REQUESTER, ACTION_APPROVE, open.id); // refused: own request
           await sb.sender.click(APPROVER, ACTION_DENY, open.id);
