@@ -293,8 +293,16 @@ export class World {
       message: 'held',
       ...(unknown ? { answerUnknown: true as const } : {}),
     });
-    if (!(await mayAttempt(1))) return held(0, false);
-    let result = await this.sendDelete(engine, customerId);
+    // Whether DELETEs were paused (the pause answered) before the executor's gate, its last look (§9), was asked:
+    // an attempt it then lets through breaks the pause. One paused while the gate looks, or after it (while the
+    // model reads the store before recording the call), is a race no process can close; it is not judged here.
+    let pausedAtGate = false;
+    const gate = (attempt: number) => {
+      pausedAtGate = this.paused;
+      return mayAttempt(attempt);
+    };
+    if (!(await gate(1))) return held(0, false);
+    let result = await this.sendDelete(engine, customerId, false, pausedAtGate);
     let unknown = false;
     for (let attempt = 2; !result.ok && result.kind === 'server_error' && attempt <= 3; attempt++) {
       unknown = true;
@@ -309,8 +317,8 @@ export class World {
         for (const call of this.calls) if (call.engine === engine.id) call.lost = true;
         return engine.hang();
       }
-      if (!(await mayAttempt(attempt))) return held(attempt - 1, true);
-      result = await this.sendDelete(engine, customerId, true);
+      if (!(await gate(attempt))) return held(attempt - 1, true);
+      result = await this.sendDelete(engine, customerId, true, pausedAtGate);
     }
     if (!unknown || result.ok) return result;
     return result.kind === 'not_found'
@@ -318,19 +326,25 @@ export class World {
       : { ...result, answerUnknown: true };
   }
 
-  /** Every DELETE of every engine comes here: checked, recorded, then answered (or hung). `retry`: of the same call. */
-  async sendDelete(engine: Engine, customerId: string, retry = false): Promise<DeleteResult> {
+  /**
+   * Every DELETE of every engine comes here: checked, recorded, then answered (or hung). `retry`: of the same
+   * call; `pausedAtGate`: whether DELETEs were paused when the executor's gate let it through.
+   */
+  async sendDelete(engine: Engine, customerId: string, retry: boolean, pausedAtGate: boolean): Promise<DeleteResult> {
     if (engine.dead) return engine.hang(); // a dead process sends nothing
     let executing = await engine.store.listRequests({ customerId, states: ['executing'], limit: 5 });
+    // A process that stalls between its gate and the send is judged when it sends (strictly).
+    let paused = pausedAtGate;
     while (engine.isStalled()) {
       // A stalled process sends nothing either, until it runs again.
       await engine.awake();
+      paused = this.paused;
       executing = await engine.store.listRequests({ customerId, states: ['executing'], limit: 5 });
     }
     if (engine.dead) return engine.hang(); // it died meanwhile
     const request = executing.length === 1 ? executing[0] : null;
     if (!request) this.violation(`DELETE of ${customerId} while ${executing.length} of its requests are executing`);
-    else this.checkDeleteAllowed(request, engine.policy, retry);
+    else this.checkDeleteAllowed(request, engine.policy, retry, paused);
     const call: DeleteCall = {
       requestId: request?.id ?? null,
       customerId,
@@ -355,12 +369,12 @@ export class World {
   }
 
   /** The rules a DELETE must satisfy when it goes out (§5, §9). */
-  private checkDeleteAllowed(request: DeletionRequest, sender: Policy, retry: boolean): void {
+  private checkDeleteAllowed(request: DeletionRequest, sender: Policy, retry: boolean, paused: boolean): void {
     const earlier = this.calls.filter((c) => c.requestId === request.id);
     if (!retry && earlier.some((c) => !c.lost)) {
       this.violation(`a second DELETE for ${request.id}, whose earlier DELETE was not lost in a crash`);
     }
-    if (this.paused) this.violation(`a DELETE for ${request.id} while DELETEs are paused`);
+    if (paused) this.violation(`a DELETE for ${request.id} while DELETEs are paused`);
     // A re-send finishes a DELETE already decided and sent; the rest is checked on the first one.
     if (earlier.length > 0) return;
     // The settings that bind this DELETE (docs/DESIGN.md §5): the sender's own, and the floor a stricter engine
