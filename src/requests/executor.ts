@@ -12,6 +12,7 @@ import { holdLease, persist } from './holding';
 import {
   eventFor,
   type Hold,
+  heldEvent,
   heldOutcome,
   SETTLE_WINDOW_MS,
   stateFor,
@@ -28,6 +29,9 @@ export const MAX_DELETE_STARTS = 3;
 /** Settle checks of an uncertain request (the first right away, then by the sweeper) and their spacing. */
 const MAX_SETTLE_CHECKS = 6;
 const SETTLE_CHECK_EVERY_MS = 2.5 * 60_000;
+/** Looks at the lease and the pause before a DELETE attempt when the store fails (0.1 s, then 0.2 s apart). */
+const GATE_CHECKS = 3;
+const GATE_CHECK_DELAY_MS = 100;
 
 export interface ExecutorDeps {
   store: Store;
@@ -306,23 +310,29 @@ export class Executor {
     if (await this.deps.store.setPreview(request.id, erased, ['executing'])) this.deps.onChange(request.id);
   }
 
-  /** Why the next attempt of a DELETE we hold with `token` must not be sent, or null to send it. */
+  /**
+   * Why the next attempt of a DELETE we hold with `token` must not be sent, or null to send it. A store that
+   * fails for a moment (a failover cuts the connection) is asked again, briefly, before the DELETE is held.
+   */
   private async holdBefore(requestId: string, token: FencingToken): Promise<Hold | null> {
     const { store, policy, leaseMs, logger } = this.deps;
     if (policy.dryRun) return { kind: 'dry_run' };
-    try {
-      // Renewing is the check that it is still ours: a holder that stalled past its lease and was taken over
-      // must not send a second DELETE.
-      if (!(await store.renewLease(requestId, token, leaseMs))) return { kind: 'not_ours' };
-      const pause = await store.getPause();
-      return pause ? { kind: 'paused', pause } : null;
-    } catch (error) {
-      // Whether DELETEs are paused can't be known: not sending is the side that keeps every promise.
-      logger.warn('could not check the pause before a DELETE attempt; holding it', {
-        requestId,
-        ...errorFields(error),
-      });
-      return { kind: 'unchecked' };
+    for (let check = 1; ; check++) {
+      try {
+        // Renewing is the check that it is still ours: a holder that stalled past its lease and was taken over
+        // must not send a second DELETE.
+        if (!(await store.renewLease(requestId, token, leaseMs))) return { kind: 'not_ours' };
+        const pause = await store.getPause();
+        return pause ? { kind: 'paused', pause } : null;
+      } catch (error) {
+        // Whether DELETEs are paused can't be known: not sending is the side that keeps every promise.
+        const last = check >= GATE_CHECKS;
+        const fields = { requestId, check, ...errorFields(error) };
+        const then = last ? 'holding it' : 'checking again';
+        logger.warn(`could not check the pause before a DELETE attempt; ${then}`, fields);
+        if (last) return { kind: 'unchecked' };
+        await new Promise((resolve) => setTimeout(resolve, GATE_CHECK_DELAY_MS * check));
+      }
     }
   }
 
@@ -350,12 +360,7 @@ export class Executor {
         ['executing'],
         'approved',
         { leaseUntil: null, unclaimed: true },
-        {
-          kind: 'paused',
-          actorId: hold.kind === 'paused' ? hold.pause.by : null,
-          detail: 'The DELETE was held before it was sent; it waits until DELETEs are resumed.',
-          at,
-        },
+        heldEvent(hold, at),
         token,
       ),
     );

@@ -1,4 +1,6 @@
 // What a DELETE's answer means for the request: its outcome, the state it ends in, and the event that says so.
+
+import type { NewEvent } from '../store/types';
 import type { DeleteResult } from './ports';
 import type { DeletionOutcome, DeletionRequest, Pause, RequestState } from './types';
 
@@ -80,6 +82,19 @@ const HELD_BECAUSE: Record<Exclude<Hold['kind'], 'not_ours'>, string> = {
   dry_run: 'This instance runs with DRY_RUN',
   unchecked: 'The bot could not check whether DELETEs are paused',
 };
+
+/** The trail entry of a DELETE held before anything of it was sent: the request is approved and due again. */
+export function heldEvent(hold: Extract<Hold, { kind: 'paused' | 'unchecked' }>, at: number): NewEvent {
+  return {
+    kind: 'paused',
+    actorId: hold.kind === 'paused' ? hold.pause.by : null,
+    detail:
+      hold.kind === 'paused'
+        ? 'The DELETE was held before it was sent; it waits until DELETEs are resumed.'
+        : 'The DELETE was held before it was sent: the bot could not check whether DELETEs are paused. It will be tried again.',
+    at,
+  };
+}
 
 /**
  * A DELETE held before its next attempt (after `attempts` of this call) when one sent before may have reached
