@@ -48,10 +48,7 @@ export function createServices(deps: AppDeps, client: WebClient, metrics: Metric
     onAttempt: (info) => {
       if (info.retryInMs !== undefined) logger.warn('BotPenguin call will be retried', info);
     },
-    // A held attempt (paused, dry run, not ours) never reached BotPenguin: nothing to time.
-    onCall: (operation, result, seconds) => {
-      if (result !== 'held') metrics.botpenguinCall(operation, result, seconds);
-    },
+    onCall: (operation, result, seconds) => metrics.botpenguinCall(operation, result, seconds),
   });
   const previewer = new Previewer(botpenguin, { maxPages: 5, budgetMs: 8_000, cacheMs: 60_000, now });
   // Late-bound: the rules need onChange, and the sync tells the rules when a message can't be posted.

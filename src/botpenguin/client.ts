@@ -4,10 +4,10 @@
 // handed out is redacted (no token, raw or URL-encoded).
 import { z } from 'zod';
 import type {
+  AnsweredFailureKind,
   AttemptGate,
   CustomerLister,
   CustomerSummary,
-  DeleteFailureKind,
   DeleteResult,
   Deleter,
   ListResult,
@@ -16,7 +16,7 @@ import { type Exchange, errorCode, HttpTransport, type Step, type TransportOptio
 
 /** The transport's options (base URL such as https://api.v7.botpenguin.com, token, timeouts, retries); its name is ours. */
 /** How one HTTP attempt ended, as the metrics count it. */
-export type CallResult = 'ok' | DeleteFailureKind;
+export type CallResult = 'ok' | AnsweredFailureKind;
 
 export interface BotPenguinClientOptions extends Omit<TransportOptions, 'name'> {
   /** After each HTTP attempt (a retried DELETE reports each): how it ended and how long it took. */
@@ -52,11 +52,16 @@ const CustomerEntry = z.object({
 });
 
 /** How one DELETE attempt ended. */
+/** What one sent attempt came to: never `held` (a held attempt is not sent). */
+type AnsweredResult =
+  | Extract<DeleteResult, { ok: true }>
+  | (Extract<DeleteResult, { ok: false }> & { kind: AnsweredFailureKind });
+
 type AttemptVerdict =
-  | { kind: 'done'; result: DeleteResult }
+  | { kind: 'done'; result: AnsweredResult }
   | {
       kind: 'retry';
-      failure: DeleteFailureKind;
+      failure: AnsweredFailureKind;
       status?: number;
       message: string;
       retryAfterMs?: number;
@@ -215,7 +220,7 @@ export class BotPenguinClient implements Deleter, CustomerLister {
     const { status, body } = exchange;
     const json = parseJson(body);
     const said = this.bpMessage(json);
-    const fail = (kind: DeleteFailureKind, fallback: string): AttemptVerdict => ({
+    const fail = (kind: AnsweredFailureKind, fallback: string): AttemptVerdict => ({
       kind: 'done',
       result: { ok: false, kind, status, attempts: 0, message: said ?? fallback, ...fromBp(said) },
     });

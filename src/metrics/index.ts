@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventClass } from '../audit-webhook/event-type';
-import type { DeleteFailureKind } from '../requests/ports';
+import type { AnsweredFailureKind } from '../requests/ports';
 import { OPEN_STATES, type RequestState } from '../requests/types';
 
 export const FINISH_OUTCOMES = [
@@ -33,7 +33,7 @@ export const BOTPENGUIN_RESULTS = [
   'timeout',
   'network',
   'bad_response',
-] as const satisfies ReadonlyArray<'ok' | DeleteFailureKind>;
+] as const satisfies ReadonlyArray<'ok' | AnsweredFailureKind>;
 export type BotPenguinResult = (typeof BOTPENGUIN_RESULTS)[number];
 
 /** The Web API methods the bot calls (and those the open issues add); any other is counted as `other`. */

@@ -1,8 +1,8 @@
 // What the rules call outside themselves, typed here so that the rules import nothing from BotPenguin or
 // Slack: the BotPenguin client and the Slack layer implement these, app.ts plugs them in.
 
-/** Why a DELETE did not delete. */
-export type DeleteFailureKind =
+/** Why a DELETE attempt that was sent did not delete. */
+export type AnsweredFailureKind =
   | 'not_found'
   | 'unauthorized'
   | 'rejected'
@@ -10,9 +10,10 @@ export type DeleteFailureKind =
   | 'server_error'
   | 'timeout'
   | 'network'
-  | 'bad_response'
-  /** The gate held the next attempt: nothing more was sent (`attempts` says how many were). */
-  | 'held';
+  | 'bad_response';
+
+/** Why a DELETE did not delete; `held`: the gate held the next attempt (`attempts` says how many were sent). */
+export type DeleteFailureKind = AnsweredFailureKind | 'held';
 
 export type DeleteResult =
   | { ok: true; status: number; attempts: number; message: string; fromBotPenguin?: boolean }
