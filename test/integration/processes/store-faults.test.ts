@@ -203,11 +203,12 @@ function probe(port: number, path: '/healthz' | '/readyz'): Promise<number> {
           'the final message and its outcome reply',
         )
         .catch((e) => {
+          // What the channel shows, and the bot's lines but the sweeper's (a failure every few hundred ms here).
+          const thread = slack.thread(SANDBOX_CHANNEL, message.ts).map((m) => m.text);
+          const lines = bot.lines.filter((l) => !l.includes('sweep failed')).slice(-80);
           throw new Error(
-            `${e}\n${bot.lines
-              .filter((l) => !l.includes('"debug"'))
-              .slice(-60)
-              .join('\n')}`,
+            `${e}\nmessage: ${messageText(message)}\nbuttons: ${actionIds(message).join(', ')}\n` +
+              `thread: ${JSON.stringify(thread)}\n${lines.join('\n')}`,
           );
         });
       killing = false;
