@@ -17,26 +17,15 @@ import {
   PERMANENT,
   SlackCallFailed,
   slackErrorCode,
+  syncRetryDelayMs,
   type Turn,
 } from './slack-errors';
 import { TOKEN_REFUSED } from './verify-token';
 
-export { classifySlackError, type SlackFailure } from './slack-errors';
+export { classifySlackError, type SlackFailure, syncRetryDelayMs } from './slack-errors';
 
-/** Backoff of a request whose sync keeps failing: 5 s, doubling per failure after the second, up to 10 min. */
-const RETRY_BASE_MS = 5_000;
-const RETRY_CAP_MS = 600_000;
-/**
- * Requests worked on at once (reading the store, calling Slack). Waiting for Slack's pace happens outside this
- * bound, so a backlog of replies waiting for their turn never holds up a new approval message.
- */
+/** Requests synced at once; waits for Slack's pace are outside it (a reply backlog never holds up a message). */
 const SYNCS_AT_ONCE = 8;
-
-/** The first failure is retried at the next sweep; then 5 s, 10 s, 20 s … up to 10 min. */
-export function syncRetryDelayMs(failures: number): number {
-  if (failures <= 1) return 0;
-  return Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 2, 30));
-}
 
 export interface MessageSyncOptions {
   /** How long one sync may hold a request before another instance may take over. */
@@ -59,8 +48,10 @@ interface Wait {
 }
 
 interface Run {
-  /** Asked for again while running: run once more. */
+  /** Asked for again while running: run once more (unless the sync under way covered the ask). */
   again: boolean;
+  /** Asks so far: an ask made before a sync's final check (endSync) is covered by it (what changed is read). */
+  asks: number;
   /** Slack refused the approval message for good (the request was withdrawn). */
   refused: boolean;
   /** Wakes a run that waits for its turn: a change (an update) need not wait behind its thread replies. */
@@ -95,10 +86,11 @@ export class MessageSync {
     const run = this.runs.get(requestId);
     if (run) {
       run.again = true;
+      run.asks++;
       run.wake();
       return run.done;
     }
-    const started: Run = { again: false, refused: false, wake: () => undefined, done: Promise.resolve() };
+    const started: Run = { again: false, asks: 0, refused: false, wake: () => undefined, done: Promise.resolve() };
     started.done = this.run(requestId, started);
     this.runs.set(requestId, started);
     return started.done;
@@ -131,7 +123,7 @@ export class MessageSync {
         const claim: number | null = claimedUntil;
         granted = null;
         const wait: Wait | null = await this.limiter.run(
-          (): Promise<Wait | null> => this.syncOnce(requestId, turn, claim),
+          (): Promise<Wait | null> => this.syncOnce(run, requestId, turn, claim),
         );
         claimedUntil = wait?.claimedUntil ?? null;
         if (waiting && waiting.turn.bucket !== wait?.turn.bucket) {
@@ -171,7 +163,12 @@ export class MessageSync {
    * behind this instance's pacing. `granted`: a turn already taken for this run's first call; `claimedUntil`:
    * the claim the previous run kept.
    */
-  private async syncOnce(requestId: string, granted: Turn | null, claimedUntil: number | null): Promise<Wait | null> {
+  private async syncOnce(
+    run: Run,
+    requestId: string,
+    granted: Turn | null,
+    claimedUntil: number | null,
+  ): Promise<Wait | null> {
     const { store, options } = this;
     const turns = { granted };
     /** Still holding the claim: released in `finally` unless the end of the sync already did. */
@@ -182,7 +179,7 @@ export class MessageSync {
       // Taking over our own claim: it matches only while the claim there is still the one we kept.
       held = await store.claimSync(requestId, until, Math.max(now, (claimedUntil ?? 0) + 1));
       if (!held) return null;
-      const outcome = await this.bringUpToDate(requestId, turns);
+      const outcome = await this.bringUpToDate(run, requestId, turns);
       held = false;
       if (typeof outcome === 'object') return { turn: outcome, claimedUntil: until };
       if (outcome !== 'released') await store.endSync(requestId, { kind: outcome });
@@ -232,7 +229,7 @@ export class MessageSync {
     const { failures } = await store.endSync(requestId, {
       kind: 'retry',
       retryAt: (n) => {
-        retryInMs = Math.max(syncRetryDelayMs(n), Math.min(failure.retryAfterMs, RETRY_CAP_MS));
+        retryInMs = syncRetryDelayMs(n, failure.retryAfterMs);
         return now + retryInMs;
       },
     });
@@ -273,6 +270,7 @@ export class MessageSync {
    * to wait for when Slack's pace holds the next call back.
    */
   private async bringUpToDate(
+    run: Run,
     requestId: string,
     turns: { granted: Turn | null },
   ): Promise<'released' | 'in-step' | 'behind' | Turn> {
@@ -284,8 +282,13 @@ export class MessageSync {
       const waitFor = await this.showRound(request, events, turns);
       if (waitFor === 'withdrawn') continue;
       if (waitFor) return waitFor;
-      // Released only if nothing changed since the read (its version, no new reply): else read it again.
-      if ((await store.endSync(requestId, { kind: 'in-step', version: request.version })).released) return 'released';
+      // Released only if nothing changed since the read (its version, no new reply): else read it again. So an
+      // ask made before this check (a change already stored: a preview, say) needs no run of its own.
+      const asks = run.asks;
+      if ((await store.endSync(requestId, { kind: 'in-step', version: request.version })).released) {
+        if (run.asks === asks) run.again = false;
+        return 'released';
+      }
     }
     return 'behind';
   }

@@ -105,3 +105,15 @@ export interface Turn {
   bucket: string;
   priority: Priority;
 }
+
+/** Backoff of a request whose sync keeps failing: 5 s, doubling per failure after the second, up to 10 min. */
+const RETRY_BASE_MS = 5_000;
+const RETRY_CAP_MS = 600_000;
+/**
+ * The first failure is retried at the next sweep; then 5 s, 10 s, 20 s … up to 10 min; never before Slack's
+ * Retry-After (capped the same).
+ */
+export function syncRetryDelayMs(failures: number, retryAfterMs = 0): number {
+  const backoff = failures <= 1 ? 0 : Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 2, 30));
+  return Math.max(backoff, Math.min(retryAfterMs, RETRY_CAP_MS));
+}

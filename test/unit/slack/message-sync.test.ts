@@ -10,6 +10,7 @@ import { createLogger } from '../../../src/logger';
 import { classifySlackError, MessageSync, syncRetryDelayMs } from '../../../src/slack/message-sync';
 import { SqliteStore } from '../../../src/store/dialects/sqlite';
 import type { MessageShown, Store } from '../../../src/store/types';
+import { anApproval } from '../../helpers/fixtures';
 import { switchable } from '../../helpers/switchable-store';
 
 let slack: FakeSlack;
@@ -106,6 +107,34 @@ test('every store call failing: request() still resolves', async () => {
   state.failing = '*';
   await expect(newSync(store).request(id)).resolves.toBeUndefined();
   expect(unhandled).toEqual([]);
+});
+
+test('an ask made while a sync runs, before its final check, shares that run; a change stored after it runs again', async () => {
+  const { store, state } = switchable(real);
+  const id = await seed(real);
+  const sync = newSync(store);
+  const shows = (who: string) => JSON.stringify(slack.channelMessages('C1')[0]?.blocks ?? []).includes(who);
+  const claims = () => state.calls.filter((c) => c === 'claimSync').length;
+  // A change stored, and asked for, while the sync claims the request (a preview or a click landing at once).
+  let asked: Promise<void> | null = null;
+  state.failing = (method) => {
+    if (method === 'claimSync' && !asked)
+      asked = real.addApproval(id, anApproval('U2', Date.now())).then(() => sync.request(id));
+    return false;
+  };
+  await sync.request(id);
+  await asked;
+  expect(shows('U2')).toBe(true);
+  expect(claims()).toBe(1); // one run read both: no second run with nothing to do
+  expect(await real.listOutOfSync(10)).toEqual([]);
+
+  // Once it is in step, a new change and its ask run again, and the message shows it.
+  await real.addApproval(id, anApproval('U3', Date.now()));
+  await sync.request(id);
+  expect(shows('U3')).toBe(true);
+  expect(claims()).toBeGreaterThan(1);
+  expect(slack.channelMessages('C1')).toHaveLength(1);
+  expect(await real.listOutOfSync(10)).toEqual([]);
 });
 
 describe('classifySlackError', () => {
