@@ -301,13 +301,14 @@ export class Executor {
   }
 
   /**
-   * The last look is done: the name and email leave the store (and the message) before the DELETE goes out.
-   * Should the erasure fail, the DELETE is not sent (it throws); recovery takes the request up again.
+   * The last look is done: the name and email leave the store (and the message) before the DELETE goes out, tried
+   * again while the store fails (our lease is held meanwhile); if it keeps failing, nothing is sent (it throws).
    */
-  private async eraseBeforeDelete(request: DeletionRequest): Promise<void> {
-    const erased = erasedBeforeDelete(request.id, request.preview);
+  private async eraseBeforeDelete({ id, preview }: DeletionRequest): Promise<void> {
+    const erased = erasedBeforeDelete(id, preview);
     if (!erased) return;
-    if (await this.deps.store.setPreview(request.id, erased, ['executing'])) this.deps.onChange(request.id);
+    const write = () => this.deps.store.setPreview(id, erased, ['executing']);
+    if (await persist(this.deps.logger, id, write, 'the erasure')) this.deps.onChange(id);
   }
 
   /**
@@ -377,8 +378,7 @@ export class Executor {
     const to = stateFor(outcome);
     const patch = { outcome, finishedAt: at, leaseUntil: null };
     const event = { kind: eventFor(to), actorId: null, detail: outcome.message, at } as const;
-    // The answer is known only here: a store that fails for a moment (a failover) must not lose it, or
-    // recovery would send the DELETE again. Tried again while our lease heartbeat keeps the request ours.
+    // The answer is known only here: tried again while the store fails, or recovery would send the DELETE again.
     const done = await persist(this.deps.logger, request.id, () =>
       token === null
         ? store.transition(request.id, ['approved'], to, patch, event)

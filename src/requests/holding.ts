@@ -36,14 +36,19 @@ export function holdLease(
   return { stop: () => clearInterval(timer) };
 }
 
-/** `write`, tried again with backoff (about 80 s in all) while it fails. */
-export async function persist<T>(logger: Logger, requestId: string, write: () => Promise<T>): Promise<T> {
+/** `write` (of `what`), tried again with backoff (about 80 s in all) while it fails. */
+export async function persist<T>(
+  logger: Logger,
+  requestId: string,
+  write: () => Promise<T>,
+  what = 'the outcome',
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await write();
     } catch (error) {
       if (attempt >= PERSIST_ATTEMPTS) throw error;
-      logger.warn('could not record the outcome; will try again', { requestId, attempt, ...errorFields(error) });
+      logger.warn(`could not record ${what}; will try again`, { requestId, attempt, ...errorFields(error) });
       await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
     }
   }

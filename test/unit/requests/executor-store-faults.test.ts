@@ -2,7 +2,8 @@
 // its connections (docs/DESIGN.md §6): a read that fails once is asked again and the DELETE goes out once;
 // a store that keeps failing holds the DELETE (nothing is sent while the pause can't be read), the request
 // goes back to approved with a trail entry that says why without claiming a pause, and once the store
-// answers the sweeper's run sends it exactly once. Real SQLite store behind a switch; only BotPenguin's
+// answers the sweeper's run sends it exactly once. The erasure of the customer's details before the DELETE,
+// cut once, is tried again rather than costing a start. Real SQLite store behind a switch; only BotPenguin's
 // DELETE and the clock are fakes.
 import { createLogger } from '../../../src/logger';
 import { createRequests } from '../../../src/requests';
@@ -82,5 +83,23 @@ it('a pause that cannot be read holds the DELETE: back to approved, the trail sa
   await requests.executor.idle();
   expect(deleter.calls).toEqual([CUSTOMER]);
   expect(await real.getRequest(id)).toMatchObject({ state: 'succeeded' });
+  requests.executor.stopTimers();
+});
+
+it('the erasure before the DELETE, cut once, is tried again: one start, the details gone, the DELETE sent', async () => {
+  const { requests, deleter, state, id } = await approvedRequest();
+  const shown = { status: 'found' as const, name: 'Ada Lovelace', email: 'ada@example.com' };
+  expect(await real.setPreview(id, shown, ['pending'])).toBe(true);
+  let cut = 0;
+  state.failing = (method) => method === 'setPreview' && cut++ === 0;
+  expect((await requests.decisions.approve(id, actor(APPROVER))).ok).toBe(true);
+  await requests.executor.idle();
+
+  expect(cut).toBeGreaterThan(1);
+  expect(deleter.calls).toEqual([CUSTOMER]);
+  const stored = await real.getRequest(id);
+  expect(stored).toMatchObject({ state: 'succeeded', deleteStarts: 1, preview: { status: 'erased' } });
+  expect(JSON.stringify(stored)).not.toContain('ada@example.com');
+  expect(logs.some((l) => l.includes('could not record the erasure; will try again'))).toBe(true);
   requests.executor.stopTimers();
 });
