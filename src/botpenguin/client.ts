@@ -51,12 +51,12 @@ const CustomerEntry = z.object({
   status: z.string().nullable().catch(null),
 });
 
-/** How one DELETE attempt ended. */
 /** What one sent attempt came to: never `held` (a held attempt is not sent). */
 type AnsweredResult =
   | Extract<DeleteResult, { ok: true }>
   | (Extract<DeleteResult, { ok: false }> & { kind: AnsweredFailureKind });
 
+/** How one DELETE attempt ended. */
 type AttemptVerdict =
   | { kind: 'done'; result: AnsweredResult }
   | {

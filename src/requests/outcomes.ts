@@ -1,5 +1,4 @@
 // What a DELETE's answer means for the request: its outcome, the state it ends in, and the event that says so.
-
 import type { NewEvent } from '../store/types';
 import type { DeleteResult } from './ports';
 import type { DeletionOutcome, DeletionRequest, Pause, RequestState } from './types';

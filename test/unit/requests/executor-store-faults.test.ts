@@ -20,7 +20,7 @@ beforeEach(async () => {
   logs.length = 0;
 });
 
-async function approvedRequest() {
+async function pendingRequest() {
   const { store, state } = switchable(real);
   const deleter = new FakeDeleter();
   const requests = createRequests({
@@ -45,7 +45,7 @@ afterEach(async () => {
 });
 
 it('a pause read cut once before the attempt is asked again: the DELETE goes out once and is recorded', async () => {
-  const { requests, deleter, state, id } = await approvedRequest();
+  const { requests, deleter, state, id } = await pendingRequest();
   let cut = 0;
   state.failing = (method) => method === 'getPause' && cut++ === 0 && state.calls.includes('renewLease');
   expect((await requests.decisions.approve(id, actor(APPROVER))).ok).toBe(true);
@@ -60,7 +60,7 @@ it('a pause read cut once before the attempt is asked again: the DELETE goes out
 });
 
 it('a pause that cannot be read holds the DELETE: back to approved, the trail says why, sent once the store answers', async () => {
-  const { requests, deleter, state, id } = await approvedRequest();
+  const { requests, deleter, state, id } = await pendingRequest();
   // Everything works but the pause read, as long as the switch is on.
   state.failing = 'getPause';
   // The claim reads the pause in its own transaction (not through getPause), so the request is claimed and
@@ -87,7 +87,7 @@ it('a pause that cannot be read holds the DELETE: back to approved, the trail sa
 });
 
 it('the erasure before the DELETE, cut once, is tried again: one start, the details gone, the DELETE sent', async () => {
-  const { requests, deleter, state, id } = await approvedRequest();
+  const { requests, deleter, state, id } = await pendingRequest();
   const shown = { status: 'found' as const, name: 'Ada Lovelace', email: 'ada@example.com' };
   expect(await real.setPreview(id, shown, ['pending'])).toBe(true);
   let cut = 0;
