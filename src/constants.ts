@@ -12,8 +12,9 @@ export const INPUT_DENY_REASON = 'reason';
 
 /**
  * A Home tab lists many requests, and Slack wants each action_id once per view: there the Approve and Deny
- * buttons carry the request id after the action's own id (`bp_delete_approve.home.<id>`), matched by
- * HOME_ACTION. The button's value is the request id, as on the message; only the value is read.
+ * buttons carry the request id after the action's own id (`bp_delete_approve.home.<id>`). MESSAGE_OR_HOME
+ * matches the button on either, so one listener serves both (Bolt runs every listener's matchers for every
+ * request). The button's value is the request id, as on the message; only the value is read.
  */
 export const homeActionId = (actionId: string, requestId: string) => `${actionId}.home.${requestId}`;
-export const HOME_ACTION = (actionId: string) => new RegExp(`^${actionId}\\.home\\.[A-Za-z0-9]{1,64}$`);
+export const MESSAGE_OR_HOME = (actionId: string) => new RegExp(`^${actionId}(?:\\.home\\.[A-Za-z0-9]{1,64})?$`);

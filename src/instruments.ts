@@ -92,11 +92,15 @@ class CountingWebClient extends WebClient {
 
 /** The store, with each method call that rejects counted under the method's name (and still rejected). */
 function countFailures<S extends object>(store: S, storeError: (operation: string) => void): S {
+  // Each method wrapped once, not at every call (the store is called several times per command).
+  const wrapped = new Map<string, { method: unknown; counted: (...args: unknown[]) => unknown }>();
   return new Proxy(store, {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver);
       if (typeof value !== 'function' || typeof name !== 'string') return value;
-      return (...args: unknown[]) => {
+      const known = wrapped.get(name);
+      if (known?.method === value) return known.counted;
+      const counted = (...args: unknown[]) => {
         const result = (value as (...a: unknown[]) => unknown).apply(target, args);
         if (!(result instanceof Promise)) return result;
         return result.catch((error: unknown) => {
@@ -104,6 +108,8 @@ function countFailures<S extends object>(store: S, storeError: (operation: strin
           throw error;
         });
       };
+      wrapped.set(name, { method: value, counted });
+      return counted;
     },
   });
 }

@@ -36,7 +36,8 @@ export function createRedactor(secrets: ReadonlyArray<string | undefined>): (tex
   return (text) => {
     let out = text;
     for (const secret of list) out = out.split(secret).join(REDACTED);
-    return out.replace(URL_PASSWORD, `$1${REDACTED}`);
+    // Most lines hold no URL: the search for one is skipped (a log line per request must stay cheap).
+    return out.includes('://') ? out.replace(URL_PASSWORD, `$1${REDACTED}`) : out;
   };
 }
 

@@ -51,10 +51,17 @@ export function parseCommand(text: string): ParsedCommand {
   return { kind: 'request', customerId: first, reason: Array.from(rest).slice(0, MAX_REASON_LENGTH).join('') };
 }
 
+/** Each configured pattern, anchored to match whole (built once per pattern, not per command). */
+const anchored = new WeakMap<RegExp, RegExp>();
+
 /** Customer ids are matched whole against the configured pattern, whatever anchors it has. */
 export function isValidCustomerId(id: string, pattern: RegExp): boolean {
   if (id.length === 0 || id.length > 128 || /[\s\u0000-\u001f]/.test(id)) return false;
-  const whole = new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace(/[gy]/g, ''));
+  let whole = anchored.get(pattern);
+  if (!whole) {
+    whole = new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace(/[gy]/g, ''));
+    anchored.set(pattern, whole);
+  }
   return whole.test(id);
 }
 

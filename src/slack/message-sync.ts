@@ -5,7 +5,7 @@ import type { webApi } from '@slack/bolt';
 import { renderRequestMessage } from '../blocks/request-message';
 import { renderRequesterDm } from '../blocks/requester-dm';
 import { renderThreadReply } from '../blocks/thread-replies';
-import { Limiter } from '../limiter';
+import { type Lane, Limiter } from '../limiter';
 import { errorFields, type Logger } from '../logger';
 import { requesterNews, requesterNewsPending } from '../requests/requester-news';
 import { type DeletionRequest, NO_MESSAGE_TS, type RequestEvent } from '../requests/types';
@@ -15,12 +15,11 @@ import {
   classifySlackError,
   DM_TRANSIENT,
   PERMANENT,
+  recordSyncFailure,
   SlackCallFailed,
   slackErrorCode,
-  syncRetryDelayMs,
   type Turn,
 } from './slack-errors';
-import { TOKEN_REFUSED } from './verify-token';
 
 export { classifySlackError, type SlackFailure, syncRetryDelayMs } from './slack-errors';
 
@@ -54,6 +53,8 @@ interface Run {
   asks: number;
   /** Slack refused the approval message for good (the request was withdrawn). */
   refused: boolean;
+  /** `first` until its approval message is up; then replies and updates wait behind other approval messages. */
+  lane: Lane;
   /** Wakes a run that waits for its turn: a change (an update) need not wait behind its thread replies. */
   wake: () => void;
   done: Promise<void>;
@@ -90,7 +91,14 @@ export class MessageSync {
       run.wake();
       return run.done;
     }
-    const started: Run = { again: false, asks: 0, refused: false, wake: () => undefined, done: Promise.resolve() };
+    const started: Run = {
+      again: false,
+      asks: 0,
+      refused: false,
+      lane: 'first',
+      wake: () => undefined,
+      done: Promise.resolve(),
+    };
     started.done = this.run(requestId, started);
     this.runs.set(requestId, started);
     return started.done;
@@ -124,6 +132,7 @@ export class MessageSync {
         granted = null;
         const wait: Wait | null = await this.limiter.run(
           (): Promise<Wait | null> => this.syncOnce(run, requestId, turn, claim),
+          run.lane,
         );
         claimedUntil = wait?.claimedUntil ?? null;
         if (waiting && waiting.turn.bucket !== wait?.turn.bucket) {
@@ -185,7 +194,7 @@ export class MessageSync {
       if (outcome !== 'released') await store.endSync(requestId, { kind: outcome });
       return null;
     } catch (error) {
-      await this.failed(requestId, error).catch((again: unknown) =>
+      await recordSyncFailure({ store, logger: this.logger, options }, requestId, error).catch((again: unknown) =>
         this.logger.warn('could not record a failed Slack sync; the sweeper will try again', {
           requestId,
           ...errorFields(again),
@@ -202,43 +211,10 @@ export class MessageSync {
     }
   }
 
-  private async failed(requestId: string, error: unknown): Promise<void> {
-    const { store, options } = this;
-    if (!(error instanceof SlackCallFailed)) {
-      // The store (a failover, a reset connection, a busy file): nothing to hold against the request.
-      this.logger.warn('could not bring the Slack message up to date (store); will retry', {
-        requestId,
-        ...errorFields(error),
-      });
-      return;
-    }
-    const { failure } = error;
-    if (TOKEN_REFUSED.has(failure.error)) options.onTokenRefused?.(failure.error);
-    if (failure.kind === 'permanent') {
-      if ((await store.endSync(requestId, { kind: 'ended', error: failure.error })).ended) {
-        this.logger.warn('Slack refuses this request’s message for good; its sync has ended', {
-          requestId,
-          error: failure.error,
-        });
-      }
-      return;
-    }
-    const now = options.now();
-    let retryInMs = 0;
-    // Recorded in the store, so another instance's sweeper leaves the request alone until it is due.
-    const { failures } = await store.endSync(requestId, {
-      kind: 'retry',
-      retryAt: (n) => {
-        retryInMs = syncRetryDelayMs(n, failure.retryAfterMs);
-        return now + retryInMs;
-      },
-    });
-    this.logger.warn('could not bring the Slack message up to date; will retry', {
-      requestId,
-      error: failure.error,
-      failures,
-      retryInMs,
-    });
+  private async leaveFirstLane(run: Run): Promise<void> {
+    if (run.lane === 'rest') return;
+    run.lane = 'rest';
+    await this.limiter.makeWay();
   }
 
   /** Whether this call may go now: the turn granted for it, or one free without overtaking anyone. */
@@ -279,7 +255,7 @@ export class MessageSync {
       const request = await store.getRequest(requestId);
       if (!request) return 'in-step';
       const events = (await store.listEvents(requestId)).filter((e) => e.postedAt === null);
-      const waitFor = await this.showRound(request, events, turns);
+      const waitFor = await this.showRound(run, request, events, turns);
       if (waitFor === 'withdrawn') continue;
       if (waitFor) return waitFor;
       // Released only if nothing changed since the read (its version, no new reply): else read it again. So an
@@ -298,12 +274,17 @@ export class MessageSync {
    * that the request was withdrawn because its message can never be posted (read it again).
    */
   private async showRound(
+    run: Run,
     request: DeletionRequest,
     events: readonly RequestEvent[],
     turns: { granted: Turn | null },
   ): Promise<Turn | 'withdrawn' | null> {
     const { store, options, client } = this;
     const requestId = request.id;
+    // In a burst, approval messages (what approvers act on) go before replies and updates, across channels:
+    // a run whose message is up leaves the first lane, handing its slot to one waiting there. The endSync
+    // check below catches a change made meanwhile.
+    if (request.messageTs !== null) await this.leaveFirstLane(run);
     if (request.messageTs === NO_MESSAGE_TS) {
       // Never posted and never will be: only the requester is left to tell.
       const waitFor = await this.tellRequester(request, null, turns);
@@ -324,6 +305,7 @@ export class MessageSync {
       const first = await this.postApprovalMessage(request, turns);
       if (first === 'withdrawn' || typeof first === 'object') return first;
       ts = first;
+      await this.leaveFirstLane(run);
     } else if (request.messageVersion < request.version) {
       const update: Turn = { bucket: bucketOf('chat.update', channel), priority: 'rest' };
       if (!this.mayCall(update, turns)) return update;

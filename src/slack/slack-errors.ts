@@ -1,6 +1,9 @@
-// What a failed Slack Web API call means for a request's sync: can't post here, refused for good, or worth
+// What a failed Slack Web API call means for a request's sync, and what the store keeps of it: can't post here, refused for good, or worth
 // another try (and after how long), and which failures of the requester's direct message are worth a retry.
+import { errorFields, type Logger } from '../logger';
+import type { Store } from '../store/types';
 import type { Priority } from './pacer';
+import { TOKEN_REFUSED } from './verify-token';
 
 /** Slack errors that mean the bot can't post in that channel at all (part of PERMANENT). */
 const CANNOT_POST = new Set([
@@ -116,4 +119,51 @@ const RETRY_CAP_MS = 600_000;
 export function syncRetryDelayMs(failures: number, retryAfterMs = 0): number {
   const backoff = failures <= 1 ? 0 : Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 2, 30));
   return Math.max(backoff, Math.min(retryAfterMs, RETRY_CAP_MS));
+}
+
+/**
+ * What a failed sync leaves in the store: nothing for the store's own failures, the end of the sync for a refusal
+ * for good, else the next try's time (so another instance's sweeper leaves the request alone until it is due).
+ */
+export async function recordSyncFailure(
+  sync: { store: Store; logger: Logger; options: { now: () => number; onTokenRefused?: (error: string) => void } },
+  requestId: string,
+  error: unknown,
+): Promise<void> {
+  const { store, options, logger } = sync;
+  if (!(error instanceof SlackCallFailed)) {
+    // The store (a failover, a reset connection, a busy file): nothing to hold against the request.
+    logger.warn('could not bring the Slack message up to date (store); will retry', {
+      requestId,
+      ...errorFields(error),
+    });
+    return;
+  }
+  const { failure } = error;
+  if (TOKEN_REFUSED.has(failure.error)) options.onTokenRefused?.(failure.error);
+  if (failure.kind === 'permanent') {
+    if ((await store.endSync(requestId, { kind: 'ended', error: failure.error })).ended) {
+      logger.warn('Slack refuses this request’s message for good; its sync has ended', {
+        requestId,
+        error: failure.error,
+      });
+    }
+    return;
+  }
+  const now = options.now();
+  let retryInMs = 0;
+  // Recorded in the store, so another instance's sweeper leaves the request alone until it is due.
+  const { failures } = await store.endSync(requestId, {
+    kind: 'retry',
+    retryAt: (n) => {
+      retryInMs = syncRetryDelayMs(n, failure.retryAfterMs);
+      return now + retryInMs;
+    },
+  });
+  logger.warn('could not bring the Slack message up to date; will retry', {
+    requestId,
+    error: failure.error,
+    failures,
+    retryInMs,
+  });
 }

@@ -1,18 +1,18 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY, HOME_ACTION } from '../../constants';
+import { ACTION_ABORT, ACTION_APPROVE, ACTION_CANCEL, ACTION_DENY, MESSAGE_OR_HOME } from '../../constants';
 import type { ListenerDeps } from '../deps';
 import { requestsClick } from './click';
 import { denyAction } from './deny';
 
 export const register = (app: App, deps: ListenerDeps): void => {
   const button = (actionId: string) => ({ type: 'block_actions', action_id: actionId }) as const;
-  // The same listener for the message's button and the Home tab's (see homeActionId): the rules are told which.
-  const approve = requestsClick(deps, (requests, id, actor, via) => requests.decisions.approve(id, actor, via));
-  app.action<BlockAction<ButtonAction>>(button(ACTION_APPROVE), approve);
-  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: HOME_ACTION(ACTION_APPROVE) }, approve);
-  const deny = denyAction(deps);
-  app.action<BlockAction<ButtonAction>>(button(ACTION_DENY), deny);
-  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: HOME_ACTION(ACTION_DENY) }, deny);
+  // One listener for the message's button and the Home tab's (see homeActionId): the rules are told which.
+  const either = (actionId: string) => ({ type: 'block_actions', action_id: MESSAGE_OR_HOME(actionId) }) as const;
+  app.action<BlockAction<ButtonAction>>(
+    either(ACTION_APPROVE),
+    requestsClick(deps, (requests, id, actor, via) => requests.decisions.approve(id, actor, via)),
+  );
+  app.action<BlockAction<ButtonAction>>(either(ACTION_DENY), denyAction(deps));
   app.action<BlockAction<ButtonAction>>(
     button(ACTION_CANCEL),
     requestsClick(deps, (requests, id, actor) => requests.decisions.cancel(id, actor, 'button')),

@@ -2,7 +2,7 @@
 // escaped and cut visibly, states in describe.ts's words, a ticket when the request has one.
 import { checkHomeView } from '../../../sandbox/block-kit-limits';
 import { HOME_BLOCK_LIMIT, MAX_MINE_SHOWN, MAX_WAITING_SHOWN, renderHomeView } from '../../../src/blocks/home-view';
-import { ACTION_APPROVE, ACTION_DENY, HOME_ACTION, homeActionId } from '../../../src/constants';
+import { ACTION_APPROVE, ACTION_DENY, homeActionId, MESSAGE_OR_HOME } from '../../../src/constants';
 import type { HomeQueue } from '../../../src/requests/home';
 import type { DeletionRequest } from '../../../src/requests/types';
 import { aRequest } from '../../helpers/fixtures';
@@ -52,9 +52,13 @@ describe('the Home tab view', () => {
       [homeActionId(ACTION_APPROVE, 'R000000001'), 'R000000001'],
       [homeActionId(ACTION_DENY, 'R000000001'), 'R000000001'],
     ]);
-    expect(HOME_ACTION(ACTION_APPROVE).test(homeActionId(ACTION_APPROVE, 'R000000000'))).toBe(true);
-    expect(HOME_ACTION(ACTION_APPROVE).test(ACTION_APPROVE)).toBe(false);
-    expect(HOME_ACTION(ACTION_APPROVE).test(homeActionId(ACTION_DENY, 'R000000000'))).toBe(false);
+    const approve = MESSAGE_OR_HOME(ACTION_APPROVE);
+    expect(approve.test(homeActionId(ACTION_APPROVE, 'R000000000'))).toBe(true);
+    expect(approve.test(ACTION_APPROVE)).toBe(true);
+    expect(approve.test(homeActionId(ACTION_DENY, 'R000000000'))).toBe(false);
+    expect(approve.test(ACTION_DENY)).toBe(false);
+    expect(approve.test(`${ACTION_APPROVE}_x`)).toBe(false);
+    expect(approve.test(`${ACTION_APPROVE}.home.`)).toBe(false);
   });
 
   it('escapes user text and cuts a long reason visibly; no name or email', () => {
