@@ -59,6 +59,9 @@ export async function pgProxy(target: { host: string; port: number }): Promise<P
     upstream.on('error', () => downstream.destroy());
     downstream.on('close', () => upstream.destroy());
     upstream.on('close', () => {
+      // The pipe from the client stopped with it: read on, so the client's own end (its Terminate and FIN, which
+      // may come after this) is seen and the connection counts as closed by the client.
+      downstream.resume();
       if (held === null) downstream.end();
     });
     downstream.pipe(upstream);
