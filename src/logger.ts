@@ -35,7 +35,7 @@ export function createRedactor(secrets: ReadonlyArray<string | undefined>): (tex
   const list = [...new Set(forms)].sort((a, b) => b.length - a.length);
   return (text) => {
     let out = text;
-    for (const secret of list) out = out.split(secret).join(REDACTED);
+    for (const secret of list) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     // Most lines hold no URL: the search for one is skipped (a log line per request must stay cheap).
     return out.includes('://') ? out.replace(URL_PASSWORD, `$1${REDACTED}`) : out;
   };
