@@ -211,6 +211,10 @@ export class MessageSync {
     }
   }
 
+  /**
+   * Once a run's approval message is up it belongs in the `rest` lane; the first time, it hands its slot to a
+   * request waiting in `first` (if any) and waits for a slot again, keeping its claim meanwhile.
+   */
   private async leaveFirstLane(run: Run): Promise<void> {
     if (run.lane === 'rest') return;
     run.lane = 'rest';

@@ -1,5 +1,6 @@
-// What a failed Slack Web API call means for a request's sync, and what the store keeps of it: can't post here, refused for good, or worth
-// another try (and after how long), and which failures of the requester's direct message are worth a retry.
+// What a failed Slack Web API call means for a request's sync (can't post here, refused for good, or worth
+// another try, and after how long) and what the store keeps of it (recordSyncFailure); and which failures of
+// the requester's direct message are worth a retry.
 import { errorFields, type Logger } from '../logger';
 import type { Store } from '../store/types';
 import type { Priority } from './pacer';
