@@ -16,6 +16,8 @@ export interface RecordedCall {
   hrAt: number;
   /** In rate-limit mode: answered 429, and whether it came after a 429 of its bucket had been answered. */
   limited?: 'first' | 'into-retry-after';
+  /** The HTTP status it was answered with, once answered. */
+  status?: number;
 }
 
 export interface SlackMessage {
@@ -333,6 +335,7 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
     this.calls.push(call);
     if (limit) {
       call.limited = limit.limited;
+      call.status = 429;
       send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limit.retryAfter) });
       const answeredAt = preciseNow();
       for (const bucket of this.limitBuckets.values())
@@ -348,6 +351,7 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
       if (failure.delayMs) await new Promise((r) => setTimeout(r, failure.delayMs));
       const headers: Record<string, string> = {};
       if (failure.retryAfterSeconds !== undefined) headers['retry-after'] = String(failure.retryAfterSeconds);
+      call.status = failure.status;
       send(
         res,
         failure.status,
@@ -357,6 +361,7 @@ export class FakeSlack extends RecordingServer<RecordedCall> {
       this.notify(call);
       return;
     }
+    call.status = 200;
     send(res, 200, this.answer(method, args, req.headers.authorization));
     this.notify(call);
   }

@@ -128,6 +128,7 @@ export function createApp(deps: AppDeps): BotApp {
       await Promise.all([stopApp(services, () => bolt.stop(app), graceMs, logger), instruments.stop()]);
     },
     async idle() {
+      await requests.commands.idle();
       await requests.executor.idle();
       await sync.idle();
       await services.home.idle();
@@ -149,7 +150,7 @@ async function stopApp(services: Services, closeReceiver: () => Promise<void>, g
   executor.stopTimers();
   const closing = Promise.all([services.sweeper.stop(), closeReceiver()]);
   const settled = closing
-    .then(() => executor.idle())
+    .then(() => Promise.all([services.requests.commands.idle(), executor.idle()]))
     .then(() => Promise.all([services.sync.idle(), services.home.idle()]));
   await Promise.race([settled, grace]);
   if (graceOver) logger.warn('grace period over with work in flight; recovery will finish it', { graceMs });

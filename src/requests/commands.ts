@@ -43,6 +43,9 @@ export interface CommandsDeps {
 }
 
 export class Commands {
+  /** Preview lookups under way. */
+  private readonly lookups = new Set<Promise<void>>();
+
   constructor(private readonly deps: CommandsDeps) {}
 
   async command(actor: Actor, text: string): Promise<CommandResult> {
@@ -171,17 +174,24 @@ export class Commands {
     return { ok: true, value: request };
   }
 
+  /** Wait for every preview lookup under way (shutdown, tests): its result may still change a message. */
+  async idle(): Promise<void> {
+    while (this.lookups.size > 0) await Promise.all([...this.lookups]);
+  }
+
   /** Started after the current answer has been sent: a lookup's first page request is not ack work. */
   private lookUpPreview(request: DeletionRequest): void {
     const { previewer, store, logger } = this.deps;
     if (!previewer) return;
     const { id, customerId } = request;
-    new Promise<void>((resolve) => setImmediate(resolve))
+    const lookup = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => previewer.lookup(customerId))
       .then(async (preview) => {
         // Only while it waits: a request decided meanwhile keeps no name or email.
         if (await store.setPreview(id, preview, WAITING_STATES)) this.deps.onChange(id);
       })
-      .catch((error: unknown) => logger.warn('preview failed', { requestId: id, error: String(error) }));
+      .catch((error: unknown) => logger.warn('preview failed', { requestId: id, error: String(error) }))
+      .finally(() => this.lookups.delete(lookup));
+    this.lookups.add(lookup);
   }
 }

@@ -150,6 +150,14 @@ describe('the customer preview', () => {
     expect(messageText(message)).toContain('active');
   });
 
+  it('is part of the work the bot waits for when idle (tests, shutdown): a slow lookup still reaches the message', async () => {
+    sb.botpenguin.addCustomer(CUSTOMER, 'Acme Ltd', 'ops@acme.test');
+    sb.botpenguin.latencyMs = 300;
+    const { message } = await requestDeletion(sb);
+    await settle(sb);
+    expect(messageText(message)).toContain('ops@acme.test');
+  });
+
   it('says when the customer was not found, and when BotPenguin could not be asked', async () => {
     sb.botpenguin.answerNext('GET', { status: 500, body: {} });
     const { message } = await requestDeletion(sb);
