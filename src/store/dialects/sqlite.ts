@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { type Db, type Dialect, transact } from '../dialect';
 import { SqlStore } from '../sql-store';
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer';
 
 /**
  * Turns on one database file, shared by every connection of this process to that file. A transaction's
@@ -15,6 +16,8 @@ class Turns {
   /** Set while someone's turn is running; everyone else waits. */
   busy = false;
   users = 0;
+  /** The file's checkpoint worker, shared like the turns. */
+  checkpointer: Checkpointer | null = null;
   private tail: Promise<void> = Promise.resolve();
 
   async take<T>(work: () => Promise<T>): Promise<T> {
@@ -60,6 +63,13 @@ export class SqliteDialect implements Dialect {
     this.turns.users += 1;
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    if (file !== ':memory:') {
+      // Checkpoints run in a worker (sqlite-checkpointer.ts), not inside this connection's commits.
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.turns.checkpointer ??= startCheckpointer(this.file, () => {
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      });
+    }
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     // Deleted and overwritten content is zeroed in the file, not left in free space: a customer's erased name
@@ -150,7 +160,11 @@ export class SqliteDialect implements Dialect {
       if (!this.db.open) return;
       this.db.close();
       this.turns.users -= 1;
-      if (this.turns.users === 0 && turnsByFile.get(this.file) === this.turns) turnsByFile.delete(this.file);
+      if (this.turns.users === 0) {
+        await this.turns.checkpointer?.stop();
+        this.turns.checkpointer = null;
+        if (turnsByFile.get(this.file) === this.turns) turnsByFile.delete(this.file);
+      }
     });
   }
 }
